@@ -1,0 +1,42 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Liaison",
+    products: [
+        .library(name: "LuaKit", targets: ["LuaKit"]),
+        .executable(name: "liaison", targets: ["liaison"]),
+        .executable(name: "liaison-bench", targets: ["liaison-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System Lua 5.4, found through pkg-config; `apt-get install liblua5.4-dev` provides it.
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // The only C we write: trampolines, protected helpers, allocator, interrupt hook.
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        // Domain-free Swift embedding of Lua.
+        .target(name: "LuaKit", dependencies: ["CLua", "CLuaShim"]),
+        .executableTarget(
+            name: "liaison",
+            dependencies: [
+                "LuaKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Baselines for the benchmark, written against the raw C API of the same liblua.
+        .target(name: "LiaisonBenchBaseline", dependencies: ["CLua"]),
+        .executableTarget(
+            name: "liaison-bench",
+            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline"]
+        ),
+        .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
+        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,133 @@
+// CLuaShim: the only C that Liaison writes.
+//
+// Invariants this file keeps (see DESIGN.md, "LuaKit: rules that keep the bridge safe"):
+//
+//  1. No longjmp crosses a Swift frame. Swift code called from Lua is entered only
+//     through `lk_trampoline`; Swift reports failure by returning LK_RAISE with the
+//     error value pushed, and the trampoline (C) calls lua_error after Swift has returned.
+//  2. Swift calls Lua code only through `lk_pcall`, which installs `lk_msgh`.
+//  3. Memory: the allocator refuses to grow past the state's limit only while Lua code
+//     runs (`enforce` set). While a Swift frame is active it never fails on account of
+//     the limit, so the `m` API functions Swift calls directly cannot raise.
+//  4. Time: no permanent count hook. A watchdog thread checks deadlines every tick and,
+//     when one passes, arms a count hook on the threads that are running. The hook
+//     raises `lk_kill_sentinel` on every instruction until the protected call that
+//     armed the deadline returns, so a script's own pcall/xpcall/coroutine cannot
+//     swallow it. The watchdog only ever calls lua_sethook (async-safe by design).
+#ifndef CLUASHIM_H
+#define CLUASHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <lua.h>
+
+/// Per-state bookkeeping for limits, shared between the owning thread and the watchdog.
+typedef struct lk_guard lk_guard;
+
+/// Why a protected call was stopped from outside the script, if it was.
+typedef enum {
+    LK_STOP_NONE = 0,
+    LK_STOP_TIMEOUT = 1,
+    LK_STOP_MEMORY = 2,
+    LK_STOP_INTERRUPT = 3,
+} lk_stop;
+
+/// Returned by a Swift callback to ask the trampoline to raise the value on top of the stack.
+#define LK_RAISE (-1)
+
+/// The Swift side of every Swift function that Lua can call. `box` is the retained Swift
+/// object behind the function; the return value is the number of results, or LK_RAISE.
+typedef int (*lk_dispatch_fn)(lua_State *L, void *box);
+/// Reads a field (`kind` 0), writes one (`kind` 1) of a bridged object.
+typedef int (*lk_field_fn)(lua_State *L, void *type, int field, int kind);
+
+/// Installs the Swift entry points. Called once, before any state is created.
+void lk_install(lk_dispatch_fn dispatch, lk_field_fn field);
+
+/// A fresh state with a capped allocator and the guard that watches it.
+/// `memory_limit` 0 means no limit. Returns NULL when the C allocator itself fails.
+lua_State *lk_newstate(size_t memory_limit, lk_guard **guard);
+/// Unregisters the guard from the watchdog, closes the state, frees the guard.
+/// Boxes released by finalisers during the close are handed to `release`.
+void lk_close(lua_State *L, lk_guard *g, void (*release)(void *));
+
+size_t lk_memory_used(const lk_guard *g);
+size_t lk_memory_limit(const lk_guard *g);
+void lk_set_memory_limit(lk_guard *g, size_t limit);
+
+/// Saved state of one protected entry; opaque to Swift but sized here so it lives on its stack.
+typedef struct { int enforce; int depth; } lk_entry;
+
+/// Begins a protected entry from Swift into Lua on thread `L`. The outermost entry arms the
+/// deadline `budget_ns` from now (0: no deadline). Nested entries keep the outer deadline.
+void lk_begin(lk_guard *g, lua_State *L, int64_t budget_ns, lk_entry *saved);
+/// Ends it; returns why the entry was stopped from outside, if it was (sticky until the
+/// outermost entry ends, which clears it).
+lk_stop lk_end(lk_guard *g, lua_State *L, const lk_entry *saved);
+/// Why the current entry is being stopped (LK_STOP_NONE while it runs normally).
+lk_stop lk_stopping(const lk_guard *g);
+/// Where the hook stopped the script ("file:line"), or "" if it never ran.
+const char *lk_stop_where(const lk_guard *g);
+/// Asks a running entry to stop. Safe from any thread. Returns 0 when nothing was running.
+int lk_interrupt(lk_guard *g);
+
+/// lua_pcall with `lk_msgh` as the message handler. The function and its `nargs` arguments
+/// are on top of the stack; one extra stack slot must be available.
+int lk_pcall(lua_State *L, int nargs, int nresults);
+/// After a failed lk_pcall: pushes the traceback the handler recorded (or nil).
+void lk_push_traceback(lua_State *L);
+/// The light userdata the kill hook raises. Compared by pointer.
+extern const char lk_kill_sentinel;
+
+/// Pushes a C closure that calls `dispatch(L, box)`; `box_ud` is the index of a full
+/// userdata from `lk_newbox` whose payload is the box pointer. Pops nothing.
+void lk_push_function(lua_State *L, int box_ud);
+/// Pushes a new full userdata holding `box`, with the metatable in the registry under
+/// `lk_box_key`: its __gc hands `box` to the guard's pending-release list.
+void *lk_newbox(lua_State *L, void *box);
+/// The payload of a box userdata, or NULL if the value at `idx` is not one with metatable `mt`.
+void *lk_tobox(lua_State *L, int idx, const void *mt);
+/// Moves the boxes finalised since the last call to `release`, on the owning thread.
+void lk_drain(lk_guard *g, void (*release)(void *));
+/// The metatable shared by every plain box (functions, errors).
+extern const char lk_box_key;
+
+/// Pushes the message luaL_argerror would raise, without raising it.
+void lk_push_argerror(lua_State *L, int arg, const char *extramsg, const char *fallback_name);
+/// Pushes "file:line: " for the Lua function `level` levels up (or "" if none), as luaL_where.
+void lk_push_where(lua_State *L, int level);
+/// Pushes the name of the type of the value at `idx`, using __name as luaL_typeerror does.
+const char *lk_typename(lua_State *L, int idx);
+
+/// Creates a metatable for a bridged type, leaves it on the stack. `type` is the Swift
+/// descriptor handed back to the field function; `methods` (index) is the plain table that
+/// method lookups resolve from, `fields` (index) maps field names to integer ids (negative
+/// id: read-only).
+void lk_push_type_metatable(lua_State *L, void *type, int methods, int fields, const char *name);
+/// Creates the metatable a released object of type `name` is switched to.
+void lk_push_destroyed_metatable(lua_State *L, const char *name);
+
+/// Replaces the standard globals with the sandbox's allow-list (run it through lk_pcall).
+int lk_open_sandbox(lua_State *L);
+/// Replaces `print` with one that formats like Lua's own and hands each line to the
+/// function on top of the stack (popped).
+void lk_set_print(lua_State *L);
+/// Replaces `require` with one that asks the loader function on top of the stack (popped)
+/// for each module's chunk and caches the results.
+void lk_set_require(lua_State *L);
+/// Resumes `co` from `L` the way coroutine.resume does, tracking it for the watchdog.
+int lk_resume(lua_State *L, lua_State *co, int narg, int *nres);
+
+/// Lua's function-like macros and computed constants, which Swift cannot import.
+static inline int lk_registryindex(void) { return LUA_REGISTRYINDEX; }
+static inline void lk_pop(lua_State *L, int n) { lua_settop(L, -(n)-1); }
+static inline void lk_insert(lua_State *L, int idx) { lua_rotate(L, idx, 1); }
+static inline void lk_remove(lua_State *L, int idx) { lua_rotate(L, idx, -1); lua_settop(L, -2); }
+static inline void lk_pushsentinel(lua_State *L) { lua_pushlightuserdata(L, (void *)&lk_kill_sentinel); }
+static inline int lk_issentinel(lua_State *L, int idx) {
+    return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == (void *)&lk_kill_sentinel;
+}
+static inline void lk_pushboxmetatable(lua_State *L) { lua_rawgetp(L, LUA_REGISTRYINDEX, &lk_box_key); }
+static inline void lk_pushopensandbox(lua_State *L) { lua_pushcfunction(L, lk_open_sandbox); }
+
+#endif

@@ -1,0 +1,1 @@
+int baseline_placeholder(void) { return 0; }

@@ -1,0 +1,292 @@
+import CLua
+import CLuaShim
+
+/// How a Swift class appears in Lua: its fields, methods and metamethods.
+///
+/// Build the descriptor once and register it with each state that needs it. The same
+/// descriptor is what editor annotations and completion are generated from, so scripts see
+/// exactly what the host offers.
+///
+/// ```swift
+/// let caseType = LuaType<ReturnCase>("Case")
+///     .field("ref") { $0.ref }
+///     .field("note", get: { $0.note }, set: { $0.note = $1 })
+///     .method("hold") { c, args in try c.hold(args.string(1)); return .none }
+///     .tostring { "<case \($0.ref)>" }
+/// try lua.register(caseType)
+/// lua.globals["c"] = .object(someCase)
+/// ```
+///
+/// In Lua, `c.ref` reads a field, `c:hold("appeal")` calls a method, `c.ref = "x"` on a
+/// read-only field is an error naming it, and `getmetatable(c)` is `false`.
+public final class LuaType<Object: AnyObject> {
+    public let name: String
+    /// One member as scripts see it.
+    public struct Member: Sendable {
+        public enum Kind: Sendable { case field, writableField, method }
+        public var name: String
+        public var kind: Kind
+        public var valueType: String
+    }
+
+    struct Field {
+        var name: String
+        var get: (Object, LuaStack) throws -> Void
+        var set: ((Object, LuaArguments) throws -> Void)?
+        var readOnlyHint: String?
+    }
+
+    var fields: [Field] = []
+    var methods: [(name: String, body: (Object, LuaArguments) throws -> Int32)] = []
+    /// Called with self at argument 0, unchecked: each checks what it needs.
+    var metamethods: [(name: String, body: (LuaArguments) throws -> Int32)] = []
+    /// Fields and methods in the order they were declared.
+    public private(set) var members: [Member] = []
+
+    public init(_ name: String) { self.name = name }
+
+    /// A read-only field. `hint` ends the error a script gets when it assigns to the field
+    /// (for example "use case:schedule()").
+    @discardableResult
+    public func field<V: LuaPushable>(_ name: String, hint: String? = nil, _ get: @escaping (Object) throws -> V) -> Self {
+        fields.append(Field(name: name, get: { try get($0).push(to: $1) }, set: nil, readOnlyHint: hint))
+        members.append(Member(name: name, kind: .field, valueType: "\(V.self)"))
+        return self
+    }
+
+    /// A field scripts may assign to.
+    @discardableResult
+    public func field<V: LuaPushable & LuaPullable>(_ name: String, get: @escaping (Object) throws -> V,
+                                                    set: @escaping (Object, V) throws -> Void) -> Self {
+        let typeName = self.name
+        fields.append(Field(name: name, get: { try get($0).push(to: $1) }, set: { object, args in
+            let value: V
+            do { value = try V.pull(from: args.stack, at: args.index(1)) } catch let error as LuaError {
+                throw LuaScriptError("bad value for field '\(name)' of \(typeName) (\(error))")
+            }
+            try set(object, value)
+        }))
+        members.append(Member(name: name, kind: .writableField, valueType: "\(V.self)"))
+        return self
+    }
+
+    /// A method, called from Lua as `object:name(...)`; argument 1 is the first after self.
+    @discardableResult
+    public func method<R: LuaReturnable>(_ name: String, _ body: @escaping (Object, LuaArguments) throws -> R) -> Self {
+        methods.append((name, { try body($0, $1).pushResults(to: $1.stack) }))
+        members.append(Member(name: name, kind: .method, valueType: "\(R.self)"))
+        return self
+    }
+
+    /// `tostring(object)` and `print(object)`.
+    @discardableResult
+    public func tostring(_ body: @escaping (Object) throws -> String) -> Self {
+        metamethod("__tostring") { object, args in try body(object).push(to: args.stack); return 1 }
+    }
+
+    /// `a == b` between two distinct objects of this type (the same object is always equal).
+    /// Lua may call it with an object of another type on either side: that is never equal.
+    @discardableResult
+    public func eq(_ body: @escaping (Object, Object) throws -> Bool) -> Self {
+        metamethods.append(("__eq", { args in
+            guard let a = try? args.object(0, as: Object.self), let b = try? args.object(1, as: Object.self) else {
+                return try false.pushResults(to: args.stack)
+            }
+            return try body(a, b).pushResults(to: args.stack)
+        }))
+        return self
+    }
+
+    /// `#object`.
+    @discardableResult
+    public func len(_ body: @escaping (Object) throws -> Int) -> Self {
+        metamethod("__len") { object, args in try body(object).push(to: args.stack); return 1 }
+    }
+
+    /// `pairs(object)`: iterates over the entries `body` returns, in that order.
+    @discardableResult
+    public func pairs(_ body: @escaping (Object) throws -> [(LuaValue, LuaValue)]) -> Self {
+        metamethod("__pairs") { object, args in
+            let entries = try body(object)
+            var next = 0
+            let iterator = args.state.function("pairs iterator") { iteratorArgs -> LuaResults in
+                guard next < entries.count else { return LuaResults([.nil]) }
+                defer { next += 1 }
+                return LuaResults([entries[next].0, entries[next].1])
+            }
+            try iterator.push(to: args.stack)
+            return 1
+        }
+    }
+
+    /// `local x <close> = object`: called when `x` goes out of scope, with the error if one
+    /// is unwinding the scope.
+    @discardableResult
+    public func close(_ body: @escaping (Object, LuaValue) throws -> Void) -> Self {
+        metamethod("__close") { object, args in try body(object, args.value(1)); return 0 }
+    }
+
+    private func metamethod(_ name: String, _ body: @escaping (Object, LuaArguments) throws -> Int32) -> Self {
+        metamethods.append((name, { args in try body(args.object(0, as: Object.self), args) }))
+        return self
+    }
+}
+
+/// A type registered with one state: its metatables and how to reach its Swift side.
+class AnyTypeRegistration {
+    let name: String
+    var metatable: UnsafeRawPointer?
+    var metatableRef: Int32 = LUA_NOREF
+    var releasedRef: Int32 = LUA_NOREF
+
+    init(name: String) { self.name = name }
+
+    /// The object in the userdata at `idx`, if it is one of this type (by metatable pointer).
+    final func object(in L: OpaquePointer, at idx: Int32) -> AnyObject? {
+        guard let metatable, let slot = lk_tobox(L, idx, metatable),
+              let p = slot.load(as: UnsafeMutableRawPointer?.self) else { return nil }
+        return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    func access(_ L: OpaquePointer, field: Int, kind: Int32) -> Int32 { fatalError("abstract") }
+}
+
+final class TypeRegistration<Object: AnyObject>: AnyTypeRegistration {
+    unowned(unsafe) let state: LuaState
+    let type: LuaType<Object>
+
+    init(state: LuaState, type: LuaType<Object>) {
+        self.state = state
+        self.type = type
+        super.init(name: type.name)
+    }
+
+    @inline(__always)
+    func typedObject(_ L: OpaquePointer, at idx: Int32) -> Object? {
+        guard let metatable, let slot = lk_tobox(L, idx, metatable),
+              let p = slot.load(as: UnsafeMutableRawPointer?.self) else { return nil }
+        return Unmanaged<Object>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    override func access(_ L: OpaquePointer, field id: Int, kind: Int32) -> Int32 {
+        let field = type.fields[id - 1]
+        let previous = state.currentL
+        state.currentL = L
+        defer { state.currentL = previous }
+        do {
+            guard let object = typedObject(L, at: 1) else { throw LuaScriptError("\(name) expected") }
+            switch kind {
+            case 0:
+                try field.get(object, LuaStack(L: L, state: state))
+                return 1
+            case 1:
+                try field.set!(object, LuaArguments(stack: LuaStack(L: L, state: state), base: 2))
+                return 0
+            default:
+                throw LuaScriptError("field '\(field.name)' of \(name) is read-only"
+                    + (field.readOnlyHint.map { " (\($0))" } ?? ""))
+            }
+        } catch {
+            return state.raise(error, on: L, function: field.name)
+        }
+    }
+
+    /// A Swift function that checks its self (argument 1) is one of this type's objects.
+    func boundFunction(_ name: String, _ body: @escaping (Object, LuaArguments) throws -> Int32) -> SwiftFunctionBox {
+        SwiftFunctionBox(state: state, name: name, base: 1) { [unowned(unsafe) self] args in
+            guard let object = self.typedObject(args.stack.L, at: 1) else {
+                throw LuaArgumentError(position: 1, args.typeError(0, self.name).problem)
+            }
+            return try body(object, args)
+        }
+    }
+}
+
+extension LuaState {
+    /// Makes objects of `type`'s class usable from Lua. Register each type once per state.
+    public func register<Object: AnyObject>(_ type: LuaType<Object>) throws {
+        try checkOpen()
+        let key = ObjectIdentifier(Object.self)
+        guard typesByClass[key] == nil else {
+            throw LuaError.conversion("\(Object.self) is already registered with this state as '\(typesByClass[key]!.name)'")
+        }
+        let registration = TypeRegistration(state: self, type: type)
+        let L = currentL
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        try ensureStack(6)
+        lua_createtable(L, 0, Int32(type.methods.count))
+        for method in type.methods {
+            pushFunction(registration.boundFunction(method.name, method.body))
+            lua_setfield(L, -2, method.name)  // a fresh table without metatable: a raw set
+        }
+        lua_createtable(L, 0, Int32(type.fields.count))
+        for (i, field) in type.fields.enumerated() {
+            lua_pushinteger(L, lua_Integer(field.set == nil ? -(i + 1) : i + 1))
+            lua_setfield(L, -2, field.name)
+        }
+        lk_push_type_metatable(L, Unmanaged.passUnretained(registration).toOpaque(), -2, -1, type.name)
+        for metamethod in type.metamethods {
+            pushFunction(SwiftFunctionBox(state: self, name: metamethod.name, base: 1, body: metamethod.body))
+            lua_setfield(L, -2, metamethod.name)
+        }
+        registration.metatable = lua_topointer(L, -1)
+        registration.metatableRef = luaL_ref(L, lk_registryindex())
+        lk_push_destroyed_metatable(L, type.name)
+        registration.releasedRef = luaL_ref(L, lk_registryindex())
+        typesByClass[key] = registration
+        typesByMetatable[registration.metatable!] = registration
+    }
+
+    /// Pushes the one userdata that stands for `object` in this state (created on first use).
+    func pushObject(_ object: AnyObject, on L: OpaquePointer) throws {
+        guard let registration = typesByClass[ObjectIdentifier(Swift.type(of: object))] else {
+            throw LuaError.conversion("\(Swift.type(of: object)) is not registered with this Lua state; register a LuaType for it first")
+        }
+        try ensureStack(4)
+        let key = UnsafeRawPointer(Unmanaged.passUnretained(object).toOpaque())
+        lua_rawgeti(L, lk_registryindex(), lua_Integer(objectCache))
+        if lua_rawgetp(L, -1, key) == LUA_TUSERDATA {
+            lk_remove(L, -2)
+            return
+        }
+        lk_pop(L, 1)
+        let slot = lua_newuserdatauv(L, MemoryLayout<UnsafeMutableRawPointer>.size, 0)!
+        slot.storeBytes(of: Unmanaged.passRetained(object).toOpaque(), as: UnsafeMutableRawPointer.self)
+        lua_rawgeti(L, lk_registryindex(), lua_Integer(registration.metatableRef))
+        lua_setmetatable(L, -2)
+        lua_pushvalue(L, -1)
+        lua_rawsetp(L, -3, key)
+        lk_remove(L, -2)
+    }
+
+    /// The bridged object in the userdata at `idx`, whatever its registered type.
+    func bridgedObject(in L: OpaquePointer, at idx: Int32) -> AnyObject? {
+        guard lua_getmetatable(L, idx) != 0 else { return nil }
+        let metatable = lua_topointer(L, -1)
+        lk_pop(L, 1)
+        return metatable.flatMap { typesByMetatable[$0] }?.object(in: L, at: idx)
+    }
+
+    /// Detaches `object` from Lua: scripts that still hold it get "attempt to use a released
+    /// Case object" instead of reaching it, and Lua no longer keeps it alive.
+    public func release(_ object: AnyObject) {
+        guard !isClosed, let registration = typesByClass[ObjectIdentifier(Swift.type(of: object))] else { return }
+        let L = currentL
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        guard lua_checkstack(L, 4) != 0 else { return }
+        let key = UnsafeRawPointer(Unmanaged.passUnretained(object).toOpaque())
+        lua_rawgeti(L, lk_registryindex(), lua_Integer(objectCache))
+        guard lua_rawgetp(L, -1, key) == LUA_TUSERDATA, registration.object(in: L, at: -1) === object else { return }
+        let slot = lua_touserdata(L, -1)!
+        if let p = slot.load(as: UnsafeMutableRawPointer?.self) {
+            slot.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
+            Unmanaged<AnyObject>.fromOpaque(p).release()
+        }
+        lua_rawgeti(L, lk_registryindex(), lua_Integer(registration.releasedRef))
+        lua_setmetatable(L, -2)
+        lua_pushnil(L)
+        lua_rawsetp(L, -3, key)
+    }
+}
