@@ -808,7 +808,14 @@ static int lk_require(lua_State *L) {
     lua_pop(L, 1);
     lua_pushvalue(L, lua_upvalueindex(2));   // loader(name) -> chunk, path
     lua_pushvalue(L, 1);
-    lua_call(L, 1, 2);
+    if (lua_pcall(L, 1, 2, 0) != LUA_OK) {   // name the line that asked, as Lua's require does
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+        return lua_error(L);
+    }
     lua_pushvalue(L, 1);
     lua_pushlightuserdata(L, (void *)&lk_loading_marker);
     lua_rawset(L, lua_upvalueindex(1));

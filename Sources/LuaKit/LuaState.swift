@@ -288,6 +288,7 @@ public final class LuaState {
         let root = sandbox.moduleRoot
         pushFunction(SwiftFunctionBox(state: self, name: "require") { [unowned self] args in
             let name = try args.string(1)
+            try ModuleResolver.validate(name)
             guard let root else {
                 throw LuaScriptError("module '\(name)' not found: this state has no module folder")
             }
@@ -295,7 +296,10 @@ public final class LuaState {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw LuaScriptError("module '\(name)': cannot read \(shown)")
             }
-            let chunk = try self.load(LuaString(bytes: [UInt8](data)), name: shown)
+            let chunk: LuaFunction
+            do { chunk = try self.load(LuaString(bytes: [UInt8](data)), name: shown) } catch LuaError.syntax(_, _, let message) {
+                throw LuaScriptError("error loading module '\(name)': \(message)")
+            }
             try args.stack.push(.function(chunk))
             args.stack.push(shown)
             return 2

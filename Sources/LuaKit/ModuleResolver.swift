@@ -7,8 +7,8 @@ import Foundation
 struct ModuleResolver {
     let root: URL
 
-    /// The file's path, and the name errors show it by (relative to the root).
-    func resolve(_ name: String) throws -> (path: String, shown: String) {
+    /// Refuses a name that is not a dotted identifier, before any file is looked at.
+    static func validate(_ name: String) throws {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         let valid = !parts.isEmpty && parts.allSatisfy { part in
             guard let first = part.first, first == "_" || first.isASCII && first.isLetter else { return false }
@@ -17,7 +17,12 @@ struct ModuleResolver {
         guard valid else {
             throw LuaScriptError("module name '\(name)' is not allowed: use dotted names of letters, digits and '_' (for example 'lib.notice')")
         }
-        let base = parts.joined(separator: "/")
+    }
+
+    /// The file's path, and the name errors show it by (relative to the root).
+    func resolve(_ name: String) throws -> (path: String, shown: String) {
+        try Self.validate(name)
+        let base = name.replacingOccurrences(of: ".", with: "/")
         let realRoot = root.resolvingSymlinksInPath().standardizedFileURL.path
         for candidate in [base + ".lua", base + "/init.lua"] {
             let url = root.appendingPathComponent(candidate)
