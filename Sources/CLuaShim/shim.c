@@ -34,10 +34,15 @@ struct lk_guard {
     void **pending;                      // boxes whose userdata were finalised
     size_t npending, cap;
     char where[192];
-    // Shared with the watchdog. deadline: 0 idle, > 0 running until then, < 0 stopping (-lk_stop).
+    // Shared with the watchdog. deadline: > 0 the current (or last) entry's deadline, < 0 that
+    // entry is stopping (-lk_stop). The owner never clears it: the next lk_begin overwrites it,
+    // so ending an entry costs one load; a stale deadline that expires while the state is idle
+    // only arms a hook that disarms itself at the next entry's first instruction.
     _Atomic int64_t deadline;
+    _Atomic int running;                 // an entry is under way (for lk_interrupt)
+    lua_State *main;                     // always hooked on a stop: at depth 0 Swift calls on it
     pthread_mutex_t lock;                // guards chain[] against the watchdog
-    lua_State *chain[LK_MAXCHAIN];       // threads currently running Lua code, outermost first
+    lua_State *chain[LK_MAXCHAIN];       // other threads running Lua code: coroutines resumed
     int nchain;
     lk_guard *prev, *next;               // the watchdog's registry, under reg_lock
 };
@@ -80,6 +85,7 @@ static void lk_hook(lua_State *L, lua_Debug *ar) {
 }
 
 static void arm_kill(lk_guard *g) {
+    lua_sethook(g->main, lk_hook, LUA_MASKCOUNT, 1);
     pthread_mutex_lock(&g->lock);
     for (int i = 0; i < g->nchain; i++)
         lua_sethook(g->chain[i], lk_hook, LUA_MASKCOUNT, 1);
@@ -95,6 +101,7 @@ static int request_stop(lk_guard *g, int64_t seen, lk_stop why) {
 }
 
 int lk_interrupt(lk_guard *g) {
+    if (!atomic_load_explicit(&g->running, memory_order_acquire)) return 0;
     return request_stop(g, atomic_load(&g->deadline), LK_STOP_INTERRUPT);
 }
 
@@ -122,6 +129,12 @@ static void chain_pop(lk_guard *g) {
 // ---------------------------------------------------------------------------------------
 // The watchdog: one thread for the process, ticking while any guard is registered.
 
+// The watchdog's clock, advanced every tick. lk_begin reads it instead of the system clock
+// (one load instead of a clock_gettime per call). It lags the true time by at most a tick
+// while the watchdog is scheduled normally, so a deadline gets one tick of slack: a budget is
+// never cut short, and a call may run up to two ticks past it before the kill lands.
+static _Atomic int64_t lk_clock;
+
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
 static lk_guard *registry;
@@ -134,6 +147,7 @@ static void *watchdog_main(void *unused) {
         pthread_mutex_lock(&reg_lock);
         while (registry == NULL) pthread_cond_wait(&reg_cond, &reg_lock);
         int64_t now = now_ns();
+        atomic_store_explicit(&lk_clock, now, memory_order_relaxed);
         for (lk_guard *g = registry; g; g = g->next) {
             int64_t d = atomic_load(&g->deadline);
             if (d > 0 && d != LK_NO_DEADLINE && now >= d) request_stop(g, d, LK_STOP_TIMEOUT);
@@ -155,6 +169,7 @@ static void watchdog_register(lk_guard *g) {
         watchdog_started = pthread_create(&t, &attr, watchdog_main, NULL) == 0;
         pthread_attr_destroy(&attr);
     }
+    atomic_store_explicit(&lk_clock, now_ns(), memory_order_relaxed);
     g->prev = NULL;
     g->next = registry;
     if (registry) registry->prev = g;
@@ -221,6 +236,7 @@ lua_State *lk_newstate(size_t memory_limit, lk_guard **out) {
         free(g);
         return NULL;
     }
+    g->main = L;
     lua_atpanic(L, lk_panic);
     lua_setwarnf(L, lk_ignore_warning, NULL);
     lua_createtable(L, 0, 4);            // the metatable of every plain box
@@ -255,14 +271,22 @@ void lk_set_memory_limit(lk_guard *g, size_t limit) { g->limit = limit; }
 // ---------------------------------------------------------------------------------------
 // Protected entries from Swift
 
+// The outermost entry runs on the main thread, which the watchdog always hooks, so it needs
+// no lock; a nested entry runs on the thread that called into Swift, which is the main thread
+// or a coroutine already in the chain. Only an entry on some other thread is added to it.
 void lk_begin(lk_guard *g, lua_State *L, int64_t budget_ns, lk_entry *saved) {
     saved->enforce = g->enforce;
     saved->depth = g->depth;
+    saved->pushed = L != g->main && (g->nchain == 0 || g->chain[g->nchain - 1] != L);
+    if (saved->pushed) chain_push(g, L);
     if (g->depth == 0) {
         g->where[0] = 0;
         g->refusals = 0;
-        chain_push(g, L);
-        atomic_store(&g->deadline, budget_ns > 0 ? now_ns() + budget_ns : LK_NO_DEADLINE);
+        int64_t deadline = budget_ns > 0
+            ? atomic_load_explicit(&lk_clock, memory_order_relaxed) + budget_ns + LK_TICK_NS
+            : LK_NO_DEADLINE;
+        atomic_store_explicit(&g->deadline, deadline, memory_order_release);
+        atomic_store_explicit(&g->running, 1, memory_order_release);
     }
     g->enforce = 1;
     g->depth++;
@@ -271,17 +295,19 @@ void lk_begin(lk_guard *g, lua_State *L, int64_t budget_ns, lk_entry *saved) {
 lk_stop lk_end(lk_guard *g, lua_State *L, const lk_entry *saved) {
     g->enforce = saved->enforce;
     g->depth = saved->depth;
+    if (saved->pushed) chain_pop(g);
     if (g->depth > 0) return lk_stopping(g);
-    chain_pop(g);
-    int64_t d = atomic_exchange(&g->deadline, 0);
+    atomic_store_explicit(&g->running, 0, memory_order_release);
+    int64_t d = atomic_load_explicit(&g->deadline, memory_order_acquire);
+    if (d >= 0) return LK_STOP_NONE;
     lua_sethook(L, NULL, 0, 0);          // coroutines that got the hook disarm themselves
-    return d < 0 ? (lk_stop)(-d) : LK_STOP_NONE;
+    return (lk_stop)(-d);
 }
 
 // The message handler: records a traceback beside the error and returns the error itself,
 // so that a Swift error box or the kill sentinel arrives unchanged. It never calls
 // __tostring: an error value's own code is not run while reporting it.
-static int lk_msgh(lua_State *L) {
+int lk_msgh(lua_State *L) {
     if (lua_touserdata(L, 1) == (void *)&lk_kill_sentinel) return 1;
     luaL_traceback(L, L, NULL, 1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &lk_traceback_key);
@@ -289,15 +315,10 @@ static int lk_msgh(lua_State *L) {
 }
 
 // Swift-callable: lua_pcall itself never raises.
-int lk_pcall(lua_State *L, int nargs, int nresults) {
-    int base = lua_gettop(L) - nargs;
-    lua_pushnil(L);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &lk_traceback_key);
-    lua_pushcfunction(L, lk_msgh);
-    lua_insert(L, base);
-    int status = lua_pcall(L, nargs, nresults, base);
-    lua_remove(L, base);
-    return status;
+// No per-call reset of the recorded traceback: the handler records one for every runtime
+// error, which is the only status for which Swift reads it.
+int lk_pcall(lua_State *L, int nargs, int nresults, int handler) {
+    return lua_pcall(L, nargs, nresults, handler);
 }
 
 void lk_push_traceback(lua_State *L) {
@@ -307,7 +328,7 @@ void lk_push_traceback(lua_State *L) {
 // ---------------------------------------------------------------------------------------
 // Boxes: full userdata holding a retained Swift object
 
-static void queue_release(lk_guard *g, void *box) {
+void lk_queue_release(lk_guard *g, void *box) {
     if (g->npending == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 64;
         void **p = realloc(g->pending, cap * sizeof *p);
@@ -323,7 +344,7 @@ static void queue_release(lk_guard *g, void *box) {
 static int lk_box_gc(lua_State *L) {
     void **slot = (void **)lua_touserdata(L, 1);
     if (slot && *slot) {
-        queue_release(guard_of(L), *slot);
+        lk_queue_release(guard_of(L), *slot);
         *slot = NULL;
     }
     return 0;
@@ -333,6 +354,8 @@ static int lk_box_tostring(lua_State *L) {
     if (lua_getiuservalue(L, 1, 1) != LUA_TSTRING) lua_pushliteral(L, "swift value");
     return 1;
 }
+
+int lk_depth(const lk_guard *g) { return g->depth; }
 
 void lk_drain(lk_guard *g, void (*release)(void *)) {
     while (g->npending > 0) release(g->pending[--g->npending]);

@@ -8,14 +8,14 @@ import CLuaShim
 /// Positions count from 1; in a method, 1 is the first argument after self.
 public struct LuaArguments {
     public let stack: LuaStack
-    let base: Int32
+    @usableFromInline let base: Int32
 
     /// The state the call runs in.
     public var state: LuaState { stack.state }
     /// How many arguments were passed (self not counted in a method).
     public var count: Int { Int(lua_gettop(stack.L) - base) }
 
-    @inline(__always) func index(_ i: Int) -> Int32 { base + Int32(i) }
+    @inlinable func index(_ i: Int) -> Int32 { base + Int32(i) }
 
     /// True if the argument is nil or absent.
     public func isNil(_ i: Int) -> Bool { lua_type(stack.L, index(i)) <= LUA_TNIL }

@@ -45,6 +45,7 @@ extension LuaReturnable where Self == LuaNoResults {
     public static var none: LuaNoResults { LuaNoResults() }
 }
 
+@usableFromInline
 func conversionError(_ stack: LuaStack, _ index: Int32, _ expected: String) -> LuaError {
     let got = lua_type(stack.L, index) == LUA_TNONE ? "no value" : String(cString: lk_typename(stack.L, index))
     return LuaError.conversion("\(expected) expected, got \(got)")
@@ -56,7 +57,9 @@ extension LuaValue: LuaPushable, LuaPullable {
 }
 
 extension Int: LuaPushable, LuaPullable {
+    @inlinable
     public func push(to stack: LuaStack) { stack.push(self) }
+    @inlinable
     public static func pull(from stack: LuaStack, at index: Int32) throws -> Int {
         var ok: Int32 = 0
         let v = lua_tointegerx(stack.L, index, &ok)
@@ -73,7 +76,9 @@ extension Int64: LuaPushable, LuaPullable {
 }
 
 extension Double: LuaPushable, LuaPullable {
+    @inlinable
     public func push(to stack: LuaStack) { stack.push(self) }
+    @inlinable
     public static func pull(from stack: LuaStack, at index: Int32) throws -> Double {
         var ok: Int32 = 0
         let v = lua_tonumberx(stack.L, index, &ok)
@@ -83,6 +88,7 @@ extension Double: LuaPushable, LuaPullable {
 }
 
 extension Bool: LuaPushable, LuaPullable {
+    @inlinable
     public func push(to stack: LuaStack) { stack.push(self) }
     /// Lua truthiness.
     public static func pull(from stack: LuaStack, at index: Int32) throws -> Bool {

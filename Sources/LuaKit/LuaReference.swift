@@ -5,12 +5,13 @@ import CLuaShim
 /// Swift reference to it goes. It keeps its state alive; it becomes inert once the state is
 /// closed.
 public class LuaReference {
-    let state: LuaState
-    let ref: Int32
+    @usableFromInline let state: LuaState
+    @usableFromInline let ref: Int32
     /// Lua's name for the value's type.
     public let typeName: String
 
     /// Takes the value on top of `L`'s stack into the registry and pops it.
+    @usableFromInline
     init(popping state: LuaState, on L: OpaquePointer) {
         self.state = state
         self.typeName = String(cString: lua_typename(L, lua_type(L, -1)))
@@ -31,52 +32,99 @@ public class LuaReference {
 /// ```
 public final class LuaFunction: LuaReference {
     /// Calls the function under the state's limits and converts its first result.
+    ///
+    /// Calls with up to three arguments are fully specialised; longer ones push their
+    /// arguments through protocol witnesses, a few nanoseconds more each.
+    @inlinable
     public func call<each A: LuaPushable, R: LuaPullable>(_ args: repeat each A, returning: R.Type) throws -> R {
-        var n: Int32 = 0
-        for _ in repeat each args { n += 1 }
-        return try invoke(arguments: n, results: 1) { stack in
-            for arg in repeat each args { try arg.push(to: stack) }
-        } reading: { stack, _ in
-            try R.pull(from: stack, at: -1)
-        }
+        let (stack, top) = try prepare(room: packLength(repeat each args))
+        defer { lua_settop(stack.L, top) }
+        repeat try (each args).push(to: stack)
+        return try finish(stack, top, returning: R.self)
+    }
+
+    @inlinable
+    public func call<R: LuaPullable>(returning: R.Type) throws -> R {
+        let (stack, top) = try prepare(room: 0)
+        defer { lua_settop(stack.L, top) }
+        return try finish(stack, top, returning: R.self)
+    }
+
+    @inlinable
+    public func call<A: LuaPushable, R: LuaPullable>(_ a: A, returning: R.Type) throws -> R {
+        let (stack, top) = try prepare(room: 1)
+        defer { lua_settop(stack.L, top) }
+        try a.push(to: stack)
+        return try finish(stack, top, returning: R.self)
+    }
+
+    @inlinable
+    public func call<A: LuaPushable, B: LuaPushable, R: LuaPullable>(_ a: A, _ b: B, returning: R.Type) throws -> R {
+        let (stack, top) = try prepare(room: 2)
+        defer { lua_settop(stack.L, top) }
+        try a.push(to: stack)
+        try b.push(to: stack)
+        return try finish(stack, top, returning: R.self)
+    }
+
+    @inlinable
+    public func call<A: LuaPushable, B: LuaPushable, C: LuaPushable, R: LuaPullable>(
+        _ a: A, _ b: B, _ c: C, returning: R.Type
+    ) throws -> R {
+        let (stack, top) = try prepare(room: 3)
+        defer { lua_settop(stack.L, top) }
+        try a.push(to: stack)
+        try b.push(to: stack)
+        try c.push(to: stack)
+        return try finish(stack, top, returning: R.self)
+    }
+
+    /// Calls the function pushed by `prepare` with the arguments above it, and converts the
+    /// first result.
+    @inlinable
+    func finish<R: LuaPullable>(_ stack: LuaStack, _ top: Int32, returning: R.Type) throws -> R {
+        try state.protectedCall(nargs: lua_gettop(stack.L) - top - 2, nresults: 1, handler: top + 1)
+        return try R.pull(from: stack, at: -1)
     }
 
     /// Calls the function under the state's limits and returns all its results.
-    @discardableResult
+    @inlinable @discardableResult
     public func call<each A: LuaPushable>(_ args: repeat each A) throws -> [LuaValue] {
-        var n: Int32 = 0
-        for _ in repeat each args { n += 1 }
-        return try invoke(arguments: n, results: LUA_MULTRET, pushing: { stack in
-            for arg in repeat each args { try arg.push(to: stack) }
-        }, reading: Self.allResults)
+        let (stack, top) = try prepare(room: packLength(repeat each args))
+        defer { lua_settop(stack.L, top) }
+        repeat try (each args).push(to: stack)
+        try state.protectedCall(nargs: lua_gettop(stack.L) - top - 2, nresults: LUA_MULTRET, handler: top + 1)
+        return try (top + 2..<lua_gettop(stack.L) + 1).map { try stack.value(at: $0) }
     }
 
     /// Calls the function with arguments built at run time.
     @discardableResult
     public func call(arguments: [LuaValue]) throws -> [LuaValue] {
-        try invoke(arguments: Int32(clamping: arguments.count), results: LUA_MULTRET, pushing: { stack in
-            for arg in arguments { try stack.push(arg) }
-        }, reading: Self.allResults)
+        let (stack, top) = try prepare(room: Int32(clamping: arguments.count))
+        defer { lua_settop(stack.L, top) }
+        for arg in arguments { try stack.push(arg) }
+        try state.protectedCall(nargs: Int32(arguments.count), nresults: LUA_MULTRET, handler: top + 1)
+        return try (top + 2..<lua_gettop(stack.L) + 1).map { try stack.value(at: $0) }
     }
 
-    private static func allResults(_ stack: LuaStack, _ top: Int32) throws -> [LuaValue] {
-        try (top + 1..<lua_gettop(stack.L) + 1).map { try stack.value(at: $0) }
-    }
-
-    /// One call frame: push the function and `arguments` values, call under the limits, read
-    /// the results, and leave the stack as it was, whatever happens.
-    @inline(__always)
-    private func invoke<R>(arguments: Int32, results: Int32, pushing: (LuaStack) throws -> Void,
-                           reading: (LuaStack, Int32) throws -> R) throws -> R {
+    /// Starts a call frame: pushes the message handler and the function, with `room` more
+    /// slots for arguments. The caller restores the stack to `top` when the call is done.
+    @inlinable
+    func prepare(room: Int32) throws -> (LuaStack, top: Int32) {
         try state.checkOpen()
         let L = state.currentL
-        let stack = LuaStack(L: L, state: state)
         let top = lua_gettop(L)
-        try state.ensureStack(arguments + 2)
-        defer { lua_settop(L, top) }
+        try state.ensureStack(room + 3)
+        lk_pushmsgh(L)
         lua_rawgeti(L, lk_registryindex(), lua_Integer(ref))
-        try pushing(stack)
-        try state.protectedCall(nargs: arguments, nresults: results)
-        return try reading(stack, top)
+        return (LuaStack(L: L, state: state), top)
     }
+}
+
+/// The number of values in a parameter pack (a constant once the call is specialised).
+@inlinable
+func packLength<each T>(_ values: repeat each T) -> Int32 {
+    var n: Int32 = 0
+    for _ in repeat each values { n += 1 }
+    return n
 }

@@ -4,22 +4,25 @@ import CLuaShim
 /// The Swift entry points that CLuaShim's trampolines call. Every Swift frame Lua reaches
 /// starts here, and every way out is a return: errors become `LK_RAISE` with the error
 /// value pushed, and the C trampoline raises it after this frame is gone.
+@usableFromInline
 enum LuaRuntime {
     private static let installed: Void = lk_install(dispatch, field)
 
     static func install() { _ = installed }
 
+    // Borrowed, not retained: the Lua closure's upvalue holds the box (and the state's type
+    // table the registration) for at least as long as the call runs.
     static let dispatch: lk_dispatch_fn = { L, box in
-        Unmanaged<SwiftFunctionBox>.fromOpaque(box!).takeUnretainedValue().invoke(L!)
+        Unmanaged<SwiftFunctionBox>.fromOpaque(box!)._withUnsafeGuaranteedRef { $0.invoke(L!) }
     }
 
     static let field: lk_field_fn = { L, type, id, kind in
-        Unmanaged<AnyTypeRegistration>.fromOpaque(type!).takeUnretainedValue().access(L!, field: Int(id), kind: kind)
+        Unmanaged<TypeRegistration>.fromOpaque(type!)._withUnsafeGuaranteedRef { $0.access(L!, field: Int(id), kind: kind) }
     }
 
     /// Releases a box whose userdata Lua finalised (queued by the C finaliser, released here
     /// at the end of the outermost call, when no Lua or Swift callback is running).
-    static let releaseBox: @convention(c) (UnsafeMutableRawPointer?) -> Void = { p in
+    @usableFromInline static let releaseBox: @convention(c) (UnsafeMutableRawPointer?) -> Void = { p in
         Unmanaged<AnyObject>.fromOpaque(p!).release()
     }
 
@@ -38,6 +41,7 @@ final class ErrorBox {
 }
 
 /// A Swift function that Lua can call.
+@usableFromInline
 final class SwiftFunctionBox {
     unowned(unsafe) let state: LuaState  // the state owns the Lua value that owns this box
     let name: String
@@ -45,6 +49,7 @@ final class SwiftFunctionBox {
     let base: Int32
     let body: (LuaArguments) throws -> Int32
 
+    @usableFromInline
     init(state: LuaState, name: String, base: Int32 = 0, body: @escaping (LuaArguments) throws -> Int32) {
         self.state = state
         self.name = name
@@ -53,7 +58,7 @@ final class SwiftFunctionBox {
     }
 
     func invoke(_ L: OpaquePointer) -> Int32 {
-        let state = self.state
+        unowned(unsafe) let state = self.state  // a strong local would cost a retain per call
         let previous = state.currentL
         state.currentL = L
         defer { state.currentL = previous }

@@ -4,14 +4,23 @@ import CLuaShim
 /// Where values move between Swift and one Lua thread. Conformances to `LuaPushable` and
 /// `LuaPullable` use it; it is only valid during the call that handed it out.
 public struct LuaStack {
-    let L: OpaquePointer
-    unowned(unsafe) let state: LuaState
+    @usableFromInline let L: OpaquePointer
+    @usableFromInline unowned(unsafe) let state: LuaState
+
+    @inlinable
+    init(L: OpaquePointer, state: LuaState) {
+        self.L = L
+        self.state = state
+    }
 
     /// Deepest table nesting converted either way; deeper data is refused, not truncated.
     static let maxDepth = 100
 
+    @inlinable
     public func push(_ value: Int) { lua_pushinteger(L, lua_Integer(value)) }
+    @inlinable
     public func push(_ value: Double) { lua_pushnumber(L, value) }
+    @inlinable
     public func push(_ value: Bool) { lua_pushboolean(L, value ? 1 : 0) }
     public func push(_ value: String) {
         var value = value
@@ -63,6 +72,7 @@ public struct LuaStack {
         }
     }
 
+    @usableFromInline
     func pushReference(_ r: LuaReference) throws {
         guard r.state === state else { throw LuaError.conversion("a \(r.typeName) from another Lua state") }
         lua_rawgeti(L, lk_registryindex(), lua_Integer(r.ref))

@@ -18,16 +18,19 @@ import Foundation
 /// budget. What the script changed in its globals before it was stopped stays changed; a
 /// host that needs all-or-nothing keeps its own state outside Lua (Liaison's model does).
 public final class LuaState {
-    let L: OpaquePointer
-    let guardian: OpaquePointer
+    // The hot fields below are read or written on every call across the bridge. One thread
+    // owns a state and nothing hands out inout access to them, so the dynamic exclusivity
+    // checks Swift would make on each access can never fire: they are turned off.
+    @usableFromInline let L: OpaquePointer
+    @usableFromInline let guardian: OpaquePointer
     /// The thread Swift code is called on: the main thread, or a coroutine while a Swift
     /// function runs inside one. Calls from Swift into Lua run on it.
-    var currentL: OpaquePointer
-    public private(set) var isClosed = false
-    private var budgetNs: Int64 = 0
+    @exclusivity(unchecked) @usableFromInline var currentL: OpaquePointer
+    @exclusivity(unchecked) public private(set) var isClosed = false
+    @exclusivity(unchecked) @usableFromInline var budgetNs: Int64 = 0
     let boxMetatable: UnsafeRawPointer
-    var typesByClass: [ObjectIdentifier: AnyTypeRegistration] = [:]
-    var typesByMetatable: [UnsafeRawPointer: AnyTypeRegistration] = [:]
+    var typesByClass: [ObjectIdentifier: TypeRegistration] = [:]
+    var typesByMetatable: [UnsafeRawPointer: TypeRegistration] = [:]
     /// Registry reference of the table that maps a Swift object to its userdata (weak values).
     let objectCache: Int32
     let sandbox: LuaSandbox
@@ -61,8 +64,10 @@ public final class LuaState {
         objectCache = luaL_ref(L, lk_registryindex())
         applyLimits()
         do {
+            lk_pushmsgh(L)
             lk_pushopensandbox(L)
-            try protectedCall(nargs: 0, nresults: 0)
+            try protectedCall(nargs: 0, nresults: 0, handler: 1)
+            lk_pop(L, 1)
             installPrint()
             installRequire()
         } catch {
@@ -101,6 +106,7 @@ public final class LuaState {
         }
     }
 
+    @inlinable
     func checkOpen() throws {
         if isClosed { throw LuaError.closed }
     }
@@ -151,20 +157,23 @@ public final class LuaState {
         return try load(LuaString(bytes: [UInt8](data)), name: path).call()
     }
 
-    /// Runs the function and its arguments on top of `currentL`'s stack under the limits.
+    /// Runs the function and its arguments on top of `currentL`'s stack under the limits, with
+    /// the message handler `lk_pushmsgh` pushed at `handler`, below the function.
     /// On failure the error is popped and thrown; on success the results are left.
-    func protectedCall(nargs: Int32, nresults: Int32) throws {
+    @inlinable
+    func protectedCall(nargs: Int32, nresults: Int32, handler: Int32) throws {
         let L = currentL
         var saved = lk_entry()
         lk_begin(guardian, L, budgetNs, &saved)
-        let status = lk_pcall(L, nargs, nresults)
+        let status = lk_pcall(L, nargs, nresults, handler)
         let stop = lk_end(guardian, L, &saved)
         if saved.depth == 0 { lk_drain(guardian, LuaRuntime.releaseBox) }
         if status != LUA_OK { throw failure(L, status: status, stop: stop) }
     }
 
     /// Turns the error value on top of `L` into the Swift error to throw, and pops it.
-    private func failure(_ L: OpaquePointer, status: Int32, stop: lk_stop) -> Error {
+    @usableFromInline
+    func failure(_ L: OpaquePointer, status: Int32, stop: lk_stop) -> Error {
         defer { lk_pop(L, 1) }
         if stop != LK_STOP_NONE { return limitError(stop) }
         if status == LUA_ERRMEM { return limitError(LK_STOP_MEMORY) }
@@ -177,9 +186,12 @@ public final class LuaState {
             message = lua_isinteger(L, -1) != 0 ? String(lua_tointegerx(L, -1, nil)) : LuaValue.format(lua_tonumberx(L, -1, nil))
         default: message = "(error object is a \(String(cString: lk_typename(L, -1))) value)"
         }
-        lk_push_traceback(L)
-        let traceback = string(at: -1) ?? ""
-        lk_pop(L, 1)
+        var traceback = ""
+        if status == LUA_ERRRUN {
+            lk_push_traceback(L)
+            traceback = string(at: -1) ?? ""
+            lk_pop(L, 1)
+        }
         return LuaError.runtime(message: message, traceback: traceback)
     }
 
@@ -253,11 +265,14 @@ public final class LuaState {
     ///     return true
     /// }
     /// ```
+    @inlinable
     public func register<R: LuaReturnable>(_ name: String, _ body: @escaping (LuaArguments) throws -> R) {
         try? setGlobal(name, .function(function(name, body)))
     }
 
-    /// A Lua function value that calls `body`; `name` is used in argument errors.
+    /// A Lua function value that calls `body`; `name` is used in argument errors. Inlinable, so
+    /// that `body`'s results are pushed by code specialised for their type.
+    @inlinable
     public func function<R: LuaReturnable>(_ name: String, _ body: @escaping (LuaArguments) throws -> R) -> LuaFunction {
         let box = SwiftFunctionBox(state: self, name: name) { args in
             try body(args).pushResults(to: args.stack)
@@ -266,6 +281,7 @@ public final class LuaState {
         return LuaFunction(popping: self, on: currentL)
     }
 
+    @usableFromInline
     func pushFunction(_ box: SwiftFunctionBox) {
         let L = currentL
         lk_newbox(L, Unmanaged.passRetained(box).toOpaque())
@@ -309,6 +325,7 @@ public final class LuaState {
 
     // MARK: Stack helpers
 
+    @inlinable
     func ensureStack(_ n: Int32) throws {
         if lua_checkstack(currentL, n) == 0 { throw LuaError.conversion("Lua stack overflow (more than \(n) values)") }
     }

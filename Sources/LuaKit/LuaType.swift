@@ -27,54 +27,65 @@ public final class LuaType<Object: AnyObject> {
         public var name: String
         public var kind: Kind
         public var valueType: String
+
+        @inlinable
+        public init(name: String, kind: Kind, valueType: String) {
+            self.name = name
+            self.kind = kind
+            self.valueType = valueType
+        }
     }
 
-    struct Field {
-        var name: String
-        var get: (Object, LuaStack) throws -> Void
-        var set: ((Object, LuaArguments) throws -> Void)?
-        var readOnlyHint: String?
-    }
-
-    var fields: [Field] = []
-    var methods: [(name: String, body: (Object, LuaArguments) throws -> Int32)] = []
+    @usableFromInline var fields: [FieldAccessor] = []
+    @usableFromInline var methods: [MethodAccessor] = []
     /// Called with self at argument 0, unchecked: each checks what it needs.
-    var metamethods: [(name: String, body: (LuaArguments) throws -> Int32)] = []
+    @usableFromInline var metamethods: [(name: String, body: (LuaArguments) throws -> Int32)] = []
+    @usableFromInline internal(set) var _members: [Member] = []
     /// Fields and methods in the order they were declared.
-    public private(set) var members: [Member] = []
+    public var members: [Member] { _members }
 
     public init(_ name: String) { self.name = name }
 
+    // The declaring methods are inlinable so that each accessor closure is compiled in the
+    // module that declares the type, specialised for its class and value types: a field read
+    // or method call then costs no generic metadata lookups.
+
     /// A read-only field. `hint` ends the error a script gets when it assigns to the field
     /// (for example "use case:schedule()").
-    @discardableResult
+    @inlinable @discardableResult
     public func field<V: LuaPushable>(_ name: String, hint: String? = nil, _ get: @escaping (Object) throws -> V) -> Self {
-        fields.append(Field(name: name, get: { try get($0).push(to: $1) }, set: nil, readOnlyHint: hint))
-        members.append(Member(name: name, kind: .field, valueType: "\(V.self)"))
+        fields.append(FieldAccessor(name: name, hint: hint, get: { p, stack in
+            try Unmanaged<Object>.fromOpaque(p)._withUnsafeGuaranteedRef { try get($0).push(to: stack) }
+        }, set: nil))
+        _members.append(Member(name: name, kind: .field, valueType: "\(V.self)"))
         return self
     }
 
     /// A field scripts may assign to.
-    @discardableResult
+    @inlinable @discardableResult
     public func field<V: LuaPushable & LuaPullable>(_ name: String, get: @escaping (Object) throws -> V,
                                                     set: @escaping (Object, V) throws -> Void) -> Self {
         let typeName = self.name
-        fields.append(Field(name: name, get: { try get($0).push(to: $1) }, set: { object, args in
+        fields.append(FieldAccessor(name: name, hint: nil, get: { p, stack in
+            try Unmanaged<Object>.fromOpaque(p)._withUnsafeGuaranteedRef { try get($0).push(to: stack) }
+        }, set: { p, args in
             let value: V
             do { value = try V.pull(from: args.stack, at: args.index(1)) } catch let error as LuaError {
                 throw LuaScriptError("bad value for field '\(name)' of \(typeName) (\(error))")
             }
-            try set(object, value)
+            try Unmanaged<Object>.fromOpaque(p)._withUnsafeGuaranteedRef { try set($0, value) }
         }))
-        members.append(Member(name: name, kind: .writableField, valueType: "\(V.self)"))
+        _members.append(Member(name: name, kind: .writableField, valueType: "\(V.self)"))
         return self
     }
 
     /// A method, called from Lua as `object:name(...)`; argument 1 is the first after self.
-    @discardableResult
+    @inlinable @discardableResult
     public func method<R: LuaReturnable>(_ name: String, _ body: @escaping (Object, LuaArguments) throws -> R) -> Self {
-        methods.append((name, { try body($0, $1).pushResults(to: $1.stack) }))
-        members.append(Member(name: name, kind: .method, valueType: "\(R.self)"))
+        methods.append(MethodAccessor(name: name) { p, args in
+            try Unmanaged<Object>.fromOpaque(p)._withUnsafeGuaranteedRef { try body($0, args).pushResults(to: args.stack) }
+        })
+        _members.append(Member(name: name, kind: .method, valueType: "\(R.self)"))
         return self
     }
 
@@ -109,7 +120,7 @@ public final class LuaType<Object: AnyObject> {
         metamethod("__pairs") { object, args in
             let entries = try body(object)
             var next = 0
-            let iterator = args.state.function("pairs iterator") { iteratorArgs -> LuaResults in
+            let iterator = args.state.function("pairs iterator") { _ -> LuaResults in
                 guard next < entries.count else { return LuaResults([.nil]) }
                 defer { next += 1 }
                 return LuaResults([entries[next].0, entries[next].1])
@@ -132,72 +143,103 @@ public final class LuaType<Object: AnyObject> {
     }
 }
 
-/// A type registered with one state: its metatables and how to reach its Swift side.
-class AnyTypeRegistration {
+/// A field of a bridged type, its class erased: accessors take the object's raw pointer.
+@usableFromInline
+struct FieldAccessor {
+    @usableFromInline var name: String
+    @usableFromInline var hint: String?
+    @usableFromInline var get: (UnsafeMutableRawPointer, LuaStack) throws -> Void
+    @usableFromInline var set: ((UnsafeMutableRawPointer, LuaArguments) throws -> Void)?
+
+    @inlinable
+    init(name: String, hint: String?, get: @escaping (UnsafeMutableRawPointer, LuaStack) throws -> Void,
+         set: ((UnsafeMutableRawPointer, LuaArguments) throws -> Void)?) {
+        self.name = name
+        self.hint = hint
+        self.get = get
+        self.set = set
+    }
+}
+
+/// A method of a bridged type, its class erased.
+@usableFromInline
+struct MethodAccessor {
+    @usableFromInline var name: String
+    @usableFromInline var body: (UnsafeMutableRawPointer, LuaArguments) throws -> Int32
+
+    @inlinable
+    init(name: String, body: @escaping (UnsafeMutableRawPointer, LuaArguments) throws -> Int32) {
+        self.name = name
+        self.body = body
+    }
+}
+
+/// A type registered with one state: its metatables and its accessors. Not generic, so that
+/// nothing on the path of a field read or method call needs generic metadata.
+final class TypeRegistration {
     let name: String
+    unowned(unsafe) let state: LuaState
+    let getters: ContiguousArray<(UnsafeMutableRawPointer, LuaStack) throws -> Void>
+    let setters: ContiguousArray<((UnsafeMutableRawPointer, LuaArguments) throws -> Void)?>
+    let fieldNames: [String]
+    let hints: [String?]
     var metatable: UnsafeRawPointer?
     var metatableRef: Int32 = LUA_NOREF
     var releasedRef: Int32 = LUA_NOREF
 
-    init(name: String) { self.name = name }
-
-    /// The object in the userdata at `idx`, if it is one of this type (by metatable pointer).
-    final func object(in L: OpaquePointer, at idx: Int32) -> AnyObject? {
-        guard let metatable, let slot = lk_tobox(L, idx, metatable),
-              let p = slot.load(as: UnsafeMutableRawPointer?.self) else { return nil }
-        return Unmanaged<AnyObject>.fromOpaque(p).takeUnretainedValue()
-    }
-
-    func access(_ L: OpaquePointer, field: Int, kind: Int32) -> Int32 { fatalError("abstract") }
-}
-
-final class TypeRegistration<Object: AnyObject>: AnyTypeRegistration {
-    unowned(unsafe) let state: LuaState
-    let type: LuaType<Object>
-
-    init(state: LuaState, type: LuaType<Object>) {
+    init(state: LuaState, name: String, fields: [FieldAccessor]) {
         self.state = state
-        self.type = type
-        super.init(name: type.name)
+        self.name = name
+        getters = ContiguousArray(fields.map(\.get))
+        setters = ContiguousArray(fields.map(\.set))
+        fieldNames = fields.map(\.name)
+        hints = fields.map(\.hint)
     }
 
+    /// The live object's pointer in the userdata at `idx`, if it is one of this type's
+    /// (recognised by metatable pointer, never by name).
     @inline(__always)
-    func typedObject(_ L: OpaquePointer, at idx: Int32) -> Object? {
-        guard let metatable, let slot = lk_tobox(L, idx, metatable),
-              let p = slot.load(as: UnsafeMutableRawPointer?.self) else { return nil }
-        return Unmanaged<Object>.fromOpaque(p).takeUnretainedValue()
+    func objectPointer(_ L: OpaquePointer, at idx: Int32) -> UnsafeMutableRawPointer? {
+        guard let metatable, let slot = lk_tobox(L, idx, metatable) else { return nil }
+        return slot.load(as: UnsafeMutableRawPointer?.self)
     }
 
-    override func access(_ L: OpaquePointer, field id: Int, kind: Int32) -> Int32 {
-        let field = type.fields[id - 1]
+    func object(in L: OpaquePointer, at idx: Int32) -> AnyObject? {
+        objectPointer(L, at: idx).map { Unmanaged<AnyObject>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    func access(_ L: OpaquePointer, field id: Int, kind: Int32) -> Int32 {
+        unowned(unsafe) let state = self.state
         let previous = state.currentL
         state.currentL = L
         defer { state.currentL = previous }
         do {
-            guard let object = typedObject(L, at: 1) else { throw LuaScriptError("\(name) expected") }
+            guard let p = objectPointer(L, at: 1) else { throw LuaScriptError("\(name) expected") }
+            let stack = LuaStack(L: L, state: state)
             switch kind {
             case 0:
-                try field.get(object, LuaStack(L: L, state: state))
+                try getters[id - 1](p, stack)
                 return 1
             case 1:
-                try field.set!(object, LuaArguments(stack: LuaStack(L: L, state: state), base: 2))
+                try setters[id - 1]!(p, LuaArguments(stack: stack, base: 2))
                 return 0
             default:
-                throw LuaScriptError("field '\(field.name)' of \(name) is read-only"
-                    + (field.readOnlyHint.map { " (\($0))" } ?? ""))
+                throw LuaScriptError("field '\(fieldNames[id - 1])' of \(name) is read-only"
+                    + (hints[id - 1].map { " (\($0))" } ?? ""))
             }
         } catch {
-            return state.raise(error, on: L, function: field.name)
+            return state.raise(error, on: L, function: fieldNames[id - 1])
         }
     }
 
     /// A Swift function that checks its self (argument 1) is one of this type's objects.
-    func boundFunction(_ name: String, _ body: @escaping (Object, LuaArguments) throws -> Int32) -> SwiftFunctionBox {
-        SwiftFunctionBox(state: state, name: name, base: 1) { [unowned(unsafe) self] args in
-            guard let object = self.typedObject(args.stack.L, at: 1) else {
+    func boundFunction(_ method: MethodAccessor) -> SwiftFunctionBox {
+        let body = method.body
+        return SwiftFunctionBox(state: state, name: method.name, base: 1) { [unowned(unsafe) self] args in
+            guard let p = self.objectPointer(args.stack.L, at: 1) else {
                 throw LuaArgumentError(position: 1, args.typeError(0, self.name).problem)
             }
-            return try body(object, args)
+            return try body(p, args)
         }
     }
 }
@@ -210,14 +252,14 @@ extension LuaState {
         guard typesByClass[key] == nil else {
             throw LuaError.conversion("\(Object.self) is already registered with this state as '\(typesByClass[key]!.name)'")
         }
-        let registration = TypeRegistration(state: self, type: type)
+        let registration = TypeRegistration(state: self, name: type.name, fields: type.fields)
         let L = currentL
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         try ensureStack(6)
         lua_createtable(L, 0, Int32(type.methods.count))
         for method in type.methods {
-            pushFunction(registration.boundFunction(method.name, method.body))
+            pushFunction(registration.boundFunction(method))
             lua_setfield(L, -2, method.name)  // a fresh table without metatable: a raw set
         }
         lua_createtable(L, 0, Int32(type.fields.count))
@@ -282,7 +324,10 @@ extension LuaState {
         let slot = lua_touserdata(L, -1)!
         if let p = slot.load(as: UnsafeMutableRawPointer?.self) {
             slot.storeBytes(of: nil, as: UnsafeMutableRawPointer?.self)
-            Unmanaged<AnyObject>.fromOpaque(p).release()
+            // A method of this very object may be running with it borrowed: release it only
+            // once no call is under way.
+            lk_queue_release(guardian, p)
+            if lk_depth(guardian) == 0 { lk_drain(guardian, LuaRuntime.releaseBox) }
         }
         lua_rawgeti(L, lk_registryindex(), lua_Integer(registration.releasedRef))
         lua_setmetatable(L, -2)

@@ -1,1 +1,197 @@
-print("placeholder")
+// liaison-bench: what the Lua bridge costs, against the same work done with the raw C API on
+// the same liblua, in the same process.
+//
+//   swift run -c release liaison-bench            a table
+//   swift run -c release liaison-bench --json     [{name, value, unit, baseline, ratio, target}]
+//   liaison-bench --quick                         a smoke run with 1% of the iterations
+//   liaison-bench --only method                   only the cases whose name contains "method"
+//
+// Each case runs five times, interleaved with its baseline; the best run of each counts, which
+// filters out the other core's noise on a shared machine. Ratios are LuaKit / baseline for
+// the whole loop a script would run (the loop's own cost is in both).
+import Foundation
+import LiaisonBenchBaseline
+import LuaKit
+
+struct Measurement: Encodable {
+    var name: String
+    var value: Double
+    var unit: String
+    var baseline: Double?
+    var ratio: Double?
+    var target: Double?
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+if arguments.contains("--help") || arguments.contains("-h") {
+    print("""
+        usage: liaison-bench [--json] [--quick] [--only TEXT]
+          --json       print an array of {name, value, unit, baseline, ratio, target}
+          --quick      1% of the iterations: checks the benchmark runs, measures nothing useful
+          --only TEXT  run only the cases whose name contains TEXT (to profile one)
+        Build it in release mode for real numbers: swift run -c release liaison-bench
+        """)
+    exit(0)
+}
+let json = arguments.contains("--json")
+let quick = arguments.contains("--quick")
+let only = arguments.firstIndex(of: "--only").flatMap { arguments.index(after: $0) < arguments.endIndex ? arguments[arguments.index(after: $0)] : nil }
+let unknown = arguments.enumerated().filter { i, a in
+    !["--json", "--quick", "--only"].contains(a) && !(i > 0 && Array(arguments)[i - 1] == "--only")
+}.map(\.element)
+if !unknown.isEmpty || (arguments.contains("--only") && only == nil) {
+    FileHandle.standardError.write(Data("liaison-bench: unknown option \(unknown.joined(separator: " ")) (see --help)\n".utf8))
+    exit(64)
+}
+
+let n = quick ? 20_000 : 2_000_000
+let repetitions = quick ? 1 : 5
+let limits = LuaLimits(memory: 64 << 20, time: .seconds(60))
+let quiet = LuaSandbox(output: { _ in })
+
+func progress(_ text: String) {
+    if !json { FileHandle.standardError.write(Data("  measuring \(text)...\n".utf8)) }
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Best of `repetitions` runs of each, interleaved. Returns nanoseconds per operation.
+func wanted(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
+
+func compare(_ name: String, target: Double, baseline: () -> Double, luakit: () throws -> Double) throws -> Measurement? {
+    guard wanted(name) else { return nil }
+    progress(name)
+    var best = (base: Double.infinity, kit: Double.infinity)
+    for _ in 0..<repetitions {
+        let b = baseline()
+        guard b > 0 else { throw LuaError.runtime(message: "baseline for '\(name)' failed", traceback: "") }
+        best.base = min(best.base, b)
+        best.kit = min(best.kit, try luakit())
+    }
+    let perOp = { $0 * 1e9 / Double(n) }
+    return Measurement(name: name, value: perOp(best.kit), unit: "ns/op", baseline: perOp(best.base),
+                       ratio: best.kit / best.base, target: target)
+}
+
+final class Point {
+    var x = 1.0
+}
+
+var results: [Measurement] = []
+
+// 1. Lua calls a Swift function: 2 numbers in, 1 out.
+do {
+    let lua = try LuaState(limits: limits, sandbox: quiet)
+    lua.register("add") { args in try args.double(1) + args.double(2) }
+    let loop = try lua.load("local add, s = add, 0 for i = 1, ... do s = add(s, i) end", name: "bench.lua")
+    results.append(contentsOf: [try compare("Lua calls a Swift function (2 numbers in, 1 out)", target: 1.3,
+                               baseline: { baseline_lua_calls_c(n) },
+                               luakit: { try seconds { try loop.call(n) } })].compactMap { $0 })
+}
+
+// 2. Swift calls a Lua function.
+do {
+    let lua = try LuaState(limits: limits, sandbox: quiet)
+    let add = try lua.evaluate("return function(a, b) return a + b end", name: "bench.lua", as: LuaFunction.self)
+    results.append(contentsOf: [try compare("Swift calls a Lua function", target: 1.3,
+                               baseline: { baseline_c_calls_lua(n) },
+                               luakit: {
+                                   var sum = 0.0
+                                   let t = try seconds { for _ in 0..<n { sum = try add.call(sum, 1.0, returning: Double.self) } }
+                                   precondition(sum == Double(n))
+                                   return t
+                               })].compactMap { $0 })
+}
+
+// 3 and 4. A field and a method of a bridged object.
+do {
+    let lua = try LuaState(limits: limits, sandbox: quiet)
+    try lua.register(LuaType<Point>("Point")
+        .field("x") { $0.x }
+        .field("y", get: { $0.x }, set: { $0.x = $1 })
+        .method("get") { p, _ in p.x })
+    lua.globals["obj"] = .object(Point())
+    let field = try lua.load("local o, s = obj, 0 for i = 1, ... do s = s + o.x end", name: "bench.lua")
+    let method = try lua.load("local o, s = obj, 0 for i = 1, ... do s = s + o:get() end", name: "bench.lua")
+    results.append(contentsOf: [try compare("read a field of a bridged object", target: 2.0,
+                               baseline: { baseline_field(n) },
+                               luakit: { try seconds { try field.call(n) } })].compactMap { $0 })
+    results.append(contentsOf: [try compare("call a method of a bridged object", target: 1.5,
+                               baseline: { baseline_method(n) },
+                               luakit: { try seconds { try method.call(n) } })].compactMap { $0 })
+}
+
+// 5. A loop with a time budget armed but not reached, against the same loop with none.
+do {
+    let source = "local s = 0 for i = 1, ... do s = s + i % 7 end return s"
+    let armed = try LuaState(limits: limits, sandbox: quiet)
+    let free = try LuaState(limits: LuaLimits(memory: limits.memory, time: nil), sandbox: quiet)
+    let armedLoop = try armed.load(source, name: "bench.lua")
+    let freeLoop = try free.load(source, name: "bench.lua")
+    let loops = n * 10
+    if var m = try compare("a loop with a time budget armed but not reached vs. none", target: 1.05,
+                        baseline: { (try? seconds { try freeLoop.call(loops) }) ?? -1 },
+                        luakit: { try seconds { try armedLoop.call(loops) } }) {
+        m.value = m.value / 10
+        m.baseline = m.baseline.map { $0 / 10 }
+        results.append(m)
+    }
+}
+
+// 6. The absolute cost of one sandboxed state with a small script loaded.
+if wanted("create a sandboxed state") {
+    progress("creating a sandboxed state and loading a small script")
+    let script = """
+        local notice = {}
+        function notice.new(to, template, hours) return { to = to, template = template, due = hours } end
+        local queue = {}
+        function on_case_opened(case)
+          if case.destination == "IR" and not case.documented then
+            queue[#queue + 1] = notice.new("IR-MFA/consular", "identity-request", 120)
+          end
+        end
+        return queue
+        """
+    let count = quick ? 20 : 500
+    var states: [LuaState] = []
+    states.reserveCapacity(count)
+    var times: [Double] = []
+    var bytes = 0
+    for _ in 0..<count {
+        var state: LuaState?
+        times.append(try seconds {
+            state = try LuaState(sandbox: quiet)
+            _ = try state!.load(script, name: "plugin.lua")
+        })
+        bytes = state!.memoryUsed
+        states.append(state!)
+    }
+    states.removeAll()
+    times.sort()
+    results.append(Measurement(name: "create a sandboxed state and load a small script (time)", value: times[times.count / 2] * 1e3,
+                               unit: "ms", target: 0.5))
+    results.append(Measurement(name: "create a sandboxed state and load a small script (memory)", value: Double(bytes) / 1024,
+                               unit: "KiB", target: 150))
+}
+
+if json {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(results), as: UTF8.self))
+} else {
+    func f(_ v: Double) -> String { String(format: v < 10 ? "%.2f" : "%.1f", v) }
+    print("liaison-bench\(quick ? " (quick: not a measurement)" : ""): \(n) iterations, best of \(repetitions)")
+    print("case".padding(toLength: 60, withPad: " ", startingAt: 0) + "LuaKit        C baseline    ratio   target")
+    for r in results {
+        let value = (f(r.value) + " " + r.unit).padding(toLength: 14, withPad: " ", startingAt: 0)
+        let base = (r.baseline.map { f($0) + " " + r.unit } ?? "").padding(toLength: 14, withPad: " ", startingAt: 0)
+        let ratio = (r.ratio.map { String(format: "%.2f", $0) } ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
+        let met = r.target.map { t in (r.ratio ?? r.value) <= t ? "ok" : "MISSED" } ?? ""
+        let target = r.target.map { "≤ " + f($0) + (r.ratio == nil ? " " + r.unit : "") + "  " + met } ?? ""
+        print(r.name.padding(toLength: 60, withPad: " ", startingAt: 0) + value + base + ratio + target)
+    }
+}

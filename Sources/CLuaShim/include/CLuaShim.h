@@ -56,7 +56,7 @@ size_t lk_memory_limit(const lk_guard *g);
 void lk_set_memory_limit(lk_guard *g, size_t limit);
 
 /// Saved state of one protected entry; opaque to Swift but sized here so it lives on its stack.
-typedef struct { int enforce; int depth; } lk_entry;
+typedef struct { int enforce; int depth; int pushed; } lk_entry;
 
 /// Begins a protected entry from Swift into Lua on thread `L`. The outermost entry arms the
 /// deadline `budget_ns` from now (0: no deadline). Nested entries keep the outer deadline.
@@ -71,10 +71,13 @@ const char *lk_stop_where(const lk_guard *g);
 /// Asks a running entry to stop. Safe from any thread. Returns 0 when nothing was running.
 int lk_interrupt(lk_guard *g);
 
-/// lua_pcall with `lk_msgh` as the message handler. The function and its `nargs` arguments
-/// are on top of the stack; one extra stack slot must be available.
-int lk_pcall(lua_State *L, int nargs, int nresults);
-/// After a failed lk_pcall: pushes the traceback the handler recorded (or nil).
+/// The message handler every call from Swift uses: it records a traceback beside the error
+/// and returns the error value unchanged (it never runs the value's __tostring).
+int lk_msgh(lua_State *L);
+/// lua_pcall with the handler that `lk_pushmsgh` pushed at stack index `handler`, below the
+/// function and its `nargs` arguments.
+int lk_pcall(lua_State *L, int nargs, int nresults, int handler);
+/// After lk_pcall failed with LUA_ERRRUN: pushes the traceback the handler recorded.
 void lk_push_traceback(lua_State *L);
 /// The light userdata the kill hook raises. Compared by pointer.
 extern const char lk_kill_sentinel;
@@ -87,6 +90,10 @@ void lk_push_function(lua_State *L, int box_ud);
 void *lk_newbox(lua_State *L, void *box);
 /// The payload of a box userdata, or NULL if the value at `idx` is not one with metatable `mt`.
 void *lk_tobox(lua_State *L, int idx, const void *mt);
+/// Queues `box` to be released by the next lk_drain (when no call is running).
+void lk_queue_release(lk_guard *g, void *box);
+/// How many protected entries are under way (0: no Lua code and no callback is running).
+int lk_depth(const lk_guard *g);
 /// Moves the boxes finalised since the last call to `release`, on the owning thread.
 void lk_drain(lk_guard *g, void (*release)(void *));
 /// The metatable shared by every plain box (functions, errors).
@@ -129,5 +136,6 @@ static inline int lk_issentinel(lua_State *L, int idx) {
 }
 static inline void lk_pushboxmetatable(lua_State *L) { lua_rawgetp(L, LUA_REGISTRYINDEX, &lk_box_key); }
 static inline void lk_pushopensandbox(lua_State *L) { lua_pushcfunction(L, lk_open_sandbox); }
+static inline void lk_pushmsgh(lua_State *L) { lua_pushcfunction(L, lk_msgh); }
 
 #endif
