@@ -15,37 +15,12 @@
 #include <string.h>
 #include <time.h>
 
-#define LK_MAXCHAIN 256                 // coroutines resumed inside each other; Lua stops at ~200
-#define LK_NO_DEADLINE INT64_MAX         // "a call is running, with no time budget"
-#define LK_TICK_NS 2000000L              // watchdog resolution: 2 ms
 
 const char lk_kill_sentinel = 0;
 const char lk_box_key = 0;
 static const char lk_traceback_key = 0;
 static const char lk_readonly_key = 0;
 static const char lk_loading_marker = 0;
-
-struct lk_guard {
-    // Owning thread only.
-    size_t used, limit;
-    int enforce;                         // 1 while Lua code runs: the limit applies
-    int depth;                           // nesting of lk_begin
-    int refusals;                        // consecutive refused allocations
-    void **pending;                      // boxes whose userdata were finalised
-    size_t npending, cap;
-    char where[192];
-    // Shared with the watchdog. deadline: > 0 the current (or last) entry's deadline, < 0 that
-    // entry is stopping (-lk_stop). The owner never clears it: the next lk_begin overwrites it,
-    // so ending an entry costs one load; a stale deadline that expires while the state is idle
-    // only arms a hook that disarms itself at the next entry's first instruction.
-    _Atomic int64_t deadline;
-    _Atomic int running;                 // an entry is under way (for lk_interrupt)
-    lua_State *main;                     // always hooked on a stop: at depth 0 Swift calls on it
-    pthread_mutex_t lock;                // guards chain[] against the watchdog
-    lua_State *chain[LK_MAXCHAIN];       // other threads running Lua code: coroutines resumed
-    int nchain;
-    lk_guard *prev, *next;               // the watchdog's registry, under reg_lock
-};
 
 static lk_dispatch_fn lk_dispatch;
 static lk_field_fn lk_field;
@@ -112,7 +87,7 @@ lk_stop lk_stopping(const lk_guard *g) {
 
 const char *lk_stop_where(const lk_guard *g) { return g->where; }
 
-static void chain_push(lk_guard *g, lua_State *L) {
+void lk_chain_push(lk_guard *g, lua_State *L) {
     pthread_mutex_lock(&g->lock);
     g->chain[g->nchain++] = L;
     pthread_mutex_unlock(&g->lock);
@@ -120,7 +95,7 @@ static void chain_push(lk_guard *g, lua_State *L) {
         lua_sethook(L, lk_hook, LUA_MASKCOUNT, 1);
 }
 
-static void chain_pop(lk_guard *g) {
+void lk_chain_pop(lk_guard *g) {
     pthread_mutex_lock(&g->lock);
     g->nchain--;
     pthread_mutex_unlock(&g->lock);
@@ -129,11 +104,8 @@ static void chain_pop(lk_guard *g) {
 // ---------------------------------------------------------------------------------------
 // The watchdog: one thread for the process, ticking while any guard is registered.
 
-// The watchdog's clock, advanced every tick. lk_begin reads it instead of the system clock
-// (one load instead of a clock_gettime per call). It lags the true time by at most a tick
-// while the watchdog is scheduled normally, so a deadline gets one tick of slack: a budget is
-// never cut short, and a call may run up to two ticks past it before the kill lands.
-static _Atomic int64_t lk_clock;
+// The watchdog's clock (see lk_begin in the header).
+_Atomic int64_t lk_clock;
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
@@ -271,39 +243,6 @@ void lk_set_memory_limit(lk_guard *g, size_t limit) { g->limit = limit; }
 // ---------------------------------------------------------------------------------------
 // Protected entries from Swift
 
-// The outermost entry runs on the main thread, which the watchdog always hooks, so it needs
-// no lock; a nested entry runs on the thread that called into Swift, which is the main thread
-// or a coroutine already in the chain. Only an entry on some other thread is added to it.
-void lk_begin(lk_guard *g, lua_State *L, int64_t budget_ns, lk_entry *saved) {
-    saved->enforce = g->enforce;
-    saved->depth = g->depth;
-    saved->pushed = L != g->main && (g->nchain == 0 || g->chain[g->nchain - 1] != L);
-    if (saved->pushed) chain_push(g, L);
-    if (g->depth == 0) {
-        g->where[0] = 0;
-        g->refusals = 0;
-        int64_t deadline = budget_ns > 0
-            ? atomic_load_explicit(&lk_clock, memory_order_relaxed) + budget_ns + LK_TICK_NS
-            : LK_NO_DEADLINE;
-        atomic_store_explicit(&g->deadline, deadline, memory_order_release);
-        atomic_store_explicit(&g->running, 1, memory_order_release);
-    }
-    g->enforce = 1;
-    g->depth++;
-}
-
-lk_stop lk_end(lk_guard *g, lua_State *L, const lk_entry *saved) {
-    g->enforce = saved->enforce;
-    g->depth = saved->depth;
-    if (saved->pushed) chain_pop(g);
-    if (g->depth > 0) return lk_stopping(g);
-    atomic_store_explicit(&g->running, 0, memory_order_release);
-    int64_t d = atomic_load_explicit(&g->deadline, memory_order_acquire);
-    if (d >= 0) return LK_STOP_NONE;
-    lua_sethook(L, NULL, 0, 0);          // coroutines that got the hook disarm themselves
-    return (lk_stop)(-d);
-}
-
 // The message handler: records a traceback beside the error and returns the error itself,
 // so that a Swift error box or the kill sentinel arrives unchanged. It never calls
 // __tostring: an error value's own code is not run while reporting it.
@@ -361,9 +300,12 @@ void lk_drain(lk_guard *g, void (*release)(void *)) {
     while (g->npending > 0) release(g->pending[--g->npending]);
 }
 
+// A box's payload is the Swift object's pointer, then its state's guard, which saves the
+// trampoline a call into liblua to find it.
 void *lk_newbox(lua_State *L, void *box) {
-    void **slot = (void **)lua_newuserdatauv(L, sizeof(void *), 1);
-    *slot = box;
+    void **slot = (void **)lua_newuserdatauv(L, 2 * sizeof(void *), 1);
+    slot[0] = box;
+    slot[1] = guard_of(L);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &lk_box_key);
     lua_setmetatable(L, -2);
     return slot;
@@ -380,7 +322,7 @@ void *lk_tobox(lua_State *L, int idx, const void *mt) {
 // The one way into Swift from Lua.
 static int lk_trampoline(lua_State *L) {
     void **slot = (void **)lua_touserdata(L, lua_upvalueindex(1));
-    lk_guard *g = guard_of(L);
+    lk_guard *g = (lk_guard *)slot[1];
     int enforce = g->enforce;
     g->enforce = 0;                      // Swift frame active: allocations must not fail
     int n = lk_dispatch(L, *slot);
@@ -452,8 +394,8 @@ static int call_field(lua_State *L, int field, int kind) {
 
 // __index: methods resolve from a plain table without entering Swift; fields go through
 // the field table to one Swift getter.
+// Lua calls it with exactly (object, key).
 static int lk_index(lua_State *L) {
-    lua_settop(L, 2);
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
     lua_pushvalue(L, 2);
@@ -551,9 +493,9 @@ int lk_resume(lua_State *L, lua_State *co, int narg, int *nres) {
         lua_pushliteral(co, "too many nested coroutines");
         return LUA_ERRRUN;
     }
-    chain_push(g, co);
+    lk_chain_push(g, co);
     int status = lua_resume(co, L, narg, nres);
-    chain_pop(g);
+    lk_chain_pop(g);
     if (status != LUA_OK && status != LUA_YIELD && lk_stopping(g) != LK_STOP_NONE) *taint_of(co) = 1;
     return status;
 }
@@ -564,9 +506,9 @@ static int resetthread(lua_State *L, lua_State *co) {
         lua_pushliteral(co, "coroutine was stopped by a limit; its pending __close handlers were skipped");
         return LUA_ERRRUN;
     }
-    chain_push(g, co);                   // pending __close handlers run on co
+    lk_chain_push(g, co);                   // pending __close handlers run on co
     int status = lua_resetthread(co);
-    chain_pop(g);
+    lk_chain_pop(g);
     return status;
 }
 

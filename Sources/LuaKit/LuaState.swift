@@ -22,7 +22,7 @@ public final class LuaState {
     // owns a state and nothing hands out inout access to them, so the dynamic exclusivity
     // checks Swift would make on each access can never fire: they are turned off.
     @usableFromInline let L: OpaquePointer
-    @usableFromInline let guardian: OpaquePointer
+    @usableFromInline let guardian: UnsafeMutablePointer<lk_guard>
     /// The thread Swift code is called on: the main thread, or a coroutine while a Swift
     /// function runs inside one. Calls from Swift into Lua run on it.
     @exclusivity(unchecked) @usableFromInline var currentL: OpaquePointer
@@ -44,7 +44,7 @@ public final class LuaState {
     /// Creates a state with the sandbox's allow-listed globals.
     public init(limits: LuaLimits = .default, sandbox: LuaSandbox = LuaSandbox()) throws {
         LuaRuntime.install()
-        var g: OpaquePointer?
+        var g: UnsafeMutablePointer<lk_guard>?
         guard let L = lk_newstate(limits.memory ?? 0, &g), let g else {
             throw LuaError.memory(limit: limits.memory ?? 0, location: nil)
         }

@@ -17,12 +17,41 @@
 #ifndef CLUASHIM_H
 #define CLUASHIM_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <lua.h>
 
+#define LK_MAXCHAIN 256                 // coroutines resumed inside each other; Lua stops at ~200
+#define LK_NO_DEADLINE INT64_MAX         // "a call is running, with no time budget"
+#define LK_TICK_NS 2000000L              // watchdog resolution: 2 ms
+
 /// Per-state bookkeeping for limits, shared between the owning thread and the watchdog.
+/// Its fields are private to this header and shim.c; it is declared here only so that
+/// lk_begin and lk_end, which run on every call, can be inlined into Swift.
 typedef struct lk_guard lk_guard;
+struct lk_guard {
+    // Owning thread only.
+    size_t used, limit;
+    int enforce;                         // 1 while Lua code runs: the limit applies
+    int depth;                           // nesting of lk_begin
+    int refusals;                        // consecutive refused allocations
+    void **pending;                      // boxes whose userdata were finalised
+    size_t npending, cap;
+    char where[192];
+    // Shared with the watchdog. deadline: > 0 the current (or last) entry's deadline, < 0 that
+    // entry is stopping (-lk_stop). The owner never clears it: the next lk_begin overwrites it,
+    // so ending an entry costs one load; a stale deadline that expires while the state is idle
+    // only arms a hook that disarms itself at the next entry's first instruction.
+    _Atomic int64_t deadline;
+    _Atomic int running;                 // an entry is under way (for lk_interrupt)
+    lua_State *main;                     // always hooked on a stop: at depth 0 Swift calls on it
+    pthread_mutex_t lock;                // guards chain[] against the watchdog
+    lua_State *chain[LK_MAXCHAIN];       // other threads running Lua code: coroutines resumed
+    int nchain;
+    lk_guard *prev, *next;               // the watchdog's registry, under reg_lock
+};
 
 /// Why a protected call was stopped from outside the script, if it was.
 typedef enum {
@@ -55,17 +84,53 @@ size_t lk_memory_used(const lk_guard *g);
 size_t lk_memory_limit(const lk_guard *g);
 void lk_set_memory_limit(lk_guard *g, size_t limit);
 
-/// Saved state of one protected entry; opaque to Swift but sized here so it lives on its stack.
-typedef struct { int enforce; int depth; int pushed; } lk_entry;
-
-/// Begins a protected entry from Swift into Lua on thread `L`. The outermost entry arms the
-/// deadline `budget_ns` from now (0: no deadline). Nested entries keep the outer deadline.
-void lk_begin(lk_guard *g, lua_State *L, int64_t budget_ns, lk_entry *saved);
-/// Ends it; returns why the entry was stopped from outside, if it was (sticky until the
-/// outermost entry ends, which clears it).
-lk_stop lk_end(lk_guard *g, lua_State *L, const lk_entry *saved);
 /// Why the current entry is being stopped (LK_STOP_NONE while it runs normally).
 lk_stop lk_stopping(const lk_guard *g);
+/// Lists a thread other than the main one as running Lua code, for the watchdog to hook.
+void lk_chain_push(lk_guard *g, lua_State *L);
+void lk_chain_pop(lk_guard *g);
+/// The watchdog's clock, advanced every tick. lk_begin reads it instead of the system clock
+/// (one load instead of a clock_gettime per call). It lags the true time by at most a tick
+/// while the watchdog is scheduled normally, so a deadline gets one tick of slack: a budget is
+/// never cut short, and a call may run up to two ticks past it before the kill lands.
+extern _Atomic int64_t lk_clock;
+
+/// Saved state of one protected entry, on the caller's stack.
+typedef struct { int enforce; int depth; int pushed; } lk_entry;
+
+// The outermost entry runs on the main thread, which the watchdog always hooks, so it needs
+// no lock; a nested entry runs on the thread that called into Swift, which is the main thread
+// or a coroutine already in the chain. Only an entry on some other thread is added to it.
+static inline void lk_begin(lk_guard *g, lua_State *L, int64_t budget_ns, lk_entry *saved) {
+    saved->enforce = g->enforce;
+    saved->depth = g->depth;
+    saved->pushed = L != g->main && (g->nchain == 0 || g->chain[g->nchain - 1] != L);
+    if (saved->pushed) lk_chain_push(g, L);
+    if (g->depth == 0) {
+        g->where[0] = 0;
+        g->refusals = 0;
+        int64_t deadline = budget_ns > 0
+            ? atomic_load_explicit(&lk_clock, memory_order_relaxed) + budget_ns + LK_TICK_NS
+            : LK_NO_DEADLINE;
+        atomic_store_explicit(&g->deadline, deadline, memory_order_release);
+        atomic_store_explicit(&g->running, 1, memory_order_release);
+    }
+    g->enforce = 1;
+    g->depth++;
+}
+
+static inline lk_stop lk_end(lk_guard *g, lua_State *L, const lk_entry *saved) {
+    g->enforce = saved->enforce;
+    g->depth = saved->depth;
+    if (saved->pushed) lk_chain_pop(g);
+    if (g->depth > 0) return lk_stopping(g);
+    atomic_store_explicit(&g->running, 0, memory_order_release);
+    int64_t d = atomic_load_explicit(&g->deadline, memory_order_acquire);
+    if (d >= 0) return LK_STOP_NONE;
+    lua_sethook(L, NULL, 0, 0);          // coroutines that got the hook disarm themselves
+    return (lk_stop)(-d);
+}
+
 /// Where the hook stopped the script ("file:line"), or "" if it never ran.
 const char *lk_stop_where(const lk_guard *g);
 /// Asks a running entry to stop. Safe from any thread. Returns 0 when nothing was running.
