@@ -848,6 +848,7 @@ int lk_open_sandbox(lua_State *L) {
     lua_getglobal(L, LUA_STRLIBNAME);    // no string.dump: no bytecode out
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    lk_install_patterns(L, -1);          // pattern matching that a time limit can stop
     lua_pop(L, 1);
     lua_pushliteral(L, "");              // getmetatable("") answers false
     lua_getmetatable(L, -1);

@@ -116,3 +116,10 @@ double baseline_method(long n) {
     lua_close(L);
     return t;
 }
+
+double baseline_script(const char *script, long n) {
+    lua_State *L = newstate();
+    double t = timed_loop(L, script, n);
+    lua_close(L);
+    return t;
+}

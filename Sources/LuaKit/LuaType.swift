@@ -40,7 +40,7 @@ public final class LuaType<Object: AnyObject> {
     @usableFromInline var methods: [MethodAccessor] = []
     /// Called with self at argument 0, unchecked: each checks what it needs.
     @usableFromInline var metamethods: [(name: String, body: (LuaArguments) throws -> Int32)] = []
-    @usableFromInline internal(set) var _members: [Member] = []
+    @usableFromInline var _members: [Member] = []
     /// Fields and methods in the order they were declared.
     public var members: [Member] { _members }
 

@@ -142,7 +142,30 @@ do {
     }
 }
 
-// 6. The absolute cost of one sandboxed state with a small script loaded.
+// 6. Pattern matching: the sandbox's stoppable matcher against the standard library's.
+do {
+    let script = """
+        local n = 0
+        for i = 1, ... do
+          local k, v = ("  key_" .. (i % 100) .. " = value  "):match("^%s*([%w_]+)%s*=%s*(%w+)%s*$")
+          n = n + select(2, ("a,b,,c"):gsub(",", ";"))
+          for w in ("the quick brown fox"):gmatch("%a+") do n = n + 1 end
+        end
+        """
+    let lua = try LuaState(limits: limits, sandbox: quiet)
+    let loop = try lua.load(script, name: "bench.lua")
+    let loops = n / 20
+    if var m = try compare("string patterns: find, match, gmatch, gsub (no target)", target: .infinity,
+                           baseline: { baseline_script(script, loops) },
+                           luakit: { try seconds { try loop.call(loops) } }) {
+        m.value *= 20
+        m.baseline = m.baseline.map { $0 * 20 }
+        m.target = nil
+        results.append(m)
+    }
+}
+
+// 7. The absolute cost of one sandboxed state with a small script loaded.
 if wanted("create a sandboxed state") {
     progress("creating a sandboxed state and loading a small script")
     let script = """

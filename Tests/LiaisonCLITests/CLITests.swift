@@ -149,6 +149,7 @@ struct HostileCommandTests {
         ("table.sort({3, 2, 1}, function() while true do end end)", 2, "time limit"),
         ("xpcall(error, function() while true do end end)", 2, "time limit"),
         ("print(setmetatable({}, { __tostring = function() while true do end end }))", 2, "time limit"),
+        ("return (('a'):rep(5000)):find('.-.-.-.-.-b')", 2, "time limit"),
         ("local s = 'x' while true do s = s .. s end", 2, "memory limit of 16 MiB exceeded"),
         ("while true do pcall(function() local t = {} while true do t[#t+1] = {} end end) end", 2, "memory limit"),
         ("setmetatable({}, { __gc = function() end })", 1, "__gc metamethods are not allowed"),

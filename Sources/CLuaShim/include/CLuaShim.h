@@ -187,6 +187,9 @@ void lk_set_print(lua_State *L);
 /// Replaces `require` with one that asks the loader function on top of the stack (popped)
 /// for each module's chunk and caches the results.
 void lk_set_require(lua_State *L);
+/// Replaces find, match, gmatch and gsub in the string library table at `string_table` with
+/// versions whose matcher checks for a stop as it works (patterns.c).
+void lk_install_patterns(lua_State *L, int string_table);
 /// Resumes `co` from `L` the way coroutine.resume does, tracking it for the watchdog.
 int lk_resume(lua_State *L, lua_State *co, int narg, int *nres);
 

@@ -12,4 +12,7 @@ double baseline_field(long n);
 /// A Lua loop calling method `get` of a userdata n times (__index is a table of C functions).
 double baseline_method(long n);
 
+/// Runs `script` (a chunk taking n) in a stock state with the standard libraries.
+double baseline_script(const char *script, long n);
+
 #endif
