@@ -28,18 +28,11 @@ typedef struct {
     const char *src_init, *src_end;     // the subject
     const char *p_end;                  // the end of the pattern
     lua_State *L;
-    lk_guard *g;
     int depth;                          // recursion left
     int level;                          // captures open or closed so far
     unsigned work;
     struct { const char *init; ptrdiff_t len; } cap[MAXCAPTURES];
 } Matcher;
-
-static lk_guard *guard(lua_State *L) {
-    void *ud = NULL;
-    lua_getallocf(L, &ud);
-    return (lk_guard *)ud;
-}
 
 // Called in every loop of the matcher. Raising here is sound: only C frames lie between this
 // function and the Lua call of the string function.
@@ -47,16 +40,12 @@ static void tick(Matcher *m, unsigned steps) {
     m->work += steps;
     if (m->work >= CHECK_EVERY) {
         m->work = 0;
-        if (atomic_load_explicit(&m->g->deadline, memory_order_relaxed) < 0) {
-            lua_pushlightuserdata(m->L, (void *)&lk_kill_sentinel);
-            lua_error(m->L);
-        }
+        lk_check_stop(m->L);
     }
 }
 
 static void prepare(Matcher *m, lua_State *L, const char *s, size_t ls, const char *p, size_t lp) {
     m->L = L;
-    m->g = guard(L);
     m->src_init = s;
     m->src_end = s + ls;
     m->p_end = p + lp;
@@ -404,7 +393,6 @@ typedef struct {
 static int gmatch_next(lua_State *L) {
     GMatch *gm = (GMatch *)lua_touserdata(L, lua_upvalueindex(3));
     gm->m.L = L;                        // the loop may run in another coroutine than gmatch did
-    gm->m.g = guard(L);
     for (const char *src = gm->src; src <= gm->m.src_end; src++) {
         restart(&gm->m);
         const char *e = do_match(&gm->m, src, gm->p);

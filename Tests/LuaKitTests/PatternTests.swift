@@ -75,6 +75,18 @@ try("init past end", string.find, "abc", "", 10)
 try("init at end", string.find, "abc", "", 4)
 try("match init", string.match, "hello", "l+", -3)
 
+for _, args in ipairs({ { "ab", 3 }, { "ab", 3, "-" }, { "", 5 }, { "", 5, "," }, { "x", 0 }, { "x", -1, "," } }) do
+  try("rep " .. show(table.unpack(args)), string.rep, table.unpack(args))
+end
+for _, args in ipairs({ { 1, 3, 2 }, { 2, 3, 1 }, { 1, 3, 1 }, { 3, 1, 1 }, { 1, 3, 5 } }) do
+  local t = { "a", "b", "c" }
+  try("move " .. show(table.unpack(args)), function(...) return table.concat(table.move(t, ...), ",") end, table.unpack(args))
+  try("move to " .. show(table.unpack(args)), function(...) return table.concat(table.move(t, ...), ",") end, args[1], args[2], args[3], { "x" })
+end
+try("move bad", table.move, 1, 1, 1, 1)
+try("move wrap", table.move, {}, 1, 5, math.maxinteger)
+try("move many", table.move, {}, -1, math.maxinteger, 1)
+
 math.randomseed(20261129)
 local atoms = { "a", "b", ".", "%a", "%d", "[ab]", "[^a]", "%s", "(", ")", "()", "%1", "%b()", "%f[a]", "^", "$", "x" }
 local quants = { "", "", "*", "+", "-", "?" }
@@ -92,7 +104,7 @@ end
 return table.concat(out, "\n")
 """#
 
-@Suite("Patterns: the sandbox's stoppable matcher agrees with Lua's own")
+@Suite("The sandbox's stoppable string and table functions agree with Lua's own")
 struct PatternTests {
     @Test("find, match, gmatch and gsub give stock Lua's results and errors, case by case")
     func differential() throws {

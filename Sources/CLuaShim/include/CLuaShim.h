@@ -187,6 +187,9 @@ void lk_set_print(lua_State *L);
 /// Replaces `require` with one that asks the loader function on top of the stack (popped)
 /// for each module's chunk and caches the results.
 void lk_set_require(lua_State *L);
+/// Raises the kill sentinel if the running entry is being stopped. For C library loops that
+/// run no Lua code, which the kill hook cannot reach; call it only from a C function Lua called.
+void lk_check_stop(lua_State *L);
 /// Replaces find, match, gmatch and gsub in the string library table at `string_table` with
 /// versions whose matcher checks for a stop as it works (patterns.c).
 void lk_install_patterns(lua_State *L, int string_table);
