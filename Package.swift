@@ -36,7 +36,7 @@ let package = Package(
             dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline"]
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
-        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison"]),
+        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 #include "Baseline.h"
 
 #include <lauxlib.h>
+#include <malloc.h>
 #include <lualib.h>
 #include <string.h>
 #include <time.h>
@@ -122,4 +123,8 @@ double baseline_script(const char *script, long n) {
     double t = timed_loop(L, script, n);
     lua_close(L);
     return t;
+}
+
+unsigned long baseline_heap_in_use(void) {
+    return (unsigned long)mallinfo2().uordblks;
 }

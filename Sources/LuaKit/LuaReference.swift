@@ -128,3 +128,67 @@ func packLength<each T>(_ values: repeat each T) -> Int32 {
     for _ in repeat each values { n += 1 }
     return n
 }
+
+/// A Lua table held from Swift by reference: reads and writes go to the live table, raw (no
+/// metamethods run). Use `LuaValue.table` for a copy instead.
+///
+/// ```swift
+/// let config = try lua.evaluate("return { retries = 3 }", name: "c.lua", as: LuaTable.self)
+/// try config.set("retries", 5)
+/// try config.get("retries")      // .integer(5)
+/// ```
+public final class LuaTable: LuaReference {
+    public func get(_ key: LuaValue) throws -> LuaValue {
+        try withTable { stack in
+            try stack.push(key)
+            lua_rawget(stack.L, -2)
+            return try stack.value(at: -1)
+        }
+    }
+
+    /// Sets `key` to `value`; a nil `value` removes the key. The key may not be nil or NaN.
+    public func set(_ key: LuaValue, _ value: LuaValue) throws {
+        switch key {
+        case .nil: throw LuaError.conversion("a table key cannot be nil")
+        case .number(let d) where d.isNaN: throw LuaError.conversion("a table key cannot be NaN")
+        default: break
+        }
+        try withTable { stack in
+            try stack.push(key)
+            try stack.push(value)
+            lua_rawset(stack.L, -3)  // key checked above: cannot raise
+        }
+    }
+
+    /// The raw length (`#t` without `__len`).
+    public var count: Int {
+        (try? withTable { stack in Int(lua_rawlen(stack.L, -1)) }) ?? 0
+    }
+
+    /// A copy of the table's contents now.
+    public func snapshot() throws -> [LuaValue: LuaValue] {
+        try withTable { stack in
+            guard case .table(let t) = try stack.value(at: -1) else { return [:] }
+            return t
+        }
+    }
+
+    private func withTable<R>(_ body: (LuaStack) throws -> R) throws -> R {
+        try state.checkOpen()
+        let L = state.currentL
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        try state.ensureStack(4)
+        lua_rawgeti(L, lk_registryindex(), lua_Integer(ref))
+        return try body(LuaStack(L: L, state: state))
+    }
+}
+
+extension LuaTable: LuaPushable, LuaPullable {
+    public func push(to stack: LuaStack) throws { try stack.pushReference(self) }
+    public static func pull(from stack: LuaStack, at index: Int32) throws -> LuaTable {
+        guard lua_type(stack.L, index) == LUA_TTABLE else { throw conversionError(stack, index, "table") }
+        lua_pushvalue(stack.L, index)
+        return LuaTable(popping: stack.state, on: stack.L)
+    }
+}

@@ -87,3 +87,26 @@ struct ValueTests {
         }
     }
 }
+
+@Suite("Tables held by reference")
+struct TableReferenceTests {
+    @Test("a LuaTable reads and writes the live table, without running metamethods")
+    func live() throws {
+        let lua = try makeState()
+        let t = try lua.evaluate("""
+            shared = setmetatable({ retries = 3 }, { __index = function() error('ran') end, __newindex = function() error('ran') end })
+            return shared
+            """, name: "t.lua", as: LuaTable.self)
+        #expect(try t.get("retries") == 3)
+        #expect(try t.get("absent") == .nil)
+        try t.set("retries", 5)
+        try t.set("new", "added")
+        #expect(try lua.run("return shared.retries, rawget(shared, 'new')", name: "r.lua") == [5, "added"])
+        try lua.run("rawset(shared, 1, 'a') rawset(shared, 2, 'b')", name: "w.lua")
+        #expect(t.count == 2)
+        #expect(try t.snapshot()[.string("new")] == "added")
+        #expect(throws: LuaError.conversion("a table key cannot be nil")) { try t.set(.nil, 1) }
+        let f = try lua.load("local t = ... return t.retries", name: "f.lua")
+        #expect(try f.call(t, returning: Int.self) == 5)
+    }
+}

@@ -15,4 +15,7 @@ double baseline_method(long n);
 /// Runs `script` (a chunk taking n) in a stock state with the standard libraries.
 double baseline_script(const char *script, long n);
 
+/// Bytes the C heap has handed out now (glibc's mallinfo2), for per-state memory.
+unsigned long baseline_heap_in_use(void);
+
 #endif
