@@ -102,20 +102,20 @@ static void push_point(lua_State *L, int methods) {
     lua_setglobal(L, "obj");
 }
 
-double baseline_field(long n) {
+static double point_loop(int methods, const char *loop, long n) {
     lua_State *L = newstate();
-    push_point(L, 0);
-    double t = timed_loop(L, "local o, s = obj, 0 for i = 1, ... do s = s + o.x end", n);
+    push_point(L, methods);
+    double t = timed_loop(L, loop, n);
     lua_close(L);
     return t;
 }
 
+double baseline_field(long n) {
+    return point_loop(0, "local o, s = obj, 0 for i = 1, ... do s = s + o.x end", n);
+}
+
 double baseline_method(long n) {
-    lua_State *L = newstate();
-    push_point(L, 1);
-    double t = timed_loop(L, "local o, s = obj, 0 for i = 1, ... do s = s + o:get() end", n);
-    lua_close(L);
-    return t;
+    return point_loop(1, "local o, s = obj, 0 for i = 1, ... do s = s + o:get() end", n);
 }
 
 double baseline_script(const char *script, long n) {
