@@ -9,9 +9,13 @@ import Foundation
 ///
 /// ```swift
 /// let lua = try LuaState(limits: LuaLimits(memory: 16 << 20, time: .seconds(1)))
-/// lua.register("add") { args in try args.double(1) + args.double(2) }
+/// try lua.register("add") { args in try args.double(1) + args.double(2) }
 /// let sum: Double = try lua.evaluate("return add(2, 3)", name: "sum.lua")   // 5.0
 /// ```
+///
+/// A state's Lua values that Swift holds (`LuaFunction`, `LuaTable`) keep it alive. A Swift
+/// function registered in the state that captures one of them makes a cycle through Lua:
+/// call `close()` when such a state is done with.
 ///
 /// After a script overruns a limit the state stays usable: the call that overran is unwound
 /// (its pending `__close` handlers run, under the same kill) and the next call gets a fresh
@@ -53,6 +57,7 @@ public final class LuaState {
         self.currentL = L
         self.limits = limits
         self.sandbox = sandbox
+        self.interrupter = LuaInterrupter(g)
         lk_pushboxmetatable(L)
         boxMetatable = lua_topointer(L, -1)!
         lk_pop(L, 1)
@@ -83,15 +88,20 @@ public final class LuaState {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
+        interrupter.disarm()
         lk_close(L, guardian, LuaRuntime.releaseBox)
     }
 
-    /// Asks the running call to stop, from any thread; it ends with `LuaError.interrupted`.
-    /// Returns false when no call was running.
+    /// Asks the running call to stop; it ends with `LuaError.interrupted`. Returns false when
+    /// no call was running. From another thread, use `interrupter`.
     @discardableResult
-    public nonisolated func interrupt() -> Bool {
-        lk_interrupt(guardian) != 0
+    public func interrupt() -> Bool {
+        interrupter.interrupt()
     }
+
+    /// A handle another thread may use to stop this state's running call (a Ctrl-C handler,
+    /// a supervisor). It outlives the state safely: once the state is closed it does nothing.
+    public let interrupter: LuaInterrupter
 
     /// Bytes the state holds now.
     public var memoryUsed: Int { lk_memory_used(guardian) }
@@ -219,18 +229,15 @@ public final class LuaState {
 
     // MARK: Globals
 
-    /// A global variable, read and written raw (no metamethods run).
-    ///
-    /// ```swift
-    /// lua.globals["operation"] = ["name": "gulf-charter", "legs": 2]
-    /// ```
+    /// Global variables, read raw (no metamethods run): `lua.globals["operation"]["name"]`.
+    /// Reading one that cannot be converted gives nil; `global(_:)` says why instead. Write
+    /// with `setGlobal(_:_:)`, which reports a value it cannot hand to Lua.
     public var globals: Globals { Globals(state: self) }
 
     public struct Globals {
         let state: LuaState
         public subscript(name: String) -> LuaValue {
-            get { (try? state.global(name)) ?? .nil }
-            nonmutating set { try? state.setGlobal(name, newValue) }
+            (try? state.global(name)) ?? .nil
         }
     }
 
@@ -259,15 +266,16 @@ public final class LuaState {
     /// Makes a Swift function callable from Lua as the global `name`.
     ///
     /// ```swift
-    /// lua.register("send") { args in
+    /// try lua.register("send") { args in
     ///     let to = try args.string(1)          // bad argument #1 to 'send' (string expected, got nil)
     ///     outbox.append(to)
     ///     return true
     /// }
     /// ```
     @inlinable
-    public func register<R: LuaReturnable>(_ name: String, _ body: @escaping (LuaArguments) throws -> R) {
-        try? setGlobal(name, .function(function(name, body)))
+    public func register<R: LuaReturnable>(_ name: String, _ body: @escaping (LuaArguments) throws -> R) throws {
+        try checkOpen()
+        try setGlobal(name, .function(function(name, body)))
     }
 
     /// A Lua function value that calls `body`; `name` is used in argument errors. Inlinable, so
@@ -334,6 +342,26 @@ public final class LuaState {
         var len = 0
         guard lua_type(currentL, idx) == LUA_TSTRING, let p = lua_tolstring(currentL, idx, &len) else { return nil }
         return String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
+    }
+}
+
+/// Stops a state's running call from any thread. See `LuaState.interrupter`.
+public final class LuaInterrupter: @unchecked Sendable {
+    // The guard is freed when the state closes; the lock makes disarm() and interrupt()
+    // exclusive, so interrupt() never touches a freed guard.
+    private let lock = NSLock()
+    private var guardian: UnsafeMutablePointer<lk_guard>?
+
+    init(_ guardian: UnsafeMutablePointer<lk_guard>) { self.guardian = guardian }
+
+    /// Returns false when no call was running, or the state is closed.
+    @discardableResult
+    public func interrupt() -> Bool {
+        lock.withLock { guardian.map { lk_interrupt($0) != 0 } ?? false }
+    }
+
+    func disarm() {
+        lock.withLock { guardian = nil }
     }
 }
 

@@ -14,7 +14,7 @@ import CLuaShim
 ///     .method("hold") { c, args in try c.hold(args.string(1)); return .none }
 ///     .tostring { "<case \($0.ref)>" }
 /// try lua.register(caseType)
-/// lua.globals["c"] = .object(someCase)
+/// try lua.setGlobal("c", .object(someCase))
 /// ```
 ///
 /// In Lua, `c.ref` reads a field, `c:hold("appeal")` calls a method, `c.ref = "x"` on a

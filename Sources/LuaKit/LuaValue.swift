@@ -1,3 +1,5 @@
+import Foundation
+
 /// A Lua value as Swift sees it.
 ///
 /// Scalars and tables are copied out of Lua (a table becomes a dictionary snapshot); functions
@@ -100,11 +102,8 @@ public enum LuaValue: Hashable, CustomStringConvertible {
         guard case .table(let t) = self else { return nil }
         var out: [LuaValue] = []
         out.reserveCapacity(t.count)
-        for i in 1...max(t.count, 1) where t.count > 0 {
-            guard let v = t[.integer(Int64(i))] else { return nil }
-            out.append(v)
-        }
-        return out
+        while let v = t[.integer(Int64(out.count + 1))] { out.append(v) }
+        return out.count == t.count ? out : nil
     }
 
     /// A table field by string key, or nil (also when this is not a table).
@@ -169,4 +168,3 @@ extension LuaValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expres
     }
 }
 
-import Foundation

@@ -86,7 +86,7 @@ var results: [Measurement] = []
 // 1. Lua calls a Swift function: 2 numbers in, 1 out.
 do {
     let lua = try LuaState(limits: limits, sandbox: quiet)
-    lua.register("add") { args in try args.double(1) + args.double(2) }
+    try lua.register("add") { args in try args.double(1) + args.double(2) }
     let loop = try lua.load("local add, s = add, 0 for i = 1, ... do s = add(s, i) end", name: "bench.lua")
     results.append(contentsOf: [try compare("Lua calls a Swift function (2 numbers in, 1 out)", target: 1.3,
                                baseline: { baseline_lua_calls_c(n) },
@@ -114,7 +114,7 @@ do {
         .field("x") { $0.x }
         .field("y", get: { $0.x }, set: { $0.x = $1 })
         .method("get") { p, _ in p.x })
-    lua.globals["obj"] = .object(Point())
+    try lua.setGlobal("obj", .object(Point()))
     let field = try lua.load("local o, s = obj, 0 for i = 1, ... do s = s + o.x end", name: "bench.lua")
     let method = try lua.load("local o, s = obj, 0 for i = 1, ... do s = s + o:get() end", name: "bench.lua")
     results.append(contentsOf: [try compare("read a field of a bridged object", target: 2.0,

@@ -11,11 +11,11 @@ struct FunctionTests {
     @Test("arguments are checked and a wrong one reads like Lua's own error")
     func argumentErrors() throws {
         let lua = try makeState()
-        lua.register("send") { args in "\(try args.string(1)) <- \(try args.string(2))" }
+        try lua.register("send") { args in "\(try args.string(1)) <- \(try args.string(2))" }
         #expect(try lua.evaluate("return send('IR-MFA', 'identity-request')", name: "ok.lua", as: String.self) == "IR-MFA <- identity-request")
         #expect(runtimeMessage(failure(of: "send('IR-MFA')", in: lua, name: "s.lua")) == "s.lua:1: bad argument #2 to 'send' (string expected, got no value)")
         #expect(runtimeMessage(failure(of: "send('IR-MFA', nil)", in: lua, name: "s.lua")) == "s.lua:1: bad argument #2 to 'send' (string expected, got nil)")
-        lua.register("wait") { args in try args.int(1) }
+        try lua.register("wait") { args in try args.int(1) }
         #expect(runtimeMessage(failure(of: "wait(1.5)", in: lua, name: "w.lua")) == "w.lua:1: bad argument #1 to 'wait' (number has no integer representation)")
         #expect(try lua.evaluate("return wait(3.0)", name: "w.lua", as: Int.self) == 3)
     }
@@ -23,11 +23,11 @@ struct FunctionTests {
     @Test("a Swift error is catchable by pcall, and uncaught arrives back as the original error")
     func swiftErrors() throws {
         let lua = try makeState()
-        lua.register("send") { args -> Bool in throw NoticeRefused(reason: try args.string(1)) }
+        try lua.register("send") { args -> Bool in throw NoticeRefused(reason: try args.string(1)) }
         let caught = try lua.evaluate("local ok, e = pcall(send, 'no consent') return tostring(e)", name: "p.lua", as: String.self)
         #expect(caught == "p.lua:1: notice refused: no consent" || caught == "notice refused: no consent")
         #expect(throws: NoticeRefused(reason: "late")) { try lua.run("send('late')", name: "u.lua") }
-        lua.register("refuse") { _ -> Bool in throw LuaScriptError("no such case") }
+        try lua.register("refuse") { _ -> Bool in throw LuaScriptError("no such case") }
         #expect(try lua.evaluate("local ok, e = pcall(refuse) return e", name: "r.lua", as: String.self) == "no such case")
         #expect(runtimeMessage(failure(of: "refuse()", in: lua, name: "r.lua")) == "r.lua:1: no such case")
     }
@@ -35,9 +35,9 @@ struct FunctionTests {
     @Test("several results, no results, optional results")
     func results() throws {
         let lua = try makeState()
-        lua.register("pair") { _ in LuaResults(["a", 2]) }
-        lua.register("nothing") { _ in LuaNoResults() }
-        lua.register("maybe") { args -> String? in args.bool(1) ? "yes" : nil }
+        try lua.register("pair") { _ in LuaResults(["a", 2]) }
+        try lua.register("nothing") { _ in LuaNoResults() }
+        try lua.register("maybe") { args -> String? in args.bool(1) ? "yes" : nil }
         #expect(try lua.run("return pair()", name: "p.lua") == ["a", 2])
         #expect(try lua.evaluate("return select('#', nothing())", name: "n.lua", as: Int.self) == 0)
         #expect(try lua.run("return maybe(true), maybe(false)", name: "m.lua") == ["yes", .nil])
@@ -46,7 +46,7 @@ struct FunctionTests {
     @Test("Swift functions work inside coroutines and can call back into Lua there")
     func coroutines() throws {
         let lua = try makeState()
-        lua.register("twice") { args in
+        try lua.register("twice") { args in
             let f = try args.function(1)
             return try f.call(args.int(2), returning: Int.self) * 2
         }
@@ -63,7 +63,7 @@ struct FunctionTests {
     @Test("a Lua error raised inside a Swift callback's call back into Lua reaches the outer script")
     func nestedErrors() throws {
         let lua = try makeState()
-        lua.register("call") { args in try args.function(1).call() ; return LuaNoResults() }
+        try lua.register("call") { args in try args.function(1).call() ; return LuaNoResults() }
         let message = try lua.evaluate("""
             local ok, e = pcall(call, function() error('inner failure') end)
             return tostring(e)

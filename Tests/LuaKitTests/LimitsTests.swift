@@ -61,7 +61,7 @@ struct LimitsTests {
     @Test("a hostile script ends with a clear error, and the state stays usable", arguments: hostileScripts)
     func hostile(_ script: Hostile) throws {
         let lua = try makeState(limits: LuaLimits(memory: 16 << 20, time: .milliseconds(200)))
-        lua.register("record") { args in try args.string(1) }
+        try lua.register("record") { args in try args.string(1) }
         if case .finishes = script.ending {
             try lua.run(script.source, name: "hostile.lua")
             return
@@ -111,7 +111,7 @@ struct LimitsTests {
     @Test("a Swift function that calls back into Lua cannot shelter a loop from the budget")
     func nestedBudget() throws {
         let lua = try makeState(limits: LuaLimits(memory: 16 << 20, time: .milliseconds(200)))
-        lua.register("call") { args in
+        try lua.register("call") { args in
             do { try args.function(1).call() } catch {}  // a careless host swallowing the error
             return LuaNoResults()
         }
@@ -122,15 +122,17 @@ struct LimitsTests {
     @Test("interrupt() from another thread stops a running call")
     func interrupt() throws {
         let lua = try makeState(limits: LuaLimits(memory: 16 << 20, time: nil))
-        nonisolated(unsafe) let target = lua
+        let interrupter = lua.interrupter
         let thread = Thread {
-            while !target.interrupt() { usleep(1000) }
+            while !interrupter.interrupt() { usleep(1000) }
         }
         thread.start()
         let error = failure(of: "while true do end", in: lua, name: "i.lua")
         guard case .interrupted(let location)? = error as? LuaError else { Issue.record("expected interrupted, got \(String(describing: error))"); return }
         #expect(location == "i.lua:1")
         #expect(!lua.interrupt())
+        lua.close()
+        #expect(!interrupter.interrupt())
     }
 
     @Test("memory used by a script is returned when it ends, and the cap is not applied to the host")
@@ -141,10 +143,10 @@ struct LimitsTests {
         _ = try lua.run("collectgarbage()", name: "gc.lua")
         #expect(lua.memoryUsed < base + (64 << 10))
         // The host may hand a script more than its cap holds: Swift frames never fail to allocate.
-        lua.globals["big"] = .string(LuaString(bytes: [UInt8](repeating: 0x61, count: 5 << 20)))
+        try lua.setGlobal("big", .string(LuaString(bytes: [UInt8](repeating: 0x61, count: 5 << 20))))
         #expect(lua.memoryUsed > 4 << 20)
         #expect((failure(of: "local copy = big .. 'x'", in: lua) as? LuaError)?.isLimit == true)
-        lua.globals["big"] = .nil
+        try lua.setGlobal("big", .nil)
         _ = try lua.run("collectgarbage()", name: "gc.lua")
         #expect(try lua.evaluate("return #('x'):rep(1000)", name: "ok.lua", as: Int.self) == 1000)
     }

@@ -27,7 +27,7 @@ struct ValueTests {
     func tables() throws {
         let lua = try makeState()
         let value: LuaValue = ["ref": "R-0042", "legs": ["AEX", "DOH", "IKA"], "pax": 98, "ok": true]
-        lua.globals["op"] = value
+        try lua.setGlobal("op", value)
         #expect(try lua.evaluate("return op.legs[2] .. ':' .. op.pax .. ':' .. #op.legs", name: "t.lua", as: String.self) == "DOH:98:3")
         #expect(lua.globals["op"] == value)
         #expect(lua.globals["op"]["legs"]?.arrayValue == ["AEX", "DOH", "IKA"])
@@ -62,7 +62,7 @@ struct ValueTests {
             Leg(from: "DOH", to: "IKA", minutes: 150, transit: true, note: "escort change"),
         ])
         let lua = try makeState()
-        lua.globals["m"] = try LuaValue(encoding: movement)
+        try lua.setGlobal("m", try LuaValue(encoding: movement))
         #expect(try lua.evaluate("return m.legs[2].to .. ' ' .. math.type(m.legs[1].minutes)", name: "m.lua", as: String.self) == "IKA integer")
         let back = try lua.evaluate("m.legs[1].minutes = m.legs[1].minutes + 5 return m", name: "m.lua", as: LuaValue.self)
         var expected = movement
