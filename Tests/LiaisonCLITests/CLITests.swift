@@ -159,6 +159,20 @@ struct HostileCommandTests {
         ("return assert(load('\\27Lua'))", 1, "attempt to load a binary chunk"),
         ("setmetatable(_G, nil)", 1, "cannot change a protected metatable"),
         ("local t = setmetatable({}, { __index = function(t, k) return t[k] end }) return t.x", 1, "stack overflow"),
+        ("local function f() return 1 + f() end return f()", 2, "memory limit"),
+        ("assert(load('return ' .. ('('):rep(100000) .. '1' .. (')'):rep(100000)))", 1, "overflow"),
+        ("do local x <close> = setmetatable({}, { __close = function() while true do end end }) error('x') end", 2, "time limit"),
+        ("coroutine.wrap(function() local x <close> = setmetatable({}, { __close = function() while true do end end }) while true do end end)()", 2, "time limit"),
+        ("return table.move({}, 1, math.maxinteger - 1, 2)", 2, "time limit"),
+        ("os.exit(3)", 1, "field 'exit'"),
+        ("return os.getenv('HOME')", 1, "field 'getenv'"),
+        ("return os.remove('snippet.lua')", 1, "field 'remove'"),
+        ("return io.open('snippet.lua')", 1, "global 'io'"),
+        ("dofile('/etc/passwd')", 1, "global 'dofile'"),
+        ("loadfile('/etc/passwd')", 1, "global 'loadfile'"),
+        ("return string.dump(print)", 1, "field 'dump'"),
+        ("require('..etc.passwd')", 1, "is not allowed"),
+        ("string.upper = nil", 1, "read-only table 'string'"),
     ]
 
     @Test("each ends with its clear error and exit status", arguments: 0..<cases.count)
