@@ -5,11 +5,13 @@ let package = Package(
     name: "Liaison",
     products: [
         .library(name: "LuaKit", targets: ["LuaKit"]),
+        .library(name: "LiaisonModel", targets: ["LiaisonModel"]),
         .executable(name: "liaison", targets: ["liaison"]),
         .executable(name: "liaison-bench", targets: ["liaison-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // System Lua 5.4, found through pkg-config; `apt-get install liblua5.4-dev` provides it.
@@ -22,6 +24,8 @@ let package = Package(
         .target(name: "CLuaShim", dependencies: ["CLua"]),
         // Domain-free Swift embedding of Lua.
         .target(name: "LuaKit", dependencies: ["CLua", "CLuaShim"]),
+        // The shared domain, pure Swift: entities, rules, commands, events. No Lua, no SQL.
+        .target(name: "LiaisonModel"),
         .executableTarget(
             name: "liaison",
             dependencies: [
@@ -36,6 +40,10 @@ let package = Package(
             dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline"]
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
+        .testTarget(
+            name: "LiaisonModelTests",
+            dependencies: ["LiaisonModel", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,197 @@
+import Foundation
+
+/// What a case is opened with.
+public struct CaseOpening: Codable, Hashable, Sendable {
+    public var ref: CaseRef
+    public var person: PersonRef
+    public var track: Track
+    public var sendingState: String
+    public var destinationState: String
+    public var legalBasis: LegalBasis?
+    public var parent: CaseRef?
+
+    public init(ref: CaseRef, person: PersonRef, track: Track, sendingState: String, destinationState: String,
+                legalBasis: LegalBasis? = nil, parent: CaseRef? = nil) {
+        self.ref = ref
+        self.person = person
+        self.track = track
+        self.sendingState = sendingState
+        self.destinationState = destinationState
+        self.legalBasis = legalBasis
+        self.parent = parent
+    }
+}
+
+public struct HandoffProposal: Codable, Hashable, Sendable {
+    public var ref: HandoffRef
+    public var cases: [CaseRef]
+    public var from: AgencyID
+    public var to: AgencyID
+    public var place: String
+    public var documents: [String]
+    public var property: [String]
+    public var monitorPresent: Bool
+
+    public init(ref: HandoffRef, cases: [CaseRef], from: AgencyID, to: AgencyID, place: String,
+                documents: [String] = [], property: [String] = [], monitorPresent: Bool = false) {
+        self.ref = ref
+        self.cases = cases
+        self.from = from
+        self.to = to
+        self.place = place
+        self.documents = documents
+        self.property = property
+        self.monitorPresent = monitorPresent
+    }
+}
+
+/// Every change to the model is one of these, checked against the rules before it takes effect.
+public enum Command: Codable, Hashable, Sendable {
+    case registerPerson(Person)
+    case openCase(CaseOpening)
+    case clear(CaseRef)
+    case recordLegalEvent(CaseRef, kind: LegalEventKind, suspensive: Bool)
+    case decideLegalEvent(CaseRef, event: Int, outcome: String, removalMayProceed: Bool)
+    case raiseHold(CaseRef, kind: HoldKind, reason: String, evidence: String?, until: Date?)
+    case liftHold(CaseRef, hold: Int, reason: String)
+    case recordConsent(CaseRef, scope: ConsentScope, interpreter: String?)
+    case withdrawConsent(CaseRef, consent: Int)
+    case requestDocument(CaseRef, kind: DocumentKind, issuer: AgencyID)
+    case issueDocument(CaseRef, kind: DocumentKind, number: String, validUntil: Date)
+    case refuseDocument(CaseRef, reason: String)
+    case assessFitness(CaseRef, FitToFly)
+    case serveNotice(CaseRef, charter: Bool)
+    case verifyReception(CaseRef)
+    case schedule(CaseRef, movement: MovementRef, escorted: Bool)
+    case strike(CaseRef, reason: String)
+    case authoriseTransit(MovementRef, leg: Int)
+    case refuseTransit(MovementRef, leg: Int, reason: String)
+    case depart(CaseRef)
+    case arriveInTransit(CaseRef)
+    case proposeHandoff(HandoffProposal)
+    case acknowledgeHandoff(HandoffRef)
+    case refuseHandoff(HandoffRef, reason: String)
+    case receive(CaseRef)
+    case close(CaseRef)
+    case abort(CaseRef, reason: String)
+    case releaseData(CaseRef, to: AgencyID, categories: Set<FieldCategory>, purpose: String)
+
+    /// The command's name in messages and the ledger: `schedule`, `hold.lift`.
+    public var name: String {
+        switch self {
+        case .registerPerson: return "person.register"
+        case .openCase: return "case.open"
+        case .clear: return "case.clear"
+        case .recordLegalEvent: return "legal.record"
+        case .decideLegalEvent: return "legal.decide"
+        case .raiseHold: return "hold.raise"
+        case .liftHold: return "hold.lift"
+        case .recordConsent: return "consent.record"
+        case .withdrawConsent: return "consent.withdraw"
+        case .requestDocument: return "document.request"
+        case .issueDocument: return "document.issue"
+        case .refuseDocument: return "document.refuse"
+        case .assessFitness: return "fitness.assess"
+        case .serveNotice: return "notice.serve"
+        case .verifyReception: return "reception.verify"
+        case .schedule: return "case.schedule"
+        case .strike: return "case.strike"
+        case .authoriseTransit: return "transit.authorise"
+        case .refuseTransit: return "transit.refuse"
+        case .depart: return "case.depart"
+        case .arriveInTransit: return "case.arrive-transit"
+        case .proposeHandoff: return "handoff.propose"
+        case .acknowledgeHandoff: return "handoff.acknowledge"
+        case .refuseHandoff: return "handoff.refuse"
+        case .receive: return "case.receive"
+        case .close: return "case.close"
+        case .abort: return "case.abort"
+        case .releaseData: return "data.release"
+        }
+    }
+
+    /// The form the ledger keeps: a person's record is kept as its digest only (the people
+    /// table holds the record), so the ledger holds no more personal data than it must.
+    public func ledgerForm(digest: (Person) -> String) -> Command {
+        guard case .registerPerson(let p) = self else { return self }
+        return .registerPerson(Person(ref: p.ref, names: ["sha256:" + digest(p)], dateOfBirth: LocalDate("1900-01-01")!,
+                                      sex: .unspecified, nationalities: []))
+    }
+}
+
+/// What a command caused. Plugins subscribe to these by `name`.
+public enum Event: Codable, Hashable, Sendable {
+    case personRegistered(PersonRef)
+    case caseOpened(CaseRef)
+    case stateChanged(CaseRef, from: CaseState, to: CaseState)
+    case holdRaised(CaseRef, hold: Int, kind: HoldKind)
+    case holdLifted(CaseRef, hold: Int, kind: HoldKind, by: AgencyID)
+    case legalEventRecorded(CaseRef, event: Int, kind: LegalEventKind)
+    case legalEventDecided(CaseRef, event: Int, outcome: String)
+    case consentRecorded(CaseRef, consent: Int)
+    case consentWithdrawn(CaseRef, consent: Int)
+    case documentUpdated(CaseRef, status: DocumentStatus)
+    case fitnessAssessed(CaseRef, fit: Bool)
+    case noticeServed(CaseRef, periodEnds: Date)
+    case receptionVerified(CaseRef)
+    case struck(CaseRef, reason: String)
+    case transitUpdated(MovementRef, leg: Int, state: TransitState)
+    case handoffProposed(HandoffRef)
+    case handoffAcknowledged(HandoffRef, by: AgencyID)
+    case handoffCompleted(HandoffRef)
+    case handoffRefused(HandoffRef, reason: String)
+    case custodyTransferred(CaseRef, from: AgencyID, to: AgencyID)
+    case dataReleased(CaseRef, to: AgencyID, categories: Set<FieldCategory>)
+
+    public var name: String {
+        switch self {
+        case .personRegistered: return "person.registered"
+        case .caseOpened: return "case.opened"
+        case .stateChanged: return "case.state-changed"
+        case .holdRaised: return "hold.raised"
+        case .holdLifted: return "hold.lifted"
+        case .legalEventRecorded: return "legal.recorded"
+        case .legalEventDecided: return "legal.decided"
+        case .consentRecorded: return "consent.recorded"
+        case .consentWithdrawn: return "consent.withdrawn"
+        case .documentUpdated: return "document.updated"
+        case .fitnessAssessed: return "fitness.assessed"
+        case .noticeServed: return "notice.served"
+        case .receptionVerified: return "reception.verified"
+        case .struck: return "case.struck"
+        case .transitUpdated: return "transit.updated"
+        case .handoffProposed: return "handoff.proposed"
+        case .handoffAcknowledged: return "handoff.acknowledged"
+        case .handoffCompleted: return "handoff.completed"
+        case .handoffRefused: return "handoff.refused"
+        case .custodyTransferred: return "custody.transferred"
+        case .dataReleased: return "data.released"
+        }
+    }
+}
+
+/// A command the rules refused, and exactly why. Nothing changed.
+public struct Refusal: Error, Equatable, CustomStringConvertible {
+    public var command: String
+    public var reason: String
+    public init(command: String, reason: String) {
+        self.command = command
+        self.reason = reason
+    }
+    public var description: String { reason }
+}
+
+/// A request the model cannot answer (an unknown field or record).
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    case unknownField(String, known: [String])
+    case unknownAgency(AgencyID)
+    case unknownCase(CaseRef)
+
+    public var description: String {
+        switch self {
+        case let .unknownField(f, known): return "no field '\(f)' (fields: \(known.joined(separator: ", ")))"
+        case let .unknownAgency(a): return "no agency \(a) in this operation"
+        case let .unknownCase(c): return "no case \(c)"
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+
+/// What kind of personal data a field is; a disclosure policy grants categories to roles.
+public enum FieldCategory: String, Codable, Sendable, CaseIterable, Comparable {
+    case identity
+    case travelDocument = "travel-document"
+    case medical, vulnerability, legal, protection
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Which categories each role (or, overriding it, each agency) may read. Data, from
+/// `operation.toml`'s `[disclosure]` table.
+public struct DisclosurePolicy: Codable, Hashable, Sendable {
+    public var roles: [AgencyRole: Set<FieldCategory>]
+    public var agencies: [AgencyID: Set<FieldCategory>]
+
+    public init(roles: [AgencyRole: Set<FieldCategory>], agencies: [AgencyID: Set<FieldCategory>] = [:]) {
+        self.roles = roles
+        self.agencies = agencies
+    }
+
+    /// DOMAIN.md's defaults: transit sees identity and travel document; clinical detail goes to
+    /// health roles only; protection claims never leave the sending state.
+    public static let standard = DisclosurePolicy(roles: [
+        .sendingEnforcement: Set(FieldCategory.allCases),
+        .transitAuthority: [.identity, .travelDocument],
+        .destinationMinistry: [.identity, .travelDocument, .vulnerability],
+        .receptionOrganisation: [.identity, .vulnerability, .medical],
+        .carrier: [.identity, .travelDocument],
+        .monitor: [.identity, .vulnerability],
+    ])
+
+    public func categories(for agency: Agency) -> Set<FieldCategory> {
+        agencies[agency.id] ?? roles[agency.role] ?? []
+    }
+
+    /// Where a grant comes from, for messages: "the policy for transit-authority".
+    func source(for agency: Agency) -> String {
+        agencies[agency.id] != nil ? "the policy for agency \(agency.id)" : "the policy for role \(agency.role.rawValue)"
+    }
+}
+
+/// A value read through a view.
+public enum FieldValue: Hashable, Sendable, CustomStringConvertible {
+    case none
+    case text(String)
+    case number(Int)
+    case flag(Bool)
+    case date(Date)
+    case list([FieldValue])
+
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .text(let s): return s
+        case .number(let n): return String(n)
+        case .flag(let b): return String(b)
+        case .date(let d): return Timestamp.iso(d)
+        case .list(let l): return "[" + l.map(\.description).joined(separator: ", ") + "]"
+        }
+    }
+}
+
+/// Reading a field the agency's policy withholds.
+public struct DisclosureError: Error, Equatable, CustomStringConvertible {
+    public var agency: AgencyID
+    public var field: String
+    public var category: FieldCategory
+    public var policy: String
+
+    public init(agency: AgencyID, field: String, category: FieldCategory, policy: String) {
+        self.agency = agency
+        self.field = field
+        self.category = category
+        self.policy = policy
+    }
+
+    public var description: String {
+        "\(agency) may not read '\(field)' (\(category.rawValue) data): \(policy) does not grant '\(category.rawValue)'"
+    }
+}
+
+/// A case and its person as one agency may see them. Every read goes through the policy, so
+/// every layer above the model (plugins, the REPL, reports) inherits it.
+public struct CaseView: Sendable {
+    public let agency: Agency
+    public let allowed: Set<FieldCategory>
+    public let returnCase: ReturnCase
+    public let person: Person
+    public let now: Date
+    let policySource: String
+
+    /// The fields a view offers, their categories (nil: operational, always visible), and how
+    /// to read them.
+    public static let fields: [(name: String, category: FieldCategory?, read: @Sendable (CaseView) -> FieldValue)] = [
+        ("ref", nil, { .text($0.returnCase.ref.rawValue) }),
+        ("state", nil, { .text($0.returnCase.state(at: $0.now).rawValue) }),
+        ("track", nil, { .text($0.returnCase.track.rawValue) }),
+        ("destination", nil, { .text($0.returnCase.destinationState) }),
+        ("custody", nil, { .text($0.returnCase.custody.rawValue) }),
+        ("on_hold", nil, { .flag($0.returnCase.state(at: $0.now) == .onHold) }),
+        ("names", .identity, { .list($0.person.names.map(FieldValue.text)) }),
+        ("aliases", .identity, { .list($0.person.aliases.map(FieldValue.text)) }),
+        ("date_of_birth", .identity, { .text($0.person.dateOfBirth.description) }),
+        ("sex", .identity, { .text($0.person.sex.rawValue) }),
+        ("nationalities", .identity, { .list($0.person.nationalities.map(FieldValue.text)) }),
+        ("languages", .identity, { .list($0.person.languages.map(FieldValue.text)) }),
+        ("document", .travelDocument, { v in v.returnCase.documents.last.map { .text("\($0.kind.rawValue) \($0.status.rawValue)") } ?? .none }),
+        ("document_number", .travelDocument, { v in v.returnCase.documents.last?.number.map(FieldValue.text) ?? .none }),
+        ("document_valid_until", .travelDocument, { v in v.returnCase.documents.last?.validUntil.map(FieldValue.date) ?? .none }),
+        ("vulnerabilities", .vulnerability, { .list($0.person.vulnerabilities.sorted().map { .text($0.rawValue) }) }),
+        ("medical_escort", .vulnerability, { .flag($0.returnCase.fitToFly?.medicalEscort ?? false) }),
+        ("fit_to_fly_conditions", .medical, { v in v.returnCase.fitToFly?.conditions.map(FieldValue.text) ?? .none }),
+        ("legal_basis", .legal, { v in v.returnCase.legalBasis.map { .text($0.order) } ?? .none }),
+        ("holds", .legal, { v in
+            .list(v.returnCase.activeHolds(at: v.now)
+                .filter { $0.kind != .protectionClaim || v.allowed.contains(.protection) }
+                .map { .text($0.kind.rawValue) })
+        }),
+        ("protection_claims", .protection, { v in
+            .number(v.returnCase.legalEvents.filter { $0.kind == .protectionClaim && $0.decidedOn == nil }.count)
+        }),
+    ]
+
+    /// Whether the policy lets this agency read `field` (false for a field that does not exist).
+    public func discloses(_ field: String) -> Bool {
+        guard let entry = Self.fields.first(where: { $0.name == field }) else { return false }
+        return entry.category.map(allowed.contains) ?? true
+    }
+
+    public func read(_ field: String) throws -> FieldValue {
+        guard let entry = Self.fields.first(where: { $0.name == field }) else {
+            throw ModelError.unknownField(field, known: Self.fields.map(\.name))
+        }
+        if let category = entry.category, !allowed.contains(category) {
+            throw DisclosureError(agency: agency.id, field: field, category: category, policy: policySource)
+        }
+        return entry.read(self)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The whole model in memory: for tests, scenarios and small operations. A store keeps the
+/// same records on disk and reads them through the same rules.
+public struct InMemoryModel: ModelReader, Sendable {
+    public let operation: Operation
+    public private(set) var people: [PersonRef: Person] = [:]
+    public private(set) var cases: [CaseRef: ReturnCase] = [:]
+    public private(set) var handoffs: [HandoffRef: Handoff] = [:]
+    public private(set) var movements: [MovementRef: Movement]
+
+    public init(operation: Operation) {
+        self.operation = operation
+        movements = Dictionary(operation.movements.map { ($0.ref, $0) }, uniquingKeysWith: { $1 })
+    }
+
+    public func person(_ ref: PersonRef) -> Person? { people[ref] }
+    public func returnCase(_ ref: CaseRef) -> ReturnCase? { cases[ref] }
+    public func handoff(_ ref: HandoffRef) -> Handoff? { handoffs[ref] }
+    public func movement(_ ref: MovementRef) -> Movement? { movements[ref] }
+
+    /// Applies `command` if the rules allow it and returns its events; throws `Refusal` and
+    /// changes nothing if they do not.
+    @discardableResult
+    public mutating func apply(_ command: Command, by actor: AgencyID, at now: Date) throws -> [Event] {
+        let decision = try Rules.decide(command, by: actor, at: now, reading: self)
+        absorb(decision)
+        return decision.events
+    }
+
+    /// Takes a decision's records in.
+    public mutating func absorb(_ d: Decision) {
+        people.merge(d.people) { $1 }
+        cases.merge(d.cases) { $1 }
+        handoffs.merge(d.handoffs) { $1 }
+        movements.merge(d.movements) { $1 }
+    }
+
+    /// A case as `agency` may see it.
+    public func view(_ ref: CaseRef, for agency: AgencyID, at now: Date) throws -> CaseView {
+        try CaseView(ref, for: agency, at: now, in: self)
+    }
+}
+
+extension CaseView {
+    /// A case and its person as `agency` may see them, read from any model.
+    public init(_ ref: CaseRef, for agencyID: AgencyID, at now: Date, in model: ModelReader) throws {
+        guard let agency = model.operation.agency(agencyID) else { throw ModelError.unknownAgency(agencyID) }
+        guard let c = try model.returnCase(ref), let p = try model.person(c.person) else { throw ModelError.unknownCase(ref) }
+        self.init(agency: agency, allowed: model.operation.disclosure.categories(for: agency), returnCase: c, person: p,
+                  now: now, policySource: model.operation.disclosure.source(for: agency))
+    }
+}

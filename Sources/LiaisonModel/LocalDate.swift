@@ -1,0 +1,80 @@
+import Foundation
+
+/// A calendar date without a time or zone, such as a date of birth: `1990-03-01`.
+public struct LocalDate: Hashable, Codable, Comparable, Sendable, CustomStringConvertible {
+    public let year: Int, month: Int, day: Int
+
+    /// Parses `YYYY-MM-DD`, refusing dates that do not exist (`1990-13-01`, `2026-02-30`).
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+              (1...12).contains(m), d >= 1, d <= LocalDate.days(in: m, of: y) else { return nil }
+        (year, month, day) = (y, m, d)
+    }
+
+    static func days(in month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+
+    /// Midnight UTC at the start of the date.
+    public var start: Date {
+        var c = DateComponents()
+        (c.year, c.month, c.day) = (year, month, day)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.date(from: c)!
+    }
+
+    /// Whole years from this date to `date` (an age, for a date of birth).
+    public func years(until date: Date) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.dateComponents([.year], from: start, to: date).year ?? 0
+    }
+
+    public static func < (a: LocalDate, b: LocalDate) -> Bool {
+        (a.year, a.month, a.day) < (b.year, b.month, b.day)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let date = LocalDate(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a date"))
+        }
+        self = date
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// Timestamps in messages and the ledger: `2026-11-20` for a date, ISO 8601 in UTC in full.
+public enum Timestamp {
+    public static func day(_ date: Date) -> String {
+        String(iso(date).prefix(10))
+    }
+
+    public static func iso(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: date)
+    }
+
+    public static func parse(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.timeZone = TimeZone(identifier: "UTC")
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withTimeZone]
+        if let d = f.date(from: text) { return d }
+        return LocalDate(text)?.start
+    }
+}

@@ -1,0 +1,527 @@
+import Foundation
+
+/// Where the rules read the model from: memory (`InMemoryModel`) or a store.
+public protocol ModelReader {
+    var operation: Operation { get }
+    func person(_ ref: PersonRef) throws -> Person?
+    func returnCase(_ ref: CaseRef) throws -> ReturnCase?
+    func handoff(_ ref: HandoffRef) throws -> Handoff?
+    func movement(_ ref: MovementRef) throws -> Movement?
+}
+
+/// What a command changes: its events and the records it touched, whole. Applying it is
+/// replacing those records; refusing a command is never producing one.
+public struct Decision: Sendable {
+    public var events: [Event] = []
+    public var people: [PersonRef: Person] = [:]
+    public var cases: [CaseRef: ReturnCase] = [:]
+    public var handoffs: [HandoffRef: Handoff] = [:]
+    public var movements: [MovementRef: Movement] = [:]
+}
+
+/// The rules of DOMAIN.md: the case state machine, holds, consent, documents, handoffs,
+/// permissions by role. Pure: the same command on the same model at the same time always
+/// reaches the same decision.
+public enum Rules {
+    public static func decide(_ command: Command, by actor: AgencyID, at now: Date, reading model: ModelReader) throws -> Decision {
+        var d = Decider(model: model, actorID: actor, now: now, command: command)
+        try d.run()
+        return d.decision
+    }
+}
+
+private struct Decider {
+    let model: ModelReader
+    let actorID: AgencyID
+    let now: Date
+    let command: Command
+    var decision = Decision()
+
+    var operation: Operation { model.operation }
+
+    // MARK: Reading through the decision
+
+    func person(_ ref: PersonRef) throws -> Person? {
+        if let p = decision.people[ref] { return p }
+        return try model.person(ref)
+    }
+
+    func existingCase(_ ref: CaseRef) throws -> ReturnCase {
+        if let c = decision.cases[ref] { return c }
+        guard let c = try model.returnCase(ref) else { throw refuse("no case \(ref) in this operation") }
+        return c
+    }
+
+    func existingHandoff(_ ref: HandoffRef) throws -> Handoff {
+        if let h = decision.handoffs[ref] { return h }
+        guard let h = try model.handoff(ref) else { throw refuse("no handoff \(ref) in this operation") }
+        return h
+    }
+
+    func existingMovement(_ ref: MovementRef) throws -> Movement {
+        if let m = decision.movements[ref] { return m }
+        guard let m = try model.movement(ref) else {
+            throw refuse("no movement \(ref) in this operation (movements: \(operation.movements.map(\.ref.rawValue).joined(separator: ", ")))")
+        }
+        return m
+    }
+
+    mutating func put(_ c: ReturnCase) { decision.cases[c.ref] = c }
+    mutating func emit(_ e: Event) { decision.events.append(e) }
+
+    func refuse(_ reason: String) -> Refusal { Refusal(command: command.name, reason: reason) }
+
+    // MARK: Permissions
+
+    var actor: Agency {
+        get throws {
+            guard let a = operation.agency(actorID) else {
+                throw refuse("\(actorID) is not an agency of this operation (agencies: \(operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
+            }
+            return a
+        }
+    }
+
+    @discardableResult
+    func require(_ roles: Set<AgencyRole>, to what: String) throws -> Agency {
+        let a = try actor
+        guard roles.contains(a.role) else {
+            let who = roles.map(\.rawValue).sorted().joined(separator: " or ")
+            throw refuse("\(a.id) (\(a.role.rawValue)) may not \(what): only \(who) may")
+        }
+        return a
+    }
+
+    // MARK: Changing cases
+
+    mutating func move(_ c: inout ReturnCase, to state: CaseState) {
+        guard c.progress != state else { return }
+        emit(.stateChanged(c.ref, from: c.progress, to: state))
+        c.progress = state
+    }
+
+    mutating func raise(_ kind: HoldKind, on c: inout ReturnCase, reason: String, evidence: String? = nil, until: Date? = nil) -> Int {
+        let id = c.nextID
+        c.nextID += 1
+        c.holds.append(Hold(id: id, kind: kind, raisedBy: actorID, raisedAt: now, reason: reason, evidence: evidence,
+                            blocks: kind.blocks, until: until))
+        emit(.holdRaised(c.ref, hold: id, kind: kind))
+        return id
+    }
+
+    /// Lifts the active holds of `kind` as a consequence of the command (a document issued lifts
+    /// travel-document holds); recorded as lifted by the actor, with `reason`.
+    mutating func liftAll(_ kind: HoldKind, on c: inout ReturnCase, reason: String) {
+        for i in c.holds.indices where c.holds[i].kind == kind && c.holds[i].isActive(at: now) {
+            c.holds[i].lifted = Hold.Lifting(by: actorID, at: now, reason: reason)
+            emit(.holdLifted(c.ref, hold: c.holds[i].id, kind: kind, by: actorID))
+        }
+    }
+
+    func blocking(_ c: ReturnCase, _ step: Step) -> Hold? {
+        c.activeHolds(at: now, blocking: step).first
+    }
+
+    // MARK: The rules
+
+    mutating func run() throws {
+        switch command {
+        case .registerPerson(let p):
+            try require([.sendingEnforcement], to: "register people")
+            guard try person(p.ref) == nil else { throw refuse("person \(p.ref) is already registered") }
+            decision.people[p.ref] = p
+            emit(.personRegistered(p.ref))
+
+        case .openCase(let o):
+            let owner = try require([.sendingEnforcement], to: "open cases")
+            let existing = try model.returnCase(o.ref)
+            if decision.cases[o.ref] != nil || existing != nil {
+                throw refuse("case \(o.ref) is already open")
+            }
+            guard let p = try person(o.person) else { throw refuse("case \(o.ref) names person \(o.person), who is not registered") }
+            var c = ReturnCase(ref: o.ref, person: o.person, track: o.track, sendingState: o.sendingState,
+                               destinationState: o.destinationState, legalBasis: o.legalBasis, owner: owner.id)
+            c.parent = o.parent
+            emit(.caseOpened(o.ref))
+            if p.isUnaccompaniedMinor {
+                _ = raise(.unaccompaniedMinor, on: &c, reason: "unaccompanied minor: family, guardian or reception not yet verified")
+            }
+            if o.track == .voluntary {
+                _ = raise(.consentMissing, on: &c, reason: "voluntary return without signed consent")
+            } else {
+                _ = raise(.noticePeriod, on: &c, reason: "removal notice not yet served")
+            }
+            if o.track == .thirdCountry {
+                _ = raise(.protectionClaim, on: &c, reason: "notice naming the third country not yet served and run")
+            }
+            put(c)
+
+        case .clear(let ref):
+            try require([.sendingEnforcement], to: "clear cases")
+            var c = try existingCase(ref)
+            guard c.progress == .identified else { throw refuse("case \(ref) cannot be cleared: it is \(c.progress.rawValue), not identified") }
+            if c.track == .voluntary {
+                guard c.returnConsent != nil else { throw refuse("case \(ref) cannot be cleared: voluntary return without signed consent") }
+            } else {
+                guard let basis = c.legalBasis else { throw refuse("case \(ref) cannot be cleared: no removal order on record") }
+                guard let final = basis.finalOn, final.start <= now else {
+                    throw refuse("case \(ref) cannot be cleared: order \(basis.order) is not yet final")
+                }
+            }
+            move(&c, to: .cleared)
+            put(c)
+
+        case let .recordLegalEvent(ref, kind, suspensive):
+            try require([.sendingEnforcement], to: "record legal events")
+            var c = try existingCase(ref)
+            guard c.progress.isBeforeDeparture else { throw refuse("case \(ref) has already departed: record the event with the receiving state") }
+            let id = c.nextID
+            c.nextID += 1
+            var event = LegalEvent(id: id, kind: kind, suspensive: suspensive || kind == .protectionClaim, filedOn: now)
+            emit(.legalEventRecorded(ref, event: id, kind: kind))
+            if event.suspensive {
+                let holdKind: HoldKind = kind == .protectionClaim ? .protectionClaim : .appealPending
+                event.hold = raise(holdKind, on: &c, reason: "\(kind.rawValue) filed, suspends removal")
+            }
+            c.legalEvents.append(event)
+            put(c)
+
+        case let .decideLegalEvent(ref, eventID, outcome, proceed):
+            try require([.sendingEnforcement], to: "record legal decisions")
+            var c = try existingCase(ref)
+            guard let i = c.legalEvents.firstIndex(where: { $0.id == eventID }) else {
+                throw refuse("case \(ref) has no legal event \(eventID)")
+            }
+            guard c.legalEvents[i].decidedOn == nil else { throw refuse("legal event \(eventID) of case \(ref) is already decided") }
+            c.legalEvents[i].decidedOn = now
+            c.legalEvents[i].outcome = outcome
+            emit(.legalEventDecided(ref, event: eventID, outcome: outcome))
+            if let holdID = c.legalEvents[i].hold, let h = c.holds.firstIndex(where: { $0.id == holdID }), c.holds[h].isActive(at: now) {
+                c.holds[h].lifted = Hold.Lifting(by: actorID, at: now, reason: "decided: \(outcome)")
+                emit(.holdLifted(ref, hold: holdID, kind: c.holds[h].kind, by: actorID))
+            }
+            if !proceed { move(&c, to: .released) }
+            put(c)
+
+        case let .raiseHold(ref, kind, reason, evidence, until):
+            let a = try actor
+            if [.appealPending, .protectionClaim].contains(kind) && a.role != .sendingEnforcement {
+                throw refuse("\(a.id) (\(a.role.rawValue)) may not raise '\(kind.rawValue)' holds: they follow legal events the sending state records")
+            }
+            guard a.role != .monitor && a.role != .carrier else {
+                throw refuse("\(a.id) (\(a.role.rawValue)) may not raise holds: it observes or carries, it does not decide")
+            }
+            var c = try existingCase(ref)
+            guard !reason.isEmpty else { throw refuse("a hold needs a reason") }
+            _ = raise(kind, on: &c, reason: reason, evidence: evidence, until: until)
+            put(c)
+
+        case let .liftHold(ref, holdID, reason):
+            var c = try existingCase(ref)
+            guard let i = c.holds.firstIndex(where: { $0.id == holdID }) else { throw refuse("case \(ref) has no hold \(holdID)") }
+            let h = c.holds[i]
+            guard h.isActive(at: now) else { throw refuse("hold \(holdID) '\(h.kind.rawValue)' on case \(ref) is no longer active") }
+            let rights = operation.liftRights[h.kind] ?? []
+            guard actorID == h.raisedBy || rights.contains(actorID) else {
+                let others = rights.isEmpty ? "no other party has the right in this operation" : "or \(rights.map(\.rawValue).sorted().joined(separator: ", "))"
+                throw refuse("hold \(holdID) '\(h.kind.rawValue)' on case \(ref) can be lifted only by \(h.raisedBy), who raised it; \(others)")
+            }
+            guard !reason.isEmpty else { throw refuse("lifting a hold needs a reason") }
+            c.holds[i].lifted = Hold.Lifting(by: actorID, at: now, reason: reason)
+            emit(.holdLifted(ref, hold: holdID, kind: h.kind, by: actorID))
+            put(c)
+
+        case let .recordConsent(ref, scope, interpreter):
+            try require([.sendingEnforcement, .receptionOrganisation], to: "record consent")
+            var c = try existingCase(ref)
+            let id = c.nextID
+            c.nextID += 1
+            c.consents.append(Consent(id: id, scope: scope, interpreter: interpreter, signedAt: now))
+            emit(.consentRecorded(ref, consent: id))
+            if scope == .returnItself {
+                liftAll(.consentMissing, on: &c, reason: "consent to return signed")
+                if c.progress == .consentWithdrawn { move(&c, to: .identified) }
+            }
+            put(c)
+
+        case let .withdrawConsent(ref, consentID):
+            var c = try existingCase(ref)
+            guard let i = c.consents.firstIndex(where: { $0.id == consentID }) else { throw refuse("case \(ref) has no consent \(consentID)") }
+            guard c.consents[i].isValid else { throw refuse("consent \(consentID) of case \(ref) is already withdrawn") }
+            c.consents[i].withdrawnAt = now
+            emit(.consentWithdrawn(ref, consent: consentID))
+            if c.consents[i].scope == .returnItself && c.track == .voluntary {
+                guard c.progress.isBeforeDeparture else { throw refuse("case \(ref) has already departed: consent to return can no longer be withdrawn") }
+                _ = raise(.consentMissing, on: &c, reason: "consent to return withdrawn")
+                if c.progress == .scheduled { c.manifest?.struck = "consent withdrawn" }
+                move(&c, to: .consentWithdrawn)
+            }
+            put(c)
+
+        case let .requestDocument(ref, kind, issuer):
+            try require([.sendingEnforcement], to: "request travel documents")
+            var c = try existingCase(ref)
+            guard operation.agency(issuer)?.role == .destinationMinistry else {
+                throw refuse("\(issuer) cannot issue travel documents: it is not the destination's ministry")
+            }
+            c.documents.append(TravelDocument(kind: kind, issuer: issuer, number: nil, validUntil: nil, status: .requested))
+            emit(.documentUpdated(ref, status: .requested))
+            put(c)
+
+        case let .issueDocument(ref, kind, number, validUntil):
+            let a = try require([.destinationMinistry], to: "issue travel documents")
+            var c = try existingCase(ref)
+            guard validUntil > now else { throw refuse("a travel document for case \(ref) must be valid after \(Timestamp.day(now))") }
+            c.documents.append(TravelDocument(kind: kind, issuer: a.id, number: number, validUntil: validUntil, status: .issued))
+            emit(.documentUpdated(ref, status: .issued))
+            liftAll(.travelDocument, on: &c, reason: "\(kind.rawValue) \(number) issued")
+            if c.progress == .cleared { move(&c, to: .documented) }
+            put(c)
+
+        case let .refuseDocument(ref, reason):
+            try require([.destinationMinistry], to: "refuse travel documents")
+            var c = try existingCase(ref)
+            c.documents.append(TravelDocument(kind: c.documents.last?.kind ?? .laissezPasser, issuer: actorID, number: nil,
+                                              validUntil: nil, status: .refused))
+            emit(.documentUpdated(ref, status: .refused))
+            _ = raise(.travelDocument, on: &c, reason: "travel document refused: \(reason)")
+            put(c)
+
+        case let .assessFitness(ref, assessment):
+            try require([.sendingEnforcement], to: "record fit-to-fly assessments")
+            var c = try existingCase(ref)
+            c.fitToFly = assessment
+            emit(.fitnessAssessed(ref, fit: assessment.fit))
+            if assessment.isValid(at: now) {
+                liftAll(.fitToFly, on: &c, reason: "assessed fit to fly by \(assessment.assessor)")
+                if c.progress == .documented { move(&c, to: .fit) }
+            } else {
+                _ = raise(.fitToFly, on: &c, reason: assessment.fit ? "fit-to-fly assessment already expired" : "assessed not fit to fly")
+            }
+            put(c)
+
+        case let .serveNotice(ref, charter):
+            try require([.sendingEnforcement], to: "serve removal notices")
+            var c = try existingCase(ref)
+            guard c.track != .voluntary else { throw refuse("case \(ref) is a voluntary return: no removal notice is served") }
+            let ends = charter ? Self.workingDays(operation.charterNoticeWorkingDays, after: now)
+                               : now.addingTimeInterval(Double(operation.noticeHours) * 3600)
+            c.noticeServedAt = now
+            liftAll(.noticePeriod, on: &c, reason: "notice served")
+            _ = raise(.noticePeriod, on: &c, reason: "notice period running", until: ends)
+            if c.track == .thirdCountry {
+                liftAll(.protectionClaim, on: &c, reason: "notice naming the third country served")
+                _ = raise(.protectionClaim, on: &c, reason: "third-country notice period running", until: ends)
+            }
+            emit(.noticeServed(ref, periodEnds: ends))
+            put(c)
+
+        case .verifyReception(let ref):
+            try require([.receptionOrganisation, .destinationMinistry, .sendingEnforcement], to: "verify reception")
+            var c = try existingCase(ref)
+            c.receptionVerified = true
+            emit(.receptionVerified(ref))
+            liftAll(.unaccompaniedMinor, on: &c, reason: "reception verified by \(actorID)")
+            put(c)
+
+        case let .schedule(ref, movementRef, escorted):
+            try require([.sendingEnforcement], to: "schedule cases")
+            var c = try existingCase(ref)
+            var m = try existingMovement(movementRef)
+            guard c.progress == .fit else {
+                throw refuse("case \(ref) cannot be scheduled: it is \(c.state(at: now).rawValue), not fit")
+            }
+            try checkReady(c, for: .schedule, verb: "scheduled")
+            guard m.booked < m.capacity else { throw refuse("case \(ref) cannot be scheduled: movement \(m.ref) is full (\(m.capacity) seats)") }
+            m.booked += 1
+            c.manifest = ManifestEntry(movement: movementRef, escorted: escorted, seat: nil, struck: nil)
+            move(&c, to: .scheduled)
+            put(c)
+            decision.movements[m.ref] = m
+
+        case let .strike(ref, reason):
+            try require([.sendingEnforcement], to: "strike cases from a manifest")
+            var c = try existingCase(ref)
+            guard c.progress == .scheduled, let entry = c.manifest else { throw refuse("case \(ref) is not on a manifest: it is \(c.progress.rawValue)") }
+            var m = try existingMovement(entry.movement)
+            m.booked -= 1
+            decision.movements[m.ref] = m
+            c.manifest = nil
+            emit(.struck(ref, reason: reason))
+            move(&c, to: .documented)
+            put(c)
+
+        case let .authoriseTransit(ref, leg), let .refuseTransit(ref, leg, _):
+            var m = try existingMovement(ref)
+            guard m.legs.indices.contains(leg) else { throw refuse("movement \(ref) has no leg \(leg + 1) (it has \(m.legs.count))") }
+            guard let authority = m.legs[leg].transitAuthority else { throw refuse("leg \(leg + 1) of movement \(ref) needs no transit authorisation") }
+            guard actorID == authority else { throw refuse("only \(authority) may answer the transit request for leg \(leg + 1) of movement \(ref)") }
+            let state: TransitState
+            if case .refuseTransit = command { state = .refused } else { state = .authorised }
+            m.legs[leg].transit = state
+            decision.movements[ref] = m
+            emit(.transitUpdated(ref, leg: leg, state: state))
+
+        case .depart(let ref):
+            try require([.sendingEnforcement], to: "board people")
+            var c = try existingCase(ref)
+            guard c.progress == .scheduled, let entry = c.manifest else {
+                throw refuse("case \(ref) cannot depart: it is \(c.state(at: now).rawValue), not scheduled")
+            }
+            try checkReady(c, for: .departure, verb: "boarded")
+            let m = try existingMovement(entry.movement)
+            if !m.transitAuthorised {
+                let leg = m.legs.firstIndex { $0.transit != .notNeeded && $0.transit != .authorised }!
+                throw refuse("case \(ref) cannot be boarded: transit for leg \(leg + 1) of movement \(m.ref) is \(m.legs[leg].transit.rawValue), not authorised (hold kind 'transit-not-authorised')")
+            }
+            move(&c, to: .departed)
+            put(c)
+
+        case .arriveInTransit(let ref):
+            try require([.sendingEnforcement, .transitAuthority], to: "record arrivals in transit")
+            var c = try existingCase(ref)
+            guard c.progress == .departed else { throw refuse("case \(ref) cannot arrive in transit: it is \(c.progress.rawValue), not departed") }
+            move(&c, to: .inTransit)
+            put(c)
+
+        case .proposeHandoff(let p):
+            guard actorID == p.from || actorID == p.to else { throw refuse("only \(p.from) or \(p.to) may propose handoff \(p.ref)") }
+            guard operation.agency(p.from) != nil, operation.agency(p.to) != nil, p.from != p.to else {
+                throw refuse("handoff \(p.ref) must pass custody between two different agencies of this operation")
+            }
+            let existing = try model.handoff(p.ref)
+            if decision.handoffs[p.ref] != nil || existing != nil { throw refuse("handoff \(p.ref) already exists") }
+            guard !p.cases.isEmpty else { throw refuse("handoff \(p.ref) names no cases") }
+            for ref in p.cases {
+                var c = try existingCase(ref)
+                guard c.custody == p.from else { throw refuse("handoff \(p.ref): case \(ref) is in the custody of \(c.custody), not \(p.from)") }
+                guard [.departed, .inTransit].contains(c.progress) else {
+                    throw refuse("handoff \(p.ref): case \(ref) is \(c.progress.rawValue); custody passes only once the person has departed")
+                }
+                if let other = c.pendingHandoff { throw refuse("handoff \(p.ref): case \(ref) is already in handoff \(other)") }
+                c.pendingHandoff = p.ref
+                put(c)
+            }
+            decision.handoffs[p.ref] = Handoff(ref: p.ref, from: p.from, to: p.to, place: p.place, cases: p.cases, documents: p.documents,
+                                               property: p.property, monitorPresent: p.monitorPresent, proposedAt: now,
+                                               acknowledgedBy: [actorID])
+            emit(.handoffProposed(p.ref))
+            emit(.handoffAcknowledged(p.ref, by: actorID))
+
+        case .acknowledgeHandoff(let ref):
+            var h = try existingHandoff(ref)
+            guard actorID == h.from || actorID == h.to else { throw refuse("only \(h.from) or \(h.to) may acknowledge handoff \(ref)") }
+            guard h.state == .proposed else { throw refuse("handoff \(ref) is \(h.state.rawValue)") }
+            guard !h.acknowledgedBy.contains(actorID) else { throw refuse("\(actorID) has already acknowledged handoff \(ref)") }
+            h.acknowledgedBy.insert(actorID)
+            emit(.handoffAcknowledged(ref, by: actorID))
+            if h.acknowledgedBy == [h.from, h.to] {
+                h.state = .completed
+                let receiving = operation.agency(h.to)?.role
+                for caseRef in h.cases {
+                    var c = try existingCase(caseRef)
+                    c.custody = h.to
+                    c.pendingHandoff = nil
+                    emit(.custodyTransferred(caseRef, from: h.from, to: h.to))
+                    if receiving == .destinationMinistry || receiving == .receptionOrganisation { move(&c, to: .handedOver) }
+                    put(c)
+                }
+                emit(.handoffCompleted(ref))
+            }
+            decision.handoffs[ref] = h
+
+        case let .refuseHandoff(ref, reason):
+            var h = try existingHandoff(ref)
+            guard actorID == h.from || actorID == h.to else { throw refuse("only \(h.from) or \(h.to) may refuse handoff \(ref)") }
+            guard h.state == .proposed else { throw refuse("handoff \(ref) is \(h.state.rawValue)") }
+            h.state = .refused
+            h.refusal = reason
+            for caseRef in h.cases {
+                var c = try existingCase(caseRef)
+                c.pendingHandoff = nil
+                put(c)
+            }
+            decision.handoffs[ref] = h
+            emit(.handoffRefused(ref, reason: reason))
+
+        case .receive(let ref):
+            try require([.receptionOrganisation, .destinationMinistry], to: "record reception")
+            var c = try existingCase(ref)
+            guard c.progress == .handedOver else { throw refuse("case \(ref) cannot be received: it is \(c.progress.rawValue), not handed over") }
+            move(&c, to: .received)
+            put(c)
+
+        case .close(let ref):
+            var c = try existingCase(ref)
+            let role = try actor.role
+            guard actorID == c.owner || role == .receptionOrganisation else {
+                throw refuse("case \(ref) can be closed only by \(c.owner) or the reception organisation")
+            }
+            guard [.received, .released, .aborted].contains(c.progress) else {
+                throw refuse("case \(ref) cannot be closed: it is \(c.progress.rawValue) (received, released or aborted first)")
+            }
+            move(&c, to: .closed)
+            put(c)
+
+        case let .abort(ref, reason):
+            try require([.sendingEnforcement], to: "abort returns")
+            var c = try existingCase(ref)
+            guard ![.received, .closed, .aborted].contains(c.progress) else { throw refuse("case \(ref) cannot be aborted: it is \(c.progress.rawValue)") }
+            guard c.pendingHandoff == nil else { throw refuse("case \(ref) cannot be aborted while handoff \(c.pendingHandoff!) is open: refuse it first") }
+            if c.custody != c.owner {
+                emit(.custodyTransferred(ref, from: c.custody, to: c.owner))
+                c.custody = c.owner
+            }
+            if let entry = c.manifest, c.progress == .scheduled {
+                var m = try existingMovement(entry.movement)
+                m.booked -= 1
+                decision.movements[m.ref] = m
+            }
+            c.manifest?.struck = reason
+            move(&c, to: .aborted)
+            put(c)
+
+        case let .releaseData(ref, recipient, categories, purpose):
+            try require([.sendingEnforcement], to: "release data")
+            let c = try existingCase(ref)
+            guard let to = operation.agency(recipient) else { throw refuse("\(recipient) is not an agency of this operation") }
+            let byPolicy = operation.disclosure.categories(for: to)
+            let consented = c.consents.contains { consent in
+                if case .dataRelease(let r, _) = consent.scope { return r == recipient && consent.isValid }
+                return false
+            }
+            if let hold = blocking(c, .dataRelease) {
+                throw refuse("data of case \(ref) cannot be released: \(hold.summary)")
+            }
+            guard categories.isSubset(of: byPolicy) || consented else {
+                let extra = categories.subtracting(byPolicy).map(\.rawValue).sorted().joined(separator: ", ")
+                throw refuse("data of case \(ref) cannot be released to \(recipient) for \(purpose): no consent, and the disclosure policy does not grant \(extra) (hold kind 'data-release')")
+            }
+            emit(.dataReleased(ref, to: recipient, categories: categories))
+        }
+    }
+
+    /// Holds, documents and fitness, checked when scheduling and again at boarding.
+    func checkReady(_ c: ReturnCase, for step: Step, verb: String) throws {
+        if let hold = blocking(c, step) { throw refuse("case \(c.ref) cannot be \(verb): \(hold.summary)") }
+        guard c.validDocument(at: now) != nil else {
+            throw refuse("case \(c.ref) cannot be \(verb): no valid travel document (hold kind 'travel-document')")
+        }
+        guard let fit = c.fitToFly, fit.isValid(at: now) else {
+            let why = c.fitToFly.map { $0.fit ? "fit-to-fly expired on \(Timestamp.day($0.expiresAt))" : "assessed not fit to fly" } ?? "no fit-to-fly assessment"
+            throw refuse("case \(c.ref) cannot be \(verb): \(why) (hold kind 'fit-to-fly')")
+        }
+    }
+
+    static func workingDays(_ n: Int, after start: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var date = start
+        var left = n
+        while left > 0 {
+            date = calendar.date(byAdding: .day, value: 1, to: date)!
+            if !calendar.isDateInWeekend(date) { left -= 1 }
+        }
+        return date
+    }
+}
