@@ -6,12 +6,16 @@ let package = Package(
     products: [
         .library(name: "LuaKit", targets: ["LuaKit"]),
         .library(name: "LiaisonModel", targets: ["LiaisonModel"]),
+        .library(name: "LiaisonStore", targets: ["LiaisonStore"]),
         .executable(name: "liaison", targets: ["liaison"]),
         .executable(name: "liaison-bench", targets: ["liaison-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System Lua 5.4, found through pkg-config; `apt-get install liblua5.4-dev` provides it.
@@ -26,10 +30,23 @@ let package = Package(
         .target(name: "LuaKit", dependencies: ["CLua", "CLuaShim"]),
         // The shared domain, pure Swift: entities, rules, commands, events. No Lua, no SQL.
         .target(name: "LiaisonModel"),
+        // Durable state and the audit ledger: SQLite through GRDB, SHA-256 through swift-crypto;
+        // operation folders (operation.toml, manifest.csv) through TOMLKit.
+        .target(
+            name: "LiaisonStore",
+            dependencies: [
+                "LiaisonModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                "TOMLKit",
+            ]
+        ),
         .executableTarget(
             name: "liaison",
             dependencies: [
                 "LuaKit",
+                "LiaisonModel",
+                "LiaisonStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -3,13 +3,13 @@ import Foundation
 /// The whole model in memory: for tests, scenarios and small operations. A store keeps the
 /// same records on disk and reads them through the same rules.
 public struct InMemoryModel: ModelReader, Sendable {
-    public let operation: Operation
+    public let operation: ReturnOperation
     public private(set) var people: [PersonRef: Person] = [:]
     public private(set) var cases: [CaseRef: ReturnCase] = [:]
     public private(set) var handoffs: [HandoffRef: Handoff] = [:]
     public private(set) var movements: [MovementRef: Movement]
 
-    public init(operation: Operation) {
+    public init(operation: ReturnOperation) {
         self.operation = operation
         movements = Dictionary(operation.movements.map { ($0.ref, $0) }, uniquingKeysWith: { $1 })
     }

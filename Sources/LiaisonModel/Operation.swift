@@ -2,7 +2,7 @@ import Foundation
 
 /// An operation's fixed setting: who takes part and in which role, what each may see, the
 /// movements, and who may lift which holds. Loaded from `operation.toml`.
-public struct Operation: Codable, Hashable, Sendable {
+public struct ReturnOperation: Codable, Hashable, Sendable {
     public var name: String
     public var agencies: [Agency]
     public var disclosure: DisclosurePolicy

@@ -2,7 +2,7 @@ import Foundation
 
 /// Where the rules read the model from: memory (`InMemoryModel`) or a store.
 public protocol ModelReader {
-    var operation: Operation { get }
+    var operation: ReturnOperation { get }
     func person(_ ref: PersonRef) throws -> Person?
     func returnCase(_ ref: CaseRef) throws -> ReturnCase?
     func handoff(_ ref: HandoffRef) throws -> Handoff?
@@ -12,6 +12,7 @@ public protocol ModelReader {
 /// What a command changes: its events and the records it touched, whole. Applying it is
 /// replacing those records; refusing a command is never producing one.
 public struct Decision: Sendable {
+    public init() {}
     public var events: [Event] = []
     public var people: [PersonRef: Person] = [:]
     public var cases: [CaseRef: ReturnCase] = [:]
@@ -37,7 +38,7 @@ private struct Decider {
     let command: Command
     var decision = Decision()
 
-    var operation: Operation { model.operation }
+    var operation: ReturnOperation { model.operation }
 
     // MARK: Reading through the decision
 

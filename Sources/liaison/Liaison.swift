@@ -8,10 +8,12 @@ struct Liaison: ParsableCommand {
         abstract: "A scripting host for return operations run by several agencies together.",
         discussion: """
             Each agency scripts its own workflow as a sandboxed Lua 5.4 plugin. Start by trying \
-            a snippet in exactly the sandbox plugins get:
+            a snippet in exactly the sandbox plugins get, then import an operation and check its ledger:
 
               liaison lua Examples/lua/tour.lua
+              liaison import Examples/gulf-charter --store /tmp/gulf.sqlite
+              liaison audit verify --store /tmp/gulf.sqlite
             """,
-        subcommands: [LuaCommand.self]
+        subcommands: [LuaCommand.self, ImportCommand.self, AuditCommand.self]
     )
 }

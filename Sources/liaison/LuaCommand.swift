@@ -45,7 +45,7 @@ struct LuaCommand: ParsableCommand {
     func run() throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            fail("\(file): no such file (give the path of a .lua file)")
+            report("\(file): no such file (give the path of a .lua file)")
             throw ExitCode(1)
         }
         let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
@@ -57,15 +57,15 @@ struct LuaCommand: ParsableCommand {
             let lua = try LuaState(limits: limits, sandbox: sandbox)
             try lua.runFile(file)
         } catch let error as LuaError {
-            fail(error.description)
+            report(error.description)
             throw ExitCode(error.isLimit ? 2 : 1)
         } catch {
-            fail(String(describing: error))
+            report(String(describing: error))
             throw ExitCode(1)
         }
     }
 
-    private func fail(_ message: String) {
-        FileHandle.standardError.write(Data("liaison lua: \(message)\n".utf8))
+    private func report(_ message: String) {
+        fail("liaison lua: \(message)")
     }
 }

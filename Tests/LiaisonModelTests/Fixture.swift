@@ -16,7 +16,7 @@ let charter = Movement(ref: "M-1", organiser: enf, carrier: "Example Air", chart
     Leg(from: "DOH", to: "IKA", scheduledDeparture: hours(24 * 14 + 17), scheduledArrival: hours(24 * 14 + 19)),
 ])
 
-let testOperation = Operation(name: "test-charter", agencies: [
+let testOperation = ReturnOperation(name: "test-charter", agencies: [
     Agency(id: enf, name: "Sending enforcement", country: "US", role: .sendingEnforcement),
     Agency(id: transit, name: "Transit authority", country: "QA", role: .transitAuthority),
     Agency(id: mfa, name: "Foreign ministry", country: "IR", role: .destinationMinistry),

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import LiaisonModel
+
+/// `liaison audit verify`: three checks, each naming the first thing that fails.
+///
+/// 1. The chain: entries numbered 1, 2, 3… without a gap, each holding the hash of the one
+///    before, each hash matching the entry's contents.
+/// 2. The replay: the first entry holds the operation as stored; every later command, run
+///    again through the rules at its time by its actor, gives the events recorded beside it.
+///    A person's record, kept in the people table, must match the digest the ledger holds.
+/// 3. The records: what the replay built equals the stored cases, handoffs and movements.
+///
+/// So an edit anywhere — a ledger row, a case row, a person — is found, and named.
+struct LedgerAudit {
+    let store: SQLiteStore
+
+    func run() throws -> Verification {
+        try store.db.read { db in
+            var model: InMemoryModel?
+            var previous = LedgerEntry.genesisHash
+            var expected: Int64 = 1
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM ledger ORDER BY seq")
+            while let row = try rows.next() {
+                let entry = SQLiteStore.entry(row)
+                if entry.sequence != expected {
+                    return .broken(entry: expected, reason: entry.sequence > expected ? "entry \(expected) is missing" : "entry \(entry.sequence) is out of order")
+                }
+                if entry.previousHash != previous {
+                    return .broken(entry: entry.sequence, reason: "it does not hold the hash of entry \(entry.sequence - 1)")
+                }
+                if entry.hash != entry.expectedHash {
+                    return .broken(entry: entry.sequence, reason: "its contents do not match its hash (edited after it was written)")
+                }
+                if let failure = try replay(entry, into: &model, db) { return .broken(entry: entry.sequence, reason: failure) }
+                previous = entry.hash
+                expected += 1
+            }
+            guard let model else { return .broken(entry: 1, reason: "the ledger is empty: the operation's first entry is missing") }
+            if let failure = try compare(model, db) { return .broken(entry: nil, reason: failure) }
+            return .intact(entries: expected - 1)
+        }
+    }
+
+    private func replay(_ entry: LedgerEntry, into model: inout InMemoryModel?, _ db: Database) throws -> String? {
+        guard let current = model else {
+            guard entry.command == "operation.create" else { return "the first entry must create the operation" }
+            guard let stored = try String.fetchOne(db, sql: "SELECT json FROM operation WHERE id = 1"), stored == entry.payload else {
+                return "the stored operation differs from the one the ledger was started with"
+            }
+            model = InMemoryModel(operation: try Canonical.decode(ReturnOperation.self, entry.payload))
+            return nil
+        }
+        var next = current
+        var command: Command
+        do {
+            command = try Canonical.decode(Command.self, entry.payload)
+        } catch {
+            return "its command cannot be read: \(error)"
+        }
+        if case .registerPerson(let recorded) = command {
+            guard let person = try SQLiteStore.fetch(Person.self, "people", recorded.ref.rawValue, db) else {
+                return "person \(recorded.ref) is missing from the people table"
+            }
+            guard recorded.names.first == "sha256:" + Canonical.digest(person) else {
+                return "person \(recorded.ref) in the people table differs from the record the ledger holds a digest of"
+            }
+            command = .registerPerson(person)
+        }
+        guard command.name == entry.command else { return "its command is \(command.name), but it is filed as \(entry.command)" }
+        let events: [Event]
+        do {
+            events = try next.apply(command, by: entry.actor, at: entry.at)
+        } catch {
+            return "replaying \(entry.command) by \(entry.actor) is refused: \(error)"
+        }
+        guard try Canonical.string(events) == entry.events else {
+            return "replaying \(entry.command) by \(entry.actor) gives other events than the ledger records"
+        }
+        model = next
+        return nil
+    }
+
+    private func compare(_ model: InMemoryModel, _ db: Database) throws -> String? {
+        func check<T: Decodable & Equatable, K: Identifier>(_ table: String, _ replayed: [K: T], _ what: String) throws -> String? {
+            var seen = 0
+            for row in try Row.fetchAll(db, sql: "SELECT ref, json FROM \(table) ORDER BY ref") {
+                let ref = K(row["ref"] as String)
+                seen += 1
+                guard let expected = replayed[ref] else { return "\(what) \(ref) is in the \(table) table but no ledger entry made it" }
+                guard (try? Canonical.decode(T.self, row["json"])) == expected else {
+                    return "\(what) \(ref) in the \(table) table differs from what the ledger gives"
+                }
+            }
+            if seen != replayed.count {
+                let missing = Set(replayed.keys).subtracting(try String.fetchAll(db, sql: "SELECT ref FROM \(table)").map(K.init)).sorted()
+                return "\(what) \(missing.first.map(\.rawValue) ?? "?") is missing from the \(table) table"
+            }
+            return nil
+        }
+        return try check("cases", model.cases, "case") ?? check("handoffs", model.handoffs, "handoff")
+            ?? check("movements", model.movements, "movement") ?? check("people", model.people, "person")
+    }
+}

@@ -1,0 +1,69 @@
+import Crypto
+import Foundation
+import LiaisonModel
+
+/// One entry of the append-only ledger: a command that took effect, who gave it and when, what
+/// it caused, and the SHA-256 chain that makes any later edit detectable.
+public struct LedgerEntry: Codable, Hashable, Sendable {
+    public var sequence: Int64
+    public var at: Date
+    public var actor: AgencyID
+    /// The command's name, such as `case.schedule`.
+    public var command: String
+    /// The command in its ledger form (JSON): a person's record appears as its digest only.
+    public var payload: String
+    /// The events it caused (JSON).
+    public var events: String
+    public var previousHash: String
+    public var hash: String
+
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    /// The hash an entry with these contents must carry.
+    public static func hash(sequence: Int64, at: Date, actor: AgencyID, command: String, payload: String, events: String,
+                            previousHash: String) -> String {
+        var h = SHA256()
+        for part in [previousHash, String(sequence), Timestamp.iso(at), String(at.timeIntervalSince1970), actor.rawValue,
+                     command, payload, events] {
+            h.update(data: Data(part.utf8))
+            h.update(data: Data([0x1F]))  // a separator no field contains unescaped
+        }
+        return h.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    public var expectedHash: String {
+        Self.hash(sequence: sequence, at: at, actor: actor, command: command, payload: payload, events: events,
+                  previousHash: previousHash)
+    }
+}
+
+/// JSON for the ledger and the record tables: sorted keys, exact timestamps, so that the same
+/// record always encodes to the same bytes.
+enum Canonical {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .secondsSince1970
+        return e
+    }()
+
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .secondsSince1970
+        return d
+    }()
+
+    static func string<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try decoder.decode(T.self, from: Data(text.utf8))
+    }
+
+    /// The SHA-256 of a person's record, kept in the ledger instead of the record.
+    static func digest(_ person: Person) -> String {
+        let data = (try? encoder.encode(person)) ?? Data()
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}

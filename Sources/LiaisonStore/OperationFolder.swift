@@ -1,0 +1,464 @@
+import Foundation
+import LiaisonModel
+import TOMLKit
+
+/// An operation on disk: `operation.toml` (agencies and roles, disclosure, movements and legs,
+/// lift rights, the clock's start) and `manifest.csv` (people and their cases).
+///
+/// Loading checks everything before anything is imported, and reports every problem with its
+/// file and line: `manifest.csv:17: column 'date_of_birth': '1990-13-01' is not a date`.
+public struct OperationFolder: Sendable {
+    public let url: URL
+    public let operation: ReturnOperation
+    /// When the operation's clock starts; imports are recorded at this time.
+    public let start: Date
+    public let people: [Person]
+    public let cases: [CaseOpening]
+    /// The agency that opens the cases: the operation's sending enforcement agency.
+    public let sendingAgency: AgencyID
+
+    /// The commands that import the folder: each person registered, each case opened.
+    public var importCommands: [(Command, AgencyID)] {
+        people.map { (.registerPerson($0), sendingAgency) } + cases.map { (.openCase($0), sendingAgency) }
+    }
+
+    public static func load(_ url: URL) throws -> OperationFolder {
+        var problems = Problems()
+        let tomlURL = url.appendingPathComponent("operation.toml")
+        let csvURL = url.appendingPathComponent("manifest.csv")
+        guard let tomlText = read(tomlURL, "operation.toml", &problems), let csvText = read(csvURL, "manifest.csv", &problems) else {
+            throw ImportError(folder: url.path, problems: problems.list)
+        }
+        let settings = OperationSettings.parse(tomlText, &problems)
+        // The manifest is checked even when operation.toml is not readable, so that one run
+        // lists the problems of both files.
+        let manifest = Manifest.parse(csvText, operation: settings?.operation ?? ReturnOperation(name: "", agencies: []), &problems)
+        guard problems.list.isEmpty, let settings, let manifest else { throw ImportError(folder: url.path, problems: problems.list) }
+        return OperationFolder(url: url, operation: settings.operation, start: settings.start, people: manifest.people,
+                               cases: manifest.cases, sendingAgency: settings.sendingAgency)
+    }
+
+    private static func read(_ url: URL, _ name: String, _ problems: inout Problems) -> String? {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            problems.add(name, nil, "missing: an operation folder holds operation.toml and manifest.csv")
+            return nil
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            problems.add(name, nil, "is not UTF-8 text")
+            return nil
+        }
+        return text
+    }
+}
+
+/// One thing wrong with an input file.
+public struct Problem: Hashable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var message: String
+    public var description: String { file + (line.map { ":\($0)" } ?? "") + ": " + message }
+}
+
+/// An operation folder that was refused whole: nothing was imported.
+public struct ImportError: Error, Sendable, CustomStringConvertible {
+    public var folder: String
+    public var problems: [Problem]
+    public var description: String {
+        let noun = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
+        return "\(noun) in \(folder); nothing was imported:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+    }
+}
+
+struct Problems {
+    var list: [Problem] = []
+    mutating func add(_ file: String, _ line: Int?, _ message: String) {
+        list.append(Problem(file: file, line: line, message: message))
+    }
+}
+
+// MARK: operation.toml
+
+struct OperationSettings {
+    var operation: ReturnOperation
+    var start: Date
+    var sendingAgency: AgencyID
+
+    static func parse(_ text: String, _ problems: inout Problems) -> OperationSettings? {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            problems.add("operation.toml", error.source.begin.line, "\(error.description) (column \(error.source.begin.column))")
+            return nil
+        } catch {
+            problems.add("operation.toml", nil, "cannot be read: \(error)")
+            return nil
+        }
+        guard let data = table.convert(to: .json).data(using: .utf8),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            problems.add("operation.toml", nil, "cannot be read as a table")
+            return nil
+        }
+        var r = TOMLReader(lines: TOMLReader.keyLines(text), problems: problems)
+        let settings = r.settings(root)
+        problems = r.problems
+        return settings
+    }
+}
+
+/// Reads the parsed TOML with a path for every value, so each problem names its line.
+struct TOMLReader {
+    let lines: [String: Int]
+    var problems: Problems
+
+    mutating func fail(_ path: String, _ message: String) {
+        problems.add("operation.toml", lines[path] ?? lines[path.components(separatedBy: ".").dropLast().joined(separator: ".")], "\(path): \(message)")
+    }
+
+    mutating func string(_ t: [String: Any], _ key: String, _ path: String, required: Bool = true) -> String? {
+        let p = path.isEmpty ? key : path + "." + key
+        guard let v = t[key] else {
+            if required { fail(p, "missing") }
+            return nil
+        }
+        guard let s = v as? String, !s.isEmpty else {
+            fail(p, "must be a non-empty string")
+            return nil
+        }
+        return s
+    }
+
+    mutating func int(_ t: [String: Any], _ key: String, _ path: String, default value: Int) -> Int {
+        let p = path.isEmpty ? key : path + "." + key
+        guard let v = t[key] else { return value }
+        guard let n = v as? Int, n >= 0 else {
+            fail(p, "must be a whole number")
+            return value
+        }
+        return n
+    }
+
+    mutating func date(_ t: [String: Any], _ key: String, _ path: String) -> Date? {
+        guard let s = string(t, key, path) else { return nil }
+        guard let d = Timestamp.parse(s) else {
+            fail(path.isEmpty ? key : path + "." + key, "'\(s)' is not a date and time (for example 2026-12-15T06:00:00Z)")
+            return nil
+        }
+        return d
+    }
+
+    mutating func strings(_ v: Any?, _ path: String) -> [String] {
+        guard let v else { return [] }
+        guard let a = v as? [Any], let s = a as? [String] else {
+            fail(path, "must be a list of strings")
+            return []
+        }
+        return s
+    }
+
+    mutating func tables(_ t: [String: Any], _ key: String, _ path: String = "") -> [[String: Any]] {
+        guard let v = t[key] else { return [] }
+        guard let a = v as? [[String: Any]] else {
+            fail(path.isEmpty ? key : path + "." + key, "must be an array of tables ([[\(key)]])")
+            return []
+        }
+        return a
+    }
+
+    mutating func settings(_ root: [String: Any]) -> OperationSettings? {
+        let name = string(root, "name", "") ?? "operation"
+        let start = date(root, "start", "")
+        var agencies: [Agency] = []
+        for (i, a) in tables(root, "agencies").enumerated() {
+            let path = "agencies[\(i)]"
+            guard let id = string(a, "id", path), let agencyName = string(a, "name", path), let country = string(a, "country", path),
+                  let roleText = string(a, "role", path) else { continue }
+            guard let role = AgencyRole(rawValue: roleText) else {
+                fail(path + ".role", "'\(roleText)' is not a role (roles: \(AgencyRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+                continue
+            }
+            if agencies.contains(where: { $0.id.rawValue == id }) { fail(path + ".id", "agency \(id) is listed twice") }
+            agencies.append(Agency(id: AgencyID(id), name: agencyName, country: country, role: role, contacts: strings(a["contacts"], path + ".contacts")))
+        }
+        let known = Set(agencies.map(\.id))
+        let sending = agencies.filter { $0.role == .sendingEnforcement }
+        if agencies.isEmpty { fail("agencies", "missing: list the agencies as [[agencies]] tables") }
+        else if sending.count != 1 { fail("agencies", "exactly one agency must have role 'sending-enforcement' (found \(sending.count))") }
+
+        var policy = DisclosurePolicy.standard
+        if let disclosure = root["disclosure"] as? [String: Any] {
+            if let roles = disclosure["roles"] as? [String: Any] {
+                for (roleText, value) in roles {
+                    let path = "disclosure.roles.\(roleText)"
+                    guard let role = AgencyRole(rawValue: roleText) else { fail(path, "'\(roleText)' is not a role"); continue }
+                    policy.roles[role] = categories(strings(value, path), path)
+                }
+            }
+            if let overrides = disclosure["agencies"] as? [String: Any] {
+                for (id, value) in overrides {
+                    let path = "disclosure.agencies.\(id)"
+                    if !known.contains(AgencyID(id)) { fail(path, "\(id) is not one of the agencies") }
+                    policy.agencies[AgencyID(id)] = categories(strings(value, path), path)
+                }
+            }
+        }
+
+        var rights: [HoldKind: Set<AgencyID>] = [:]
+        for (kindText, value) in (root["lift_rights"] as? [String: Any]) ?? [:] {
+            let path = "lift_rights.\(kindText)"
+            guard let kind = HoldKind(rawValue: kindText) else {
+                fail(path, "'\(kindText)' is not a hold kind (kinds: \(HoldKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                continue
+            }
+            let ids = strings(value, path).map(AgencyID.init)
+            for id in ids where !known.contains(id) { fail(path, "\(id) is not one of the agencies") }
+            rights[kind] = Set(ids)
+        }
+
+        var movements: [Movement] = []
+        for (i, m) in tables(root, "movements").enumerated() {
+            let path = "movements[\(i)]"
+            guard let ref = string(m, "ref", path), let organiser = string(m, "organiser", path),
+                  let carrier = string(m, "carrier", path) else { continue }
+            if !known.contains(AgencyID(organiser)) { fail(path + ".organiser", "\(organiser) is not one of the agencies") }
+            var legs: [Leg] = []
+            for (j, l) in tables(m, "legs", path).enumerated() {
+                let lp = "\(path).legs[\(j)]"
+                guard let from = string(l, "from", lp), let to = string(l, "to", lp), let departs = date(l, "departs", lp),
+                      let arrives = date(l, "arrives", lp) else { continue }
+                if arrives <= departs { fail(lp + ".arrives", "must be after departs") }
+                let authority = string(l, "transit_authority", lp, required: false).map(AgencyID.init)
+                if let authority, agencies.first(where: { $0.id == authority })?.role != .transitAuthority {
+                    fail(lp + ".transit_authority", "\(authority) is not an agency with role 'transit-authority'")
+                }
+                legs.append(Leg(from: from, to: to, scheduledDeparture: departs, scheduledArrival: arrives, transitAuthority: authority))
+            }
+            if legs.isEmpty { fail(path, "has no legs: add [[movements.legs]] tables") }
+            movements.append(Movement(ref: MovementRef(ref), organiser: AgencyID(organiser), carrier: carrier,
+                                      charter: (m["charter"] as? Bool) ?? false, capacity: int(m, "capacity", path, default: 0), legs: legs))
+        }
+
+        let operation = ReturnOperation(name: name, agencies: agencies, disclosure: policy, movements: movements, liftRights: rights,
+                                        noticeHours: int(root, "notice_hours", "", default: 72),
+                                        charterNoticeWorkingDays: int(root, "charter_notice_working_days", "", default: 5))
+        guard let start, let sendingAgency = sending.first, sending.count == 1 else { return nil }
+        return OperationSettings(operation: operation, start: start, sendingAgency: sendingAgency.id)
+    }
+
+    mutating func categories(_ names: [String], _ path: String) -> Set<FieldCategory> {
+        var out = Set<FieldCategory>()
+        for n in names {
+            if let c = FieldCategory(rawValue: n) { out.insert(c) } else {
+                fail(path, "'\(n)' is not a field category (categories: \(FieldCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
+        return out
+    }
+
+    /// The line of every key and table header, by the path the reader names it with:
+    /// `name`, `agencies[2].role`, `movements[0].legs[1].departs`, `disclosure.roles.carrier`.
+    static func keyLines(_ text: String) -> [String: Int] {
+        var lines: [String: Int] = [:]
+        var arrays: [String: Int] = [:]  // array-of-tables path -> how many seen
+        var current = ""
+        func resolve(_ dotted: String, indexLast: Bool) -> String {
+            var path = ""
+            let parts = dotted.split(separator: ".").map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            for (i, part) in parts.enumerated() {
+                let base = path.isEmpty ? part : path + "." + part
+                if i == parts.count - 1 && indexLast {
+                    let n = arrays[base, default: 0]
+                    arrays[base] = n + 1
+                    path = "\(base)[\(n)]"
+                } else if let n = arrays[base] {
+                    path = "\(base)[\(n - 1)]"
+                } else {
+                    path = base
+                }
+            }
+            return path
+        }
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[[") , let end = line.range(of: "]]") {
+                current = resolve(String(line[line.index(line.startIndex, offsetBy: 2)..<end.lowerBound]), indexLast: true)
+                lines[current] = i + 1
+            } else if line.hasPrefix("["), let end = line.firstIndex(of: "]") {
+                current = resolve(String(line[line.index(after: line.startIndex)..<end]), indexLast: false)
+                lines[current] = i + 1
+            } else if let eq = line.firstIndex(of: "="), !line.hasPrefix("#") {
+                let key = line[..<eq].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                lines[current.isEmpty ? key : current + "." + key] = i + 1
+            }
+        }
+        return lines
+    }
+}
+
+// MARK: manifest.csv
+
+struct Manifest {
+    var people: [Person] = []
+    var cases: [CaseOpening] = []
+
+    static let required = ["case_ref", "person_ref", "names", "date_of_birth", "sex", "nationalities", "track", "destination_state"]
+    static let optional = ["aliases", "languages", "vulnerabilities", "group", "order", "order_final_on"]
+
+    static func parse(_ text: String, operation: ReturnOperation, _ problems: inout Problems) -> Manifest? {
+        let records: [(line: Int, fields: [String])]
+        do {
+            records = try CSV.records(text)
+        } catch let error as CSV.Malformed {
+            problems.add("manifest.csv", error.line, error.message)
+            return nil
+        } catch {
+            return nil
+        }
+        guard let header = records.first else {
+            problems.add("manifest.csv", nil, "is empty: it needs a header line (\(required.joined(separator: ",")))")
+            return nil
+        }
+        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        let before = problems.list.count
+        for c in required where !columns.contains(c) { problems.add("manifest.csv", header.line, "missing column '\(c)'") }
+        for c in columns where !required.contains(c) && !optional.contains(c) {
+            problems.add("manifest.csv", header.line, "unknown column '\(c)' (columns: \((required + optional).joined(separator: ", ")))")
+        }
+        guard problems.list.count == before else { return nil }
+        let sending = operation.agencies.first { $0.role == .sendingEnforcement }?.country ?? ""
+        var m = Manifest()
+        var seenCases: [String: Int] = [:], seenPeople: [String: Int] = [:]
+        for record in records.dropFirst() where !(record.fields.count == 1 && record.fields[0].isEmpty) {
+            let row = Row(line: record.line, columns: columns, fields: record.fields)
+            guard record.fields.count == columns.count else {
+                problems.add("manifest.csv", record.line, "has \(record.fields.count) fields, the header has \(columns.count)")
+                continue
+            }
+            let caseRef = row.text("case_ref", &problems), personRef = row.text("person_ref", &problems)
+            if let c = caseRef, let first = seenCases[c] { row.fail("case_ref", "'\(c)' is already used on line \(first)", &problems) }
+            if let p = personRef, let first = seenPeople[p] { row.fail("person_ref", "'\(p)' is already used on line \(first)", &problems) }
+            let names = row.list("names", &problems, required: true)
+            let born = row.value("date_of_birth", &problems) { LocalDate($0) } describe: { "'\($0)' is not a date (YYYY-MM-DD)" }
+            let sex = row.value("sex", &problems) { Sex(rawValue: $0) } describe: { "'\($0)' is not F, M or X" }
+            let nationalities = row.list("nationalities", &problems, required: true)
+            let track = row.value("track", &problems) { Track(rawValue: $0) } describe: {
+                "'\($0)' is not a track (\(Track.allCases.map(\.rawValue).joined(separator: ", ")))"
+            }
+            let destination = row.text("destination_state", &problems)
+            var vulnerabilities = Set<Vulnerability>()
+            for v in row.list("vulnerabilities", &problems, required: false) {
+                if let flag = Vulnerability(rawValue: v) { vulnerabilities.insert(flag) } else {
+                    row.fail("vulnerabilities", "'\(v)' is not a vulnerability (\(Vulnerability.allCases.map(\.rawValue).joined(separator: ", ")))", &problems)
+                }
+            }
+            if vulnerabilities.contains(.minor), let born, born.years(until: Date()) >= 18 {
+                row.fail("vulnerabilities", "'minor' for someone born \(born)", &problems)
+            }
+            let order = row.optional("order")
+            let finalOn = row.optional("order_final_on").flatMap { text -> LocalDate? in
+                guard let d = LocalDate(text) else { row.fail("order_final_on", "'\(text)' is not a date (YYYY-MM-DD)", &problems); return nil }
+                return d
+            }
+            if finalOn != nil && order == nil { row.fail("order", "a final date is given but no order", &problems) }
+            guard let caseRef, let personRef, let born, let sex, let track, let destination, !names.isEmpty, !nationalities.isEmpty else { continue }
+            seenCases[caseRef] = record.line
+            seenPeople[personRef] = record.line
+            m.people.append(Person(ref: PersonRef(personRef), names: names, aliases: row.list("aliases", &problems, required: false),
+                                   dateOfBirth: born, sex: sex, nationalities: nationalities,
+                                   languages: row.list("languages", &problems, required: false), vulnerabilities: vulnerabilities,
+                                   group: row.optional("group").map(GroupRef.init)))
+            m.cases.append(CaseOpening(ref: CaseRef(caseRef), person: PersonRef(personRef), track: track, sendingState: sending,
+                                       destinationState: destination, legalBasis: order.map { LegalBasis(order: $0, finalOn: finalOn) }))
+        }
+        if m.cases.isEmpty && problems.list.count == before { problems.add("manifest.csv", nil, "has no cases after its header") }
+        return m
+    }
+
+    struct Row {
+        let line: Int
+        let columns: [String]
+        let fields: [String]
+
+        func raw(_ column: String) -> String? {
+            columns.firstIndex(of: column).map { fields[$0].trimmingCharacters(in: .whitespaces) }
+        }
+
+        func optional(_ column: String) -> String? {
+            raw(column).flatMap { $0.isEmpty ? nil : $0 }
+        }
+
+        func fail(_ column: String, _ message: String, _ problems: inout Problems) {
+            problems.add("manifest.csv", line, "column '\(column)': \(message)")
+        }
+
+        func text(_ column: String, _ problems: inout Problems) -> String? {
+            guard let v = optional(column) else { fail(column, "missing", &problems); return nil }
+            return v
+        }
+
+        func value<T>(_ column: String, _ problems: inout Problems, _ parse: (String) -> T?, describe: (String) -> String) -> T? {
+            guard let text = text(column, &problems) else { return nil }
+            guard let v = parse(text) else { fail(column, describe(text), &problems); return nil }
+            return v
+        }
+
+        /// A `;`-separated list.
+        func list(_ column: String, _ problems: inout Problems, required: Bool) -> [String] {
+            let items = (optional(column) ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if required && items.isEmpty { fail(column, "missing", &problems) }
+            return items
+        }
+    }
+}
+
+/// CSV as RFC 4180 writes it: commas, double-quoted fields (which may hold commas, quotes
+/// written twice, and line breaks), and the line each record starts on. Hand-written because
+/// every problem must name that line; it is the whole of what the manifest needs.
+enum CSV {
+    struct Malformed: Error {
+        var line: Int
+        var message: String
+    }
+
+    static func records(_ text: String) throws -> [(line: Int, fields: [String])] {
+        var records: [(line: Int, fields: [String])] = []
+        var fields: [String] = []
+        var field = ""
+        var line = 1, recordLine = 1
+        var quoted = false, wasQuoted = false
+        var chars = Array(text.replacingOccurrences(of: "\r\n", with: "\n"))[...]
+        while let c = chars.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"":
+                guard field.isEmpty && !wasQuoted else { throw Malformed(line: line, message: "a quote inside an unquoted field: quote the whole field") }
+                quoted = true
+                wasQuoted = true
+            case ",":
+                fields.append(field)
+                field = ""
+                wasQuoted = false
+            case "\n":
+                fields.append(field)
+                records.append((recordLine, fields))
+                (fields, field, wasQuoted) = ([], "", false)
+                line += 1
+                recordLine = line
+            default:
+                guard !wasQuoted else { throw Malformed(line: line, message: "text after a closing quote") }
+                field.append(c)
+            }
+        }
+        if quoted { throw Malformed(line: recordLine, message: "a quoted field is never closed") }
+        if !field.isEmpty || !fields.isEmpty { records.append((recordLine, fields + [field])) }
+        return records
+    }
+}

@@ -1,0 +1,295 @@
+import Foundation
+import GRDB
+import LiaisonModel
+
+/// The embedded store: one SQLite file per operation, in WAL mode, through GRDB.
+///
+/// Each command is one transaction: the records its decision changed, replaced whole, and its
+/// ledger entry. The ledger table refuses updates and deletes (triggers), and each entry
+/// carries the SHA-256 of the one before, so an edit made behind the store's back (dropping the
+/// triggers, or another tool) is found by `verify()`.
+///
+/// Memory stays flat as an operation grows: records are read from the database as commands need
+/// them, through a cache of at most `cacheLimit` decoded records.
+public final class SQLiteStore: Store {
+    /// What a committed command survives. `.process` (SQLite's synchronous=NORMAL in WAL mode):
+    /// the process being killed at any point, which loses nothing that was acknowledged.
+    /// `.power`: also a power failure, at the cost of an fsync per command.
+    public enum Durability: Sendable { case process, power }
+
+    public let path: String
+    public let operation: ReturnOperation
+    let db: DatabaseQueue
+    private var lastSequence: Int64
+    private var lastHash: String
+    private var cache: RecordCache
+
+    /// Creates a new store for `operation`; refuses a path that already exists.
+    public static func create(at path: String, operation: ReturnOperation, durability: Durability = .process,
+                              cacheLimit: Int = 10_000) throws -> SQLiteStore {
+        guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.exists(path) }
+        let db = try DatabaseQueue(path: path, configuration: configuration(durability))
+        try migrator.migrate(db)
+        let opening = try Canonical.string(operation)
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO operation (id, json) VALUES (1, ?)", arguments: [opening])
+            for m in operation.movements {
+                try db.execute(sql: "INSERT INTO movements (ref, json) VALUES (?, ?)", arguments: [m.ref.rawValue, try Canonical.string(m)])
+            }
+        }
+        let store = SQLiteStore(path: path, db: db, operation: operation, last: (0, LedgerEntry.genesisHash), cacheLimit: cacheLimit)
+        try db.write { db in
+            _ = try store.append(command: "operation.create", payload: opening, events: "[]", actor: AgencyID(operation.name),
+                                 at: Date(timeIntervalSince1970: 0), in: db)
+        }
+        return store
+    }
+
+    /// Opens an existing store.
+    public static func open(at path: String, durability: Durability = .process, cacheLimit: Int = 10_000) throws -> SQLiteStore {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path) }
+        let db: DatabaseQueue
+        do {
+            db = try DatabaseQueue(path: path, configuration: configuration(durability))
+            try migrator.migrate(db)
+        } catch {
+            throw StoreError.notAStore(path, reason: String(describing: error))
+        }
+        let (operation, last) = try db.read { conn -> (ReturnOperation, (Int64, String)) in
+            guard let json = try String.fetchOne(conn, sql: "SELECT json FROM operation WHERE id = 1") else {
+                throw StoreError.notAStore(path, reason: "it has no operation")
+            }
+            let row = try Row.fetchOne(conn, sql: "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")
+            return (try Canonical.decode(ReturnOperation.self, json), (row?["seq"] ?? 0, row?["hash"] ?? LedgerEntry.genesisHash))
+        }
+        return SQLiteStore(path: path, db: db, operation: operation, last: last, cacheLimit: cacheLimit)
+    }
+
+    /// Removes a store and its WAL files (after an import that was refused).
+    public static func remove(at path: String) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    private init(path: String, db: DatabaseQueue, operation: ReturnOperation, last: (Int64, String), cacheLimit: Int) {
+        self.path = path
+        self.db = db
+        self.operation = operation
+        (lastSequence, lastHash) = last
+        cache = RecordCache(limit: cacheLimit)
+    }
+
+    private static func configuration(_ durability: Durability) -> Configuration {
+        var config = Configuration()
+        config.journalMode = .wal
+        config.prepareDatabase { db in
+            try db.execute(sql: durability == .power ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+        }
+        return config
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE operation (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+                CREATE TABLE people (ref TEXT PRIMARY KEY, json TEXT NOT NULL);
+                CREATE TABLE cases (ref TEXT PRIMARY KEY, person TEXT NOT NULL, state TEXT NOT NULL, json TEXT NOT NULL);
+                CREATE TABLE handoffs (ref TEXT PRIMARY KEY, json TEXT NOT NULL);
+                CREATE TABLE movements (ref TEXT PRIMARY KEY, json TEXT NOT NULL);
+                CREATE TABLE ledger (
+                  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, at_seconds REAL NOT NULL, actor TEXT NOT NULL,
+                  command TEXT NOT NULL, payload TEXT NOT NULL, events TEXT NOT NULL,
+                  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+                CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+                CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+                """)
+        }
+        return m
+    }()
+
+    // MARK: Reading (the rules read through these)
+
+    public func person(_ ref: PersonRef) throws -> Person? {
+        try cache.people[ref] ?? db.read { try Self.fetch(Person.self, "people", ref.rawValue, $0) }
+    }
+
+    public func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
+        try cache.cases[ref] ?? db.read { try Self.fetch(ReturnCase.self, "cases", ref.rawValue, $0) }
+    }
+
+    public func handoff(_ ref: HandoffRef) throws -> Handoff? {
+        try cache.handoffs[ref] ?? db.read { try Self.fetch(Handoff.self, "handoffs", ref.rawValue, $0) }
+    }
+
+    public func movement(_ ref: MovementRef) throws -> Movement? {
+        try cache.movements[ref] ?? db.read { try Self.fetch(Movement.self, "movements", ref.rawValue, $0) }
+    }
+
+    /// Every case reference, in order (for reports and audits).
+    public func caseRefs() throws -> [CaseRef] {
+        try db.read { try String.fetchAll($0, sql: "SELECT ref FROM cases ORDER BY ref").map(CaseRef.init) }
+    }
+
+    /// How many cases are in each state (as stored: the progress each has reached).
+    public func caseCounts() throws -> [String: Int] {
+        try db.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM cases GROUP BY state") {
+                counts[row["state"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    static func fetch<T: Decodable>(_ type: T.Type, _ table: String, _ key: String, _ db: Database) throws -> T? {
+        guard let json = try String.fetchOne(db.cachedStatement(sql: "SELECT json FROM \(table) WHERE ref = ?"), arguments: [key]) else {
+            return nil
+        }
+        return try Canonical.decode(T.self, json)
+    }
+
+    // MARK: Writing
+
+    @discardableResult
+    public func apply(_ command: Command, by actor: AgencyID, at now: Date) throws -> Applied {
+        try applyAll([(command, actor)], at: now)[0]
+    }
+
+    @discardableResult
+    public func applyAll(_ commands: [(Command, AgencyID)], at now: Date) throws -> [Applied] {
+        let start = (lastSequence, lastHash)
+        var staged = RecordCache(limit: .max)
+        do {
+            let applied = try db.write { db -> [Applied] in
+                var results: [Applied] = []
+                for (command, actor) in commands {
+                    let reader = TransactionReader(store: self, staged: staged, db: db)
+                    let decision = try Rules.decide(command, by: actor, at: now, reading: reader)
+                    try write(decision, in: db)
+                    staged.absorb(decision)
+                    let entry = try append(command: command.name,
+                                           payload: Canonical.string(command.ledgerForm(digest: Canonical.digest)),
+                                           events: Canonical.string(decision.events), actor: actor, at: now, in: db)
+                    results.append(Applied(entry: entry, events: decision.events))
+                }
+                return results
+            }
+            cache.absorb(staged)
+            return applied
+        } catch {
+            (lastSequence, lastHash) = start  // the transaction rolled back: so does the chain's head
+            throw error
+        }
+    }
+
+    private func write(_ d: Decision, in db: Database) throws {
+        for p in d.people.values {
+            try db.cachedStatement(sql: "INSERT INTO people (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json")
+                .execute(arguments: [p.ref.rawValue, Canonical.string(p)])
+        }
+        for c in d.cases.values {
+            try db.cachedStatement(sql: """
+                INSERT INTO cases (ref, person, state, json) VALUES (?, ?, ?, ?)
+                ON CONFLICT(ref) DO UPDATE SET person = excluded.person, state = excluded.state, json = excluded.json
+                """).execute(arguments: [c.ref.rawValue, c.person.rawValue, c.progress.rawValue, Canonical.string(c)])
+        }
+        for h in d.handoffs.values {
+            try db.cachedStatement(sql: "INSERT INTO handoffs (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json")
+                .execute(arguments: [h.ref.rawValue, Canonical.string(h)])
+        }
+        for m in d.movements.values {
+            try db.cachedStatement(sql: "UPDATE movements SET json = ? WHERE ref = ?").execute(arguments: [Canonical.string(m), m.ref.rawValue])
+        }
+    }
+
+    private func append(command: String, payload: String, events: String, actor: AgencyID, at: Date, in db: Database) throws -> LedgerEntry {
+        let seq = lastSequence + 1
+        let hash = LedgerEntry.hash(sequence: seq, at: at, actor: actor, command: command, payload: payload, events: events,
+                                    previousHash: lastHash)
+        let entry = LedgerEntry(sequence: seq, at: at, actor: actor, command: command, payload: payload, events: events,
+                                previousHash: lastHash, hash: hash)
+        try db.cachedStatement(sql: """
+            INSERT INTO ledger (seq, at, at_seconds, actor, command, payload, events, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [seq, Timestamp.iso(at), at.timeIntervalSince1970, actor.rawValue, command, payload, events,
+                                     lastHash, hash])
+        (lastSequence, lastHash) = (seq, hash)
+        return entry
+    }
+
+    // MARK: The ledger
+
+    public func ledger(after sequence: Int64, limit: Int) throws -> [LedgerEntry] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit])
+                .map(Self.entry)
+        }
+    }
+
+    static func entry(_ row: Row) -> LedgerEntry {
+        LedgerEntry(sequence: row["seq"], at: Date(timeIntervalSince1970: row["at_seconds"]), actor: AgencyID(row["actor"] as String),
+                    command: row["command"], payload: row["payload"], events: row["events"],
+                    previousHash: row["prev_hash"], hash: row["hash"])
+    }
+
+    public func verify() throws -> Verification {
+        try LedgerAudit(store: self).run()
+    }
+}
+
+/// Decoded records kept between commands; cleared whole when it outgrows its limit, so memory
+/// stays flat however many cases an operation has.
+struct RecordCache {
+    let limit: Int
+    var people: [PersonRef: Person] = [:]
+    var cases: [CaseRef: ReturnCase] = [:]
+    var handoffs: [HandoffRef: Handoff] = [:]
+    var movements: [MovementRef: Movement] = [:]
+
+    mutating func absorb(_ d: Decision) {
+        if cases.count + people.count + handoffs.count > limit {
+            people.removeAll(keepingCapacity: true)
+            cases.removeAll(keepingCapacity: true)
+            handoffs.removeAll(keepingCapacity: true)
+        }
+        people.merge(d.people) { $1 }
+        cases.merge(d.cases) { $1 }
+        handoffs.merge(d.handoffs) { $1 }
+        movements.merge(d.movements) { $1 }
+    }
+
+    mutating func absorb(_ other: RecordCache) {
+        var d = Decision()
+        (d.people, d.cases, d.handoffs, d.movements) = (other.people, other.cases, other.handoffs, other.movements)
+        absorb(d)
+    }
+}
+
+/// Reads inside a write transaction: what earlier commands of the same transaction staged, then
+/// the store's cache, then the database.
+private struct TransactionReader: ModelReader {
+    let store: SQLiteStore
+    let staged: RecordCache
+    let db: Database
+    var operation: ReturnOperation { store.operation }
+
+    func person(_ ref: PersonRef) throws -> Person? {
+        try staged.people[ref] ?? store.cachedPerson(ref) ?? SQLiteStore.fetch(Person.self, "people", ref.rawValue, db)
+    }
+    func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
+        try staged.cases[ref] ?? store.cachedCase(ref) ?? SQLiteStore.fetch(ReturnCase.self, "cases", ref.rawValue, db)
+    }
+    func handoff(_ ref: HandoffRef) throws -> Handoff? {
+        try staged.handoffs[ref] ?? store.cachedHandoff(ref) ?? SQLiteStore.fetch(Handoff.self, "handoffs", ref.rawValue, db)
+    }
+    func movement(_ ref: MovementRef) throws -> Movement? {
+        try staged.movements[ref] ?? store.cachedMovement(ref) ?? SQLiteStore.fetch(Movement.self, "movements", ref.rawValue, db)
+    }
+}
+
+extension SQLiteStore {
+    fileprivate func cachedPerson(_ ref: PersonRef) -> Person? { cache.people[ref] }
+    fileprivate func cachedCase(_ ref: CaseRef) -> ReturnCase? { cache.cases[ref] }
+    fileprivate func cachedHandoff(_ ref: HandoffRef) -> Handoff? { cache.handoffs[ref] }
+    fileprivate func cachedMovement(_ ref: MovementRef) -> Movement? { cache.movements[ref] }
+}

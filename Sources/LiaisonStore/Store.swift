@@ -1,0 +1,65 @@
+import Foundation
+import LiaisonModel
+
+/// Durable state and the audit ledger of one operation. Reads go through the same
+/// `ModelReader` interface the rules use; every change is a command.
+///
+/// ```swift
+/// let store = try SQLiteStore.create(at: "gulf-charter/liaison.sqlite", operation: operation)
+/// try store.apply(.clear("R-0042"), by: "US-ENF", at: now)
+/// switch try store.verify() { case .intact: ...; case let .broken(at, reason): ... }
+/// ```
+public protocol Store: ModelReader, AnyObject {
+    /// Decides `command` under the rules and, if it is allowed, persists the records it changed
+    /// and its ledger entry in one transaction. A refusal (`Refusal`) writes nothing.
+    @discardableResult
+    func apply(_ command: Command, by actor: AgencyID, at now: Date) throws -> Applied
+
+    /// Applies `commands` in order in one transaction: all of them, or (if one is refused or
+    /// fails) none. Each still gets its own ledger entry.
+    @discardableResult
+    func applyAll(_ commands: [(Command, AgencyID)], at now: Date) throws -> [Applied]
+
+    /// Ledger entries after `sequence`, oldest first.
+    func ledger(after sequence: Int64, limit: Int) throws -> [LedgerEntry]
+
+    /// Walks the ledger's hash chain, replays it through the rules, and compares the result with
+    /// the stored records: names the first thing that does not match.
+    func verify() throws -> Verification
+}
+
+/// A command that took effect.
+public struct Applied: Sendable {
+    public var entry: LedgerEntry
+    public var events: [Event]
+}
+
+public enum Verification: Equatable, Sendable, CustomStringConvertible {
+    /// Every entry's hash holds and replaying them gives the stored records.
+    case intact(entries: Int64)
+    /// `entry` is the first ledger entry that does not match (nil when the ledger holds but a
+    /// stored record differs from what it gives).
+    case broken(entry: Int64?, reason: String)
+
+    public var description: String {
+        switch self {
+        case .intact(let n): return "ledger intact: \(n) entries, hash chain and records verified"
+        case let .broken(entry?, reason): return "ledger broken at entry \(entry): \(reason)"
+        case let .broken(nil, reason): return "records do not match the ledger: \(reason)"
+        }
+    }
+}
+
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case exists(String)
+    case missing(String)
+    case notAStore(String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .exists(let p): return "\(p) already exists: give another --store, or remove it to start the operation again"
+        case .missing(let p): return "no store at \(p): import the operation first (liaison import OPERATION_DIR)"
+        case let .notAStore(p, reason): return "\(p) is not a Liaison store: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import LiaisonModel
+import LiaisonStore
+
+/// `liaison import OPERATION_DIR`: checks an operation folder and creates its store.
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Check an operation folder and import it into a new store.",
+        discussion: """
+            The folder holds operation.toml (agencies and roles, disclosure policy, movements and \
+            legs, who may lift which holds, the clock's start) and manifest.csv (one line per case: \
+            the person and the case). Every problem in either file is listed with its file and line, \
+            and a folder with any problem is refused whole: nothing is imported.
+
+            Each person is registered and each case opened by a command of the sending agency, in \
+            one transaction, each with its entry in the ledger.
+
+            Examples:
+              liaison import Examples/gulf-charter
+              liaison import Examples/gulf-charter --store /tmp/rehearsal.sqlite
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The operation folder.", valueName: "operation-dir"))
+    var folder: String
+
+    @Option(help: ArgumentHelp("Where to create the store (default: OPERATION_DIR/liaison.sqlite).", valueName: "path"))
+    var store: String?
+
+    func run() throws {
+        let url = URL(fileURLWithPath: folder)
+        let path = store ?? url.appendingPathComponent("liaison.sqlite").path
+        let loaded: OperationFolder
+        do {
+            loaded = try OperationFolder.load(url)
+        } catch let error as ImportError {
+            fail("liaison import: \(error)")
+            throw ExitCode(1)
+        }
+        progress("liaison import: \(loaded.operation.name): \(loaded.people.count) people, \(loaded.cases.count) cases; writing \(path)")
+        do {
+            let created = try SQLiteStore.create(at: path, operation: loaded.operation)
+            do {
+                let applied = try created.applyAll(loaded.importCommands, at: loaded.start)
+                print("Imported \(loaded.operation.name): \(loaded.people.count) people and \(loaded.cases.count) cases into \(path) "
+                      + "(ledger entries 1–\(applied.last?.entry.sequence ?? 1)).")
+            } catch {
+                SQLiteStore.remove(at: path)
+                throw error
+            }
+        } catch let error as StoreError {
+            fail("liaison import: \(error)")
+            throw ExitCode(1)
+        } catch let refusal as Refusal {
+            fail("liaison import: the manifest was refused, nothing was imported: \(refusal)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `liaison audit verify`: checks a store's ledger and records.
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Check an operation's audit ledger.",
+        subcommands: [Verify.self]
+    )
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify the ledger's hash chain and that it accounts for every stored record.",
+            discussion: """
+                Walks the ledger from its first entry: each must hold the SHA-256 of the one before \
+                and match its own. Then replays every command through the rules and compares the \
+                result with the stored cases, people, handoffs and movements. Exits 0 when \
+                everything holds; otherwise names the first entry (or record) that does not, and \
+                exits 1.
+
+                Examples:
+                  liaison audit verify Examples/gulf-charter
+                  liaison audit verify --store /tmp/rehearsal.sqlite
+                """
+        )
+
+        @Argument(help: ArgumentHelp("The operation folder (its store is OPERATION_DIR/liaison.sqlite).", valueName: "operation-dir"))
+        var folder: String?
+
+        @Option(help: ArgumentHelp("The store to verify, instead of the folder's.", valueName: "path"))
+        var store: String?
+
+        func validate() throws {
+            if (folder == nil) == (store == nil) {
+                throw ValidationError("give an operation folder or --store PATH (one of them), for example: liaison audit verify Examples/gulf-charter")
+            }
+        }
+
+        func run() throws {
+            let path = store ?? URL(fileURLWithPath: folder!).appendingPathComponent("liaison.sqlite").path
+            do {
+                let result = try SQLiteStore.open(at: path).verify()
+                switch result {
+                case .intact:
+                    print("\(path): \(result)")
+                case .broken:
+                    fail("liaison audit verify: \(path): \(result)")
+                    throw ExitCode(1)
+                }
+            } catch let error as StoreError {
+                fail("liaison audit verify: \(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+func fail(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+func progress(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
