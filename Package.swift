@@ -58,6 +58,10 @@ let package = Package(
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
         .testTarget(
+            name: "LiaisonStoreTests",
+            dependencies: ["LiaisonStore", "LiaisonModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
             name: "LiaisonModelTests",
             dependencies: ["LiaisonModel", .product(name: "PropertyBased", package: "swift-property-based")]
         ),

@@ -74,7 +74,8 @@ public enum Command: Codable, Hashable, Sendable {
     case receive(CaseRef)
     case close(CaseRef)
     case abort(CaseRef, reason: String)
-    case releaseData(CaseRef, to: AgencyID, categories: Set<FieldCategory>, purpose: String)
+    /// `categories` sorted, as the ledger keeps them.
+    case releaseData(CaseRef, to: AgencyID, categories: [FieldCategory], purpose: String)
 
     /// The command's name in messages and the ledger: `schedule`, `hold.lift`.
     public var name: String {
@@ -141,7 +142,7 @@ public enum Event: Codable, Hashable, Sendable {
     case handoffCompleted(HandoffRef)
     case handoffRefused(HandoffRef, reason: String)
     case custodyTransferred(CaseRef, from: AgencyID, to: AgencyID)
-    case dataReleased(CaseRef, to: AgencyID, categories: Set<FieldCategory>)
+    case dataReleased(CaseRef, to: AgencyID, categories: [FieldCategory])
 
     public var name: String {
         switch self {

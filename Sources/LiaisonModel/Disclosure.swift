@@ -19,6 +19,20 @@ public struct DisclosurePolicy: Codable, Hashable, Sendable {
         self.agencies = agencies
     }
 
+    private enum CodingKeys: String, CodingKey { case roles, agencies }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        roles = try c.decode(SortedSetTable<AgencyRole, FieldCategory>.self, forKey: .roles).table
+        agencies = try c.decode(SortedSetTable<AgencyID, FieldCategory>.self, forKey: .agencies).table
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(SortedSetTable(roles), forKey: .roles)
+        try c.encode(SortedSetTable(agencies), forKey: .agencies)
+    }
+
     /// DOMAIN.md's defaults: transit sees identity and travel document; clinical detail goes to
     /// health roles only; protection claims never leave the sending state.
     public static let standard = DisclosurePolicy(roles: [

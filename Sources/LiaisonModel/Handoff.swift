@@ -16,7 +16,7 @@ public struct Handoff: Codable, Hashable, Sendable {
     public var property: [String]
     public var monitorPresent: Bool
     public var proposedAt: Date
-    public var acknowledgedBy: Set<AgencyID> = []
+    @SortedSet public var acknowledgedBy: Set<AgencyID> = []
     public var state: HandoffState = .proposed
     public var refusal: String?
 }

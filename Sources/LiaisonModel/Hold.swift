@@ -52,7 +52,7 @@ public struct Hold: Codable, Hashable, Sendable {
     public var raisedAt: Date
     public var reason: String
     public var evidence: String?
-    public var blocks: Set<Step>
+    @SortedSet public var blocks: Set<Step>
     /// A hold that ends by itself at this time (a notice period).
     public var until: Date?
     public var lifted: Lifting?

@@ -26,4 +26,30 @@ public struct ReturnOperation: Codable, Hashable, Sendable {
     }
 
     public func agency(_ id: AgencyID) -> Agency? { agencies.first { $0.id == id } }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, agencies, disclosure, movements, liftRights, noticeHours, charterNoticeWorkingDays
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        agencies = try c.decode([Agency].self, forKey: .agencies)
+        disclosure = try c.decode(DisclosurePolicy.self, forKey: .disclosure)
+        movements = try c.decode([Movement].self, forKey: .movements)
+        liftRights = try c.decode(SortedSetTable<HoldKind, AgencyID>.self, forKey: .liftRights).table
+        noticeHours = try c.decode(Int.self, forKey: .noticeHours)
+        charterNoticeWorkingDays = try c.decode(Int.self, forKey: .charterNoticeWorkingDays)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(agencies, forKey: .agencies)
+        try c.encode(disclosure, forKey: .disclosure)
+        try c.encode(movements, forKey: .movements)
+        try c.encode(SortedSetTable(liftRights), forKey: .liftRights)
+        try c.encode(noticeHours, forKey: .noticeHours)
+        try c.encode(charterNoticeWorkingDays, forKey: .charterNoticeWorkingDays)
+    }
 }

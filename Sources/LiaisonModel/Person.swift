@@ -16,7 +16,7 @@ public struct Person: Codable, Hashable, Sendable {
     public var sex: Sex
     public var nationalities: [String]
     public var languages: [String]
-    public var vulnerabilities: Set<Vulnerability>
+    @SortedSet public var vulnerabilities: Set<Vulnerability>
     public var group: GroupRef?
 
     public init(ref: PersonRef, names: [String], aliases: [String] = [], dateOfBirth: LocalDate, sex: Sex,

@@ -487,6 +487,7 @@ private struct Decider {
             let c = try existingCase(ref)
             guard let to = operation.agency(recipient) else { throw refuse("\(recipient) is not an agency of this operation") }
             let byPolicy = operation.disclosure.categories(for: to)
+            let categories = Set(categories)
             let consented = c.consents.contains { consent in
                 if case .dataRelease(let r, _) = consent.scope { return r == recipient && consent.isValid }
                 return false
@@ -498,7 +499,7 @@ private struct Decider {
                 let extra = categories.subtracting(byPolicy).map(\.rawValue).sorted().joined(separator: ", ")
                 throw refuse("data of case \(ref) cannot be released to \(recipient) for \(purpose): no consent, and the disclosure policy does not grant \(extra) (hold kind 'data-release')")
             }
-            emit(.dataReleased(ref, to: recipient, categories: categories))
+            emit(.dataReleased(ref, to: recipient, categories: categories.sorted()))
         }
     }
 

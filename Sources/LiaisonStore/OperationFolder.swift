@@ -335,8 +335,12 @@ struct Manifest {
                 continue
             }
             let caseRef = row.text("case_ref", &problems), personRef = row.text("person_ref", &problems)
-            if let c = caseRef, let first = seenCases[c] { row.fail("case_ref", "'\(c)' is already used on line \(first)", &problems) }
-            if let p = personRef, let first = seenPeople[p] { row.fail("person_ref", "'\(p)' is already used on line \(first)", &problems) }
+            if let c = caseRef {
+                if let first = seenCases[c] { row.fail("case_ref", "'\(c)' is already used on line \(first)", &problems) } else { seenCases[c] = record.line }
+            }
+            if let p = personRef {
+                if let first = seenPeople[p] { row.fail("person_ref", "'\(p)' is already used on line \(first)", &problems) } else { seenPeople[p] = record.line }
+            }
             let names = row.list("names", &problems, required: true)
             let born = row.value("date_of_birth", &problems) { LocalDate($0) } describe: { "'\($0)' is not a date (YYYY-MM-DD)" }
             let sex = row.value("sex", &problems) { Sex(rawValue: $0) } describe: { "'\($0)' is not F, M or X" }
@@ -361,8 +365,6 @@ struct Manifest {
             }
             if finalOn != nil && order == nil { row.fail("order", "a final date is given but no order", &problems) }
             guard let caseRef, let personRef, let born, let sex, let track, let destination, !names.isEmpty, !nationalities.isEmpty else { continue }
-            seenCases[caseRef] = record.line
-            seenPeople[personRef] = record.line
             m.people.append(Person(ref: PersonRef(personRef), names: names, aliases: row.list("aliases", &problems, required: false),
                                    dateOfBirth: born, sex: sex, nationalities: nationalities,
                                    languages: row.list("languages", &problems, required: false), vulnerabilities: vulnerabilities,

@@ -14,6 +14,6 @@ struct Liaison: ParsableCommand {
               liaison import Examples/gulf-charter --store /tmp/gulf.sqlite
               liaison audit verify --store /tmp/gulf.sqlite
             """,
-        subcommands: [LuaCommand.self, ImportCommand.self, AuditCommand.self]
+        subcommands: [LuaCommand.self, ImportCommand.self, AuditCommand.self, DebugCommand.self]
     )
 }

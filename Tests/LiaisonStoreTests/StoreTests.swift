@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import LiaisonModel
+import LiaisonStore
+import Testing
+
+func temporaryStorePath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("liaison-store-\(UUID().uuidString).sqlite").path
+}
+
+/// A store with `n` synthetic cases taken the whole way.
+func syntheticStore(cases n: Int) throws -> SQLiteStore {
+    let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: n))
+    var t = Synthetic.start
+    for (command, actor) in Synthetic.opening + (1...n).flatMap(Synthetic.lifecycle) {
+        try store.apply(command, by: actor, at: t)
+        t += 1
+    }
+    return store
+}
+
+@Suite("The SQLite store")
+struct StoreTests {
+    @Test("commands persist, and a reopened store reads the same records and continues the chain")
+    func persistAndReopen() throws {
+        let store = try syntheticStore(cases: 3)
+        #expect(try store.returnCase("S-0000002")?.progress == .received)
+        #expect(try store.caseCounts() == ["received": 3])
+        let reopened = try SQLiteStore.open(at: store.path)
+        #expect(try reopened.returnCase("S-0000002") == store.returnCase("S-0000002"))
+        try reopened.apply(.close("S-0000002"), by: Synthetic.reception, at: Synthetic.start + 1000)
+        #expect(try reopened.verify() == .intact(entries: 1 + 1 + 3 * 12 + 1))
+    }
+
+    @Test("a refused command writes nothing, and a refused batch writes none of its commands")
+    func refusalsWriteNothing() throws {
+        let store = try syntheticStore(cases: 1)
+        let before = try store.ledger(after: 0, limit: 1000).count
+        #expect(throws: Refusal.self) { try store.apply(.clear("S-0000001"), by: Synthetic.sending, at: Synthetic.start) }
+        let c = Synthetic.lifecycle(2)
+        #expect(throws: Refusal.self) { try store.applyAll([c[0], c[1], (.clear("S-0000002"), Synthetic.sending)], at: Synthetic.start) }
+        #expect(try store.ledger(after: 0, limit: 1000).count == before)
+        #expect(try store.person("SP-0000002") == nil)
+        try store.applyAll([c[0], c[1]], at: Synthetic.start)  // the chain's head was restored
+        #expect(try store.verify() == .intact(entries: Int64(before + 2)))
+    }
+
+    @Test("the ledger table refuses updates and deletes")
+    func appendOnly() throws {
+        let store = try syntheticStore(cases: 1)
+        let db = try DatabaseQueue(path: store.path)
+        #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "UPDATE ledger SET actor = 'X' WHERE seq = 3") } }
+        #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "DELETE FROM ledger WHERE seq = 3") } }
+    }
+
+    @Test("the store reads through the same disclosure policy as the model")
+    func disclosure() throws {
+        let store = try syntheticStore(cases: 1)
+        let view = try CaseView("S-0000001", for: Synthetic.transit, at: Synthetic.start, in: store)
+        #expect(throws: DisclosureError.self) { try view.read("fit_to_fly_conditions") }
+        #expect(try view.read("names") == .list([.text("Synthetic Person 1")]))
+    }
+
+    @Test("an existing path is not overwritten, and a missing store says how to make one")
+    func paths() throws {
+        let store = try syntheticStore(cases: 1)
+        #expect(throws: StoreError.exists(store.path)) { try SQLiteStore.create(at: store.path, operation: Synthetic.operation(cases: 1)) }
+        #expect(throws: StoreError.missing("/nonexistent/liaison.sqlite")) { try SQLiteStore.open(at: "/nonexistent/liaison.sqlite") }
+        #expect(String(describing: StoreError.missing("x")) == "no store at x: import the operation first (liaison import OPERATION_DIR)")
+    }
+}
+
+/// Edits made behind the store's back, as an attacker or a broken tool would make them.
+struct Tampering: CustomTestStringConvertible, Sendable {
+    var name: String
+    var sql: String
+    var expected: Verification
+    var testDescription: String { name }
+}
+
+let tamperings: [Tampering] = [
+    Tampering(name: "a ledger entry's actor", sql: "UPDATE ledger SET actor = 'SYN-MFA' WHERE seq = 8",
+              expected: .broken(entry: 8, reason: "its contents do not match its hash (edited after it was written)")),
+    Tampering(name: "a ledger entry's events", sql: "UPDATE ledger SET events = '[]' WHERE seq = 12",
+              expected: .broken(entry: 12, reason: "its contents do not match its hash (edited after it was written)")),
+    Tampering(name: "a ledger entry's time", sql: "UPDATE ledger SET at_seconds = at_seconds + 3600 WHERE seq = 20",
+              expected: .broken(entry: 20, reason: "its contents do not match its hash (edited after it was written)")),
+    Tampering(name: "a deleted ledger entry", sql: "DELETE FROM ledger WHERE seq = 9",
+              expected: .broken(entry: 9, reason: "entry 9 is missing")),
+    Tampering(name: "a ledger entry re-hashed to hide an edit", sql: "UPDATE ledger SET hash = 'x' || substr(hash, 2) WHERE seq = 15",
+              expected: .broken(entry: 15, reason: "its contents do not match its hash (edited after it was written)")),
+    Tampering(name: "a case record", sql: "UPDATE cases SET json = replace(json, '\"received\"', '\"closed\"') WHERE ref = 'S-0000002'",
+              expected: .broken(entry: nil, reason: "case S-0000002 in the cases table differs from what the ledger gives")),
+    Tampering(name: "a person's record", sql: "UPDATE people SET json = replace(json, 'Synthetic Person 2', 'Someone Else') WHERE ref = 'SP-0000002'",
+              expected: .broken(entry: 15, reason: "person SP-0000002 in the people table differs from the record the ledger holds a digest of")),
+    Tampering(name: "an added case", sql: "INSERT INTO cases SELECT 'S-9999999', person, state, json FROM cases WHERE ref = 'S-0000001'",
+              expected: .broken(entry: nil, reason: "case S-9999999 is in the cases table but no ledger entry made it")),
+    Tampering(name: "a removed handoff", sql: "DELETE FROM handoffs WHERE ref = 'SH-2'",
+              expected: .broken(entry: nil, reason: "handoff SH-2 is missing from the handoffs table")),
+    Tampering(name: "the operation's rules", sql: "UPDATE operation SET json = replace(json, '\"capacity\":3', '\"capacity\":300')",
+              expected: .broken(entry: 1, reason: "the stored operation differs from the one the ledger was started with")),
+]
+
+@Suite("audit verify finds any edit and names it")
+struct TamperingTests {
+    @Test("an untouched store verifies")
+    func intact() throws {
+        #expect(try syntheticStore(cases: 3).verify() == .intact(entries: 38))
+    }
+
+    @Test("each edit is found, at the entry or record it touched", arguments: tamperings)
+    func tampered(_ t: Tampering) throws {
+        let store = try syntheticStore(cases: 3)
+        let db = try DatabaseQueue(path: store.path)
+        try db.write { db in
+            try db.execute(sql: "DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete")
+            try db.execute(sql: t.sql)
+            #expect(db.changesCount == 1, "the tampering SQL must change one row")
+        }
+        let result = try SQLiteStore.open(at: store.path).verify()
+        #expect(result == t.expected, "\(result)")
+    }
+}
