@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "LiaisonBenchBaseline", dependencies: ["CLua"]),
         .executableTarget(
             name: "liaison-bench",
-            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline"]
+            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore"]
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
         .testTarget(

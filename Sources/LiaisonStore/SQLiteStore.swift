@@ -185,20 +185,20 @@ public final class SQLiteStore: Store {
     private func write(_ d: Decision, in db: Database) throws {
         for p in d.people.values {
             try db.cachedStatement(sql: "INSERT INTO people (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json")
-                .execute(arguments: [p.ref.rawValue, Canonical.string(p)])
+                .execute(arguments: [p.ref.rawValue, Canonical.record(p)])
         }
         for c in d.cases.values {
             try db.cachedStatement(sql: """
                 INSERT INTO cases (ref, person, state, json) VALUES (?, ?, ?, ?)
                 ON CONFLICT(ref) DO UPDATE SET person = excluded.person, state = excluded.state, json = excluded.json
-                """).execute(arguments: [c.ref.rawValue, c.person.rawValue, c.progress.rawValue, Canonical.string(c)])
+                """).execute(arguments: [c.ref.rawValue, c.person.rawValue, c.progress.rawValue, Canonical.record(c)])
         }
         for h in d.handoffs.values {
             try db.cachedStatement(sql: "INSERT INTO handoffs (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json")
-                .execute(arguments: [h.ref.rawValue, Canonical.string(h)])
+                .execute(arguments: [h.ref.rawValue, Canonical.record(h)])
         }
         for m in d.movements.values {
-            try db.cachedStatement(sql: "UPDATE movements SET json = ? WHERE ref = ?").execute(arguments: [Canonical.string(m), m.ref.rawValue])
+            try db.cachedStatement(sql: "UPDATE movements SET json = ? WHERE ref = ?").execute(arguments: [Canonical.record(m), m.ref.rawValue])
         }
     }
 
