@@ -233,7 +233,12 @@ public final class SQLiteStore: Store {
     }
 
     public func verify() throws -> Verification {
-        try LedgerAudit(store: self).run()
+        try verify(progress: nil)
+    }
+
+    /// `verify()`, telling `progress` (entries checked, entries in all) every 100,000 entries.
+    public func verify(progress: ((Int64, Int64) -> Void)?) throws -> Verification {
+        try LedgerAudit(store: self, progress: progress).run()
     }
 }
 

@@ -241,6 +241,11 @@ if wanted("lifecycle") {
     results.append(Measurement(name: "  resident memory after the first tenth of the cases", value: rss.first?.1 ?? 0, unit: "MiB"))
     results.append(Measurement(name: "  resident memory after all of them", value: rss.last?.1 ?? 0, unit: "MiB"))
     results.append(Measurement(name: "  peak resident memory", value: peakResidentMiB(), unit: "MiB"))
+    progress("audit verify of that store")
+    var verdict = Verification.intact(entries: 0)
+    let audit = try seconds { verdict = try store.verify() }
+    guard case .intact(let entries) = verdict else { throw LuaError.runtime(message: "the benchmark store did not verify: \(verdict)", traceback: "") }
+    results.append(Measurement(name: "  audit verify: chain, replay and records", value: Double(entries) / audit, unit: "entries/s"))
 }
 
 /// This process's resident memory now (VmRSS) and at its peak (VmHWM), from /proc.

@@ -99,7 +99,9 @@ struct AuditCommand: ParsableCommand {
         func run() throws {
             let path = store ?? URL(fileURLWithPath: folder!).appendingPathComponent("liaison.sqlite").path
             do {
-                let result = try SQLiteStore.open(at: path).verify()
+                let result = try SQLiteStore.open(at: path).verify { done, total in
+                    progress("liaison audit verify: \(done) of \(total) entries checked")
+                }
                 switch result {
                 case .intact:
                     print("\(path): \(result)")
