@@ -254,7 +254,7 @@ private struct Decider {
             if c.consents[i].scope == .returnItself && c.track == .voluntary {
                 guard c.progress.isBeforeDeparture else { throw refuse("case \(ref) has already departed: consent to return can no longer be withdrawn") }
                 _ = raise(.consentMissing, on: &c, reason: "consent to return withdrawn")
-                if c.progress == .scheduled { c.manifest?.struck = "consent withdrawn" }
+                if c.progress == .scheduled { try releaseSeat(of: &c, reason: "consent withdrawn") }
                 move(&c, to: .consentWithdrawn)
             }
             put(c)
@@ -473,12 +473,7 @@ private struct Decider {
                 emit(.custodyTransferred(ref, from: c.custody, to: c.owner))
                 c.custody = c.owner
             }
-            if let entry = c.manifest, c.progress == .scheduled {
-                var m = try existingMovement(entry.movement)
-                m.booked -= 1
-                decision.movements[m.ref] = m
-            }
-            c.manifest?.struck = reason
+            if c.progress == .scheduled { try releaseSeat(of: &c, reason: reason) }
             move(&c, to: .aborted)
             put(c)
 
@@ -501,6 +496,16 @@ private struct Decider {
             }
             emit(.dataReleased(ref, to: recipient, categories: categories.sorted()))
         }
+    }
+
+    /// Gives a scheduled case's seat back: its manifest entry is marked struck and the movement
+    /// has one seat more. A seat stays taken by a case that has boarded, whatever follows.
+    mutating func releaseSeat(of c: inout ReturnCase, reason: String) throws {
+        guard let entry = c.manifest, entry.struck == nil else { return }
+        var m = try existingMovement(entry.movement)
+        m.booked -= 1
+        decision.movements[m.ref] = m
+        c.manifest?.struck = reason
     }
 
     /// Holds, documents and fitness, checked when scheduling and again at boarding.

@@ -102,7 +102,7 @@ struct PropertyTests {
         return s
     }
 
-    @Test("no sequence of commands schedules or boards a case past an active blocking hold, and custody is always one party")
+    @Test("no sequence of commands boards a case past an active blocking hold; custody is always one party; seats add up")
     func holdsAndCustody() async throws {
         let initial = try start()
         let reached = Mutex([String: Int]())
@@ -161,6 +161,10 @@ func checkSequence(_ numbers: [Int], from initial: Scenario, counting reached: b
         }
         for h in s.model.handoffs.values where h.state == .completed {
             #expect(h.acknowledgedBy == [h.from, h.to])
+        }
+        for m in s.model.movements.values {
+            let holding = s.model.cases.values.filter { $0.manifest?.movement == m.ref && $0.manifest?.struck == nil }.count
+            #expect(m.booked == holding, "movement \(m.ref) counts \(m.booked) seats booked, \(holding) cases hold one")
         }
     }
 }

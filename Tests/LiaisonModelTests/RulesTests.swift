@@ -165,6 +165,21 @@ struct HoldTests {
         #expect(s.model.cases["R-0100"]!.activeHolds(at: s.now).contains { $0.kind == .consentMissing })
     }
 
+    @Test("a scheduled voluntary returnee who withdraws consent gives the seat back")
+    func withdrawalFreesTheSeat() throws {
+        var s = Scenario()
+        try s.open("R-0105", track: .voluntary)
+        try s.run(.recordConsent("R-0105", scope: .returnItself, interpreter: nil))
+        try s.run(.clear("R-0105"))
+        try s.run(.issueDocument("R-0105", kind: .laissezPasser, number: "LP", validUntil: hours(24 * 60)), by: mfa)
+        try s.run(.assessFitness("R-0105", FitToFly(assessor: "Dr. Example", fit: true, conditions: nil, medicalEscort: false, expiresAt: hours(24 * 30))))
+        try s.run(.schedule("R-0105", movement: "M-1", escorted: false))
+        #expect(s.model.movements["M-1"]?.booked == 1)
+        try s.run(.withdrawConsent("R-0105", consent: 2))
+        #expect(s.model.movements["M-1"]?.booked == 0)
+        #expect(s.model.cases["R-0105"]?.manifest?.struck == "consent withdrawn")
+    }
+
     @Test("the notice period must run: 72 hours, or five working days for a charter")
     func noticePeriod() throws {
         var s = Scenario()
