@@ -370,8 +370,10 @@ public struct LuaLimits: Sendable, Equatable {
     /// Bytes the state may hold; nil for no limit.
     public var memory: Int?
     /// How long one call from Swift into Lua may run, including the Lua code it calls back
-    /// into; nil for no limit. Checked every 2 ms, and only between Lua instructions: a
-    /// Swift function or one C library call (a long `string.rep`) runs to its end first.
+    /// into; nil for no limit. Checked every 2 ms; the stop lands at the next Lua instruction,
+    /// or inside pattern matching and `table.move`, which check as they go. A Swift function,
+    /// or another C library call (a sort by the default order), runs to its end first: the
+    /// memory cap bounds how long that can be.
     public var time: Duration?
 
     public init(memory: Int? = 64 << 20, time: Duration? = .seconds(5)) {

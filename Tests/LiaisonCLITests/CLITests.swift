@@ -26,17 +26,22 @@ struct Liaison {
         process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
+        // Standard error goes to a file, not a second pipe: a child that fills one pipe while
+        // the test reads the other would block for ever (a sanitizer's report is that big).
+        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errPath.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errPath) }
+        let out = Pipe()
         process.standardOutput = out
-        process.standardError = err
+        process.standardError = try FileHandle(forWritingTo: errPath)
         try process.run()
         // A backstop only (no timing is asserted): a run that outlives it has failed to stop.
         let killer = DispatchWorkItem { process.terminate() }
         DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: killer)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         killer.cancel()
+        let stderr = FileManager.default.contents(atPath: errPath.path) ?? Data()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
