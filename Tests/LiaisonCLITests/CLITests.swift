@@ -29,7 +29,7 @@ struct Liaison {
         // Standard error goes to a file, not a second pipe: a child that fills one pipe while
         // the test reads the other would block for ever (a sanitizer's report is that big).
         let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errPath.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errPath) }
         let out = Pipe()
         process.standardOutput = out
@@ -41,7 +41,7 @@ struct Liaison {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         killer.cancel()
-        let stderr = FileManager.default.contents(atPath: errPath.path) ?? Data()
+        let stderr = try FileHandle(forReadingFrom: errPath).readToEnd() ?? Data()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
