@@ -237,7 +237,6 @@ void lk_close(lua_State *L, lk_guard *g, void (*release)(void *)) {
 }
 
 size_t lk_memory_used(const lk_guard *g) { return g->used; }
-size_t lk_memory_limit(const lk_guard *g) { return g->limit; }
 void lk_set_memory_limit(lk_guard *g, size_t limit) { g->limit = limit; }
 
 // ---------------------------------------------------------------------------------------

@@ -125,11 +125,6 @@ public final class SQLiteStore: Store {
         try cache.movements[ref] ?? db.read { try Self.fetch(Movement.self, "movements", ref.rawValue, $0) }
     }
 
-    /// Every case reference, in order (for reports and audits).
-    public func caseRefs() throws -> [CaseRef] {
-        try db.read { try String.fetchAll($0, sql: "SELECT ref FROM cases ORDER BY ref").map(CaseRef.init) }
-    }
-
     /// How many cases are in each state (as stored: the progress each has reached).
     public func caseCounts() throws -> [String: Int] {
         try db.read { db in

@@ -32,6 +32,19 @@ struct FunctionTests {
         #expect(runtimeMessage(failure(of: "refuse()", in: lua, name: "r.lua")) == "r.lua:1: no such case")
     }
 
+    @Test("an optional argument is nil when absent or nil, and checked when given")
+    func optionalArguments() throws {
+        let lua = try makeState()
+        try lua.register("due") { args -> String in
+            let hours = try args.optional(2, args.int)
+            return "\(try args.string(1)) in \(hours.map(String.init) ?? "no deadline")"
+        }
+        #expect(try lua.run("return due('notice'), due('notice', nil), due('notice', 72)", name: "o.lua")
+            == ["notice in no deadline", "notice in no deadline", "notice in 72"])
+        #expect(runtimeMessage(failure(of: "due('notice', 'soon')", in: lua, name: "o.lua"))
+            == "o.lua:1: bad argument #2 to 'due' (number expected, got string)")
+    }
+
     @Test("several results, no results, optional results")
     func results() throws {
         let lua = try makeState()

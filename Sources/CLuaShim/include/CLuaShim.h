@@ -81,7 +81,6 @@ lua_State *lk_newstate(size_t memory_limit, lk_guard **guard);
 void lk_close(lua_State *L, lk_guard *g, void (*release)(void *));
 
 size_t lk_memory_used(const lk_guard *g);
-size_t lk_memory_limit(const lk_guard *g);
 void lk_set_memory_limit(lk_guard *g, size_t limit);
 
 /// Why the current entry is being stopped (LK_STOP_NONE while it runs normally).
