@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "LuaKit", targets: ["LuaKit"]),
         .library(name: "LiaisonModel", targets: ["LiaisonModel"]),
         .library(name: "LiaisonStore", targets: ["LiaisonStore"]),
+        .library(name: "LiaisonRuntime", targets: ["LiaisonRuntime"]),
         .executable(name: "liaison", targets: ["liaison"]),
         .executable(name: "liaison-bench", targets: ["liaison-bench"]),
     ],
@@ -16,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // System Lua 5.4, found through pkg-config; `apt-get install liblua5.4-dev` provides it.
@@ -41,12 +43,25 @@ let package = Package(
                 "TOMLKit",
             ]
         ),
+        // The engine: agency plugins (plugin.toml, sandboxed Lua), the Lua face of the model,
+        // notices rendered through Mustache, timelines, run reports and editor stubs.
+        .target(
+            name: "LiaisonRuntime",
+            dependencies: [
+                "LuaKit",
+                "LiaisonModel",
+                "LiaisonStore",
+                "TOMLKit",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
         .executableTarget(
             name: "liaison",
             dependencies: [
                 "LuaKit",
                 "LiaisonModel",
                 "LiaisonStore",
+                "LiaisonRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,7 +69,7 @@ let package = Package(
         .target(name: "LiaisonBenchBaseline", dependencies: ["CLua"]),
         .executableTarget(
             name: "liaison-bench",
-            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore"]
+            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore", "LiaisonRuntime"]
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
         .testTarget(
@@ -65,6 +80,7 @@ let package = Package(
             name: "LiaisonModelTests",
             dependencies: ["LiaisonModel", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "LiaisonStore", "LiaisonModel", "LuaKit"]),
         .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench"]),
     ],
     swiftLanguageModes: [.v6]

@@ -76,6 +76,10 @@ public enum Command: Codable, Hashable, Sendable {
     case abort(CaseRef, reason: String)
     /// `categories` sorted, as the ledger keeps them.
     case releaseData(CaseRef, to: AgencyID, categories: [FieldCategory], purpose: String)
+    case sendNotice(Notice)
+    case acknowledgeNotice(NoticeRef)
+    case signal(Signal)
+    case recordPluginOutcome(PluginOutcome)
 
     /// The command's name in messages and the ledger: `schedule`, `hold.lift`.
     public var name: String {
@@ -108,15 +112,27 @@ public enum Command: Codable, Hashable, Sendable {
         case .close: return "case.close"
         case .abort: return "case.abort"
         case .releaseData: return "data.release"
+        case .sendNotice: return "notice.send"
+        case .acknowledgeNotice: return "notice.acknowledge"
+        case .signal: return "signal"
+        case .recordPluginOutcome: return "plugin.outcome"
         }
     }
 
-    /// The form the ledger keeps: a person's record is kept as its digest only (the people
-    /// table holds the record), so the ledger holds no more personal data than it must.
-    public func ledgerForm(digest: (Person) -> String) -> Command {
-        guard case .registerPerson(let p) = self else { return self }
-        return .registerPerson(Person(ref: p.ref, names: ["sha256:" + digest(p)], dateOfBirth: LocalDate("1900-01-01")!,
-                                      sex: .unspecified, nationalities: []))
+    /// The form the ledger keeps: a person's record and a notice's text are kept as digests
+    /// only (the people table and the outbox hold them), so the ledger holds no more personal
+    /// data than it must.
+    public func ledgerForm(digest: (Person) -> String, noticeDigest: (Notice) -> String) -> Command {
+        switch self {
+        case .registerPerson(let p):
+            return .registerPerson(Person(ref: p.ref, names: ["sha256:" + digest(p)], dateOfBirth: LocalDate("1900-01-01")!,
+                                          sex: .unspecified, nationalities: []))
+        case .sendNotice(var n):
+            n.body = "sha256:" + noticeDigest(n)
+            return .sendNotice(n)
+        default:
+            return self
+        }
     }
 }
 
@@ -143,6 +159,10 @@ public enum Event: Codable, Hashable, Sendable {
     case handoffRefused(HandoffRef, reason: String)
     case custodyTransferred(CaseRef, from: AgencyID, to: AgencyID)
     case dataReleased(CaseRef, to: AgencyID, categories: [FieldCategory])
+    case noticeSent(NoticeRef, to: String)
+    case noticeAcknowledged(NoticeRef, by: AgencyID)
+    case signalled(Signal)
+    case pluginFailed(plugin: String, hook: String, kind: PluginOutcome.Kind)
 
     public var name: String {
         switch self {
@@ -167,6 +187,10 @@ public enum Event: Codable, Hashable, Sendable {
         case .handoffRefused: return "handoff.refused"
         case .custodyTransferred: return "custody.transferred"
         case .dataReleased: return "data.released"
+        case .noticeSent: return "notice.sent"
+        case .noticeAcknowledged: return "notice.acknowledged"
+        case .signalled(let s): return s.name
+        case .pluginFailed: return "plugin.failed"
         }
     }
 }

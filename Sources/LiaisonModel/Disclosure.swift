@@ -113,6 +113,18 @@ public struct CaseView: Sendable {
         ("destination", nil, { .text($0.returnCase.destinationState) }),
         ("custody", nil, { .text($0.returnCase.custody.rawValue) }),
         ("on_hold", nil, { .flag($0.returnCase.state(at: $0.now) == .onHold) }),
+        ("progress", nil, { .text($0.returnCase.progress.rawValue) }),
+        ("person", nil, { .text($0.returnCase.person.rawValue) }),
+        ("owner", nil, { .text($0.returnCase.owner.rawValue) }),
+        ("parent", nil, { v in v.returnCase.parent.map { .text($0.rawValue) } ?? .none }),
+        ("movement", nil, { v in v.returnCase.manifest.flatMap { $0.struck == nil ? .text($0.movement.rawValue) : nil } ?? .none }),
+        ("pending_handoff", nil, { v in v.returnCase.pendingHandoff.map { .text($0.rawValue) } ?? .none }),
+        ("reception_verified", nil, { .flag($0.returnCase.receptionVerified) }),
+        ("fit_to_fly", nil, { v in
+            guard let f = v.returnCase.fitToFly else { return .text("none") }
+            return .text(!f.fit ? "unfit" : f.isValid(at: v.now) ? "valid" : "expired")
+        }),
+        ("fit_to_fly_expires", nil, { v in v.returnCase.fitToFly.map { .date($0.expiresAt) } ?? .none }),
         ("names", .identity, { .list($0.person.names.map(FieldValue.text)) }),
         ("aliases", .identity, { .list($0.person.aliases.map(FieldValue.text)) }),
         ("date_of_birth", .identity, { .text($0.person.dateOfBirth.description) }),
@@ -126,6 +138,7 @@ public struct CaseView: Sendable {
         ("medical_escort", .vulnerability, { .flag($0.returnCase.fitToFly?.medicalEscort ?? false) }),
         ("fit_to_fly_conditions", .medical, { v in v.returnCase.fitToFly?.conditions.map(FieldValue.text) ?? .none }),
         ("legal_basis", .legal, { v in v.returnCase.legalBasis.map { .text($0.order) } ?? .none }),
+        ("order_final", .legal, { v in .flag(v.returnCase.legalBasis?.finalOn.map { $0.start <= v.now } ?? false) }),
         ("holds", .legal, { v in
             .list(v.returnCase.activeHolds(at: v.now)
                 .filter { $0.kind != .protectionClaim || v.allowed.contains(.protection) }

@@ -53,3 +53,15 @@ public struct HandoffRef: Identifier {
     public let rawValue: String
     public init(_ rawValue: String) { self.rawValue = rawValue }
 }
+
+/// A notice in the outbox: `N-000012`.
+public struct NoticeRef: Identifier {
+    public let rawValue: String
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+}
+
+extension AgencyID {
+    /// The operation's coordinator: the actor of timeline facts, the clock, and the REPL's
+    /// all-seeing view. It is not an agency and may issue only signals.
+    public static let coordinator = AgencyID("COORDINATOR")
+}

@@ -8,6 +8,7 @@ public struct InMemoryModel: ModelReader, Sendable {
     public private(set) var cases: [CaseRef: ReturnCase] = [:]
     public private(set) var handoffs: [HandoffRef: Handoff] = [:]
     public private(set) var movements: [MovementRef: Movement]
+    public private(set) var notices: [NoticeRef: Notice] = [:]
 
     public init(operation: ReturnOperation) {
         self.operation = operation
@@ -18,6 +19,7 @@ public struct InMemoryModel: ModelReader, Sendable {
     public func returnCase(_ ref: CaseRef) -> ReturnCase? { cases[ref] }
     public func handoff(_ ref: HandoffRef) -> Handoff? { handoffs[ref] }
     public func movement(_ ref: MovementRef) -> Movement? { movements[ref] }
+    public func notice(_ ref: NoticeRef) -> Notice? { notices[ref] }
 
     /// Applies `command` if the rules allow it and returns its events; throws `Refusal` and
     /// changes nothing if they do not.
@@ -34,6 +36,7 @@ public struct InMemoryModel: ModelReader, Sendable {
         cases.merge(d.cases) { $1 }
         handoffs.merge(d.handoffs) { $1 }
         movements.merge(d.movements) { $1 }
+        notices.merge(d.notices) { $1 }
     }
 
     /// A case as `agency` may see it.

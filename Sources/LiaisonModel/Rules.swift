@@ -7,6 +7,7 @@ public protocol ModelReader {
     func returnCase(_ ref: CaseRef) throws -> ReturnCase?
     func handoff(_ ref: HandoffRef) throws -> Handoff?
     func movement(_ ref: MovementRef) throws -> Movement?
+    func notice(_ ref: NoticeRef) throws -> Notice?
 }
 
 /// What a command changes: its events and the records it touched, whole. Applying it is
@@ -18,6 +19,7 @@ public struct Decision: Sendable {
     public var cases: [CaseRef: ReturnCase] = [:]
     public var handoffs: [HandoffRef: Handoff] = [:]
     public var movements: [MovementRef: Movement] = [:]
+    public var notices: [NoticeRef: Notice] = [:]
 }
 
 /// The rules of DOMAIN.md: the case state machine, holds, consent, documents, handoffs,
@@ -134,7 +136,18 @@ private struct Decider {
             emit(.personRegistered(p.ref))
 
         case .openCase(let o):
-            let owner = try require([.sendingEnforcement], to: "open cases")
+            // A reception organisation opens onward cases for people it has received in a third
+            // country; everyone else's cases are opened by the sending state.
+            let owner: Agency
+            if let parentRef = o.parent, try actor.role == .receptionOrganisation {
+                owner = try actor
+                let parent = try existingCase(parentRef)
+                guard [.received, .closed].contains(parent.progress) else {
+                    throw refuse("onward case \(o.ref) cannot be opened: case \(parentRef) is \(parent.progress.rawValue), not yet received")
+                }
+            } else {
+                owner = try require([.sendingEnforcement], to: "open cases")
+            }
             let existing = try model.returnCase(o.ref)
             if decision.cases[o.ref] != nil || existing != nil {
                 throw refuse("case \(o.ref) is already open")
@@ -170,6 +183,7 @@ private struct Decider {
                 }
             }
             move(&c, to: .cleared)
+            catchUp(&c)
             put(c)
 
         case let .recordLegalEvent(ref, kind, suspensive):
@@ -276,7 +290,7 @@ private struct Decider {
             c.documents.append(TravelDocument(kind: kind, issuer: a.id, number: number, validUntil: validUntil, status: .issued))
             emit(.documentUpdated(ref, status: .issued))
             liftAll(.travelDocument, on: &c, reason: "\(kind.rawValue) \(number) issued")
-            if c.progress == .cleared { move(&c, to: .documented) }
+            catchUp(&c)
             put(c)
 
         case let .refuseDocument(ref, reason):
@@ -295,7 +309,7 @@ private struct Decider {
             emit(.fitnessAssessed(ref, fit: assessment.fit))
             if assessment.isValid(at: now) {
                 liftAll(.fitToFly, on: &c, reason: "assessed fit to fly by \(assessment.assessor)")
-                if c.progress == .documented { move(&c, to: .fit) }
+                catchUp(&c)
             } else {
                 _ = raise(.fitToFly, on: &c, reason: assessment.fit ? "fit-to-fly assessment already expired" : "assessed not fit to fly")
             }
@@ -495,7 +509,48 @@ private struct Decider {
                 throw refuse("data of case \(ref) cannot be released to \(recipient) for \(purpose): no consent, and the disclosure policy does not grant \(extra) (hold kind 'data-release')")
             }
             emit(.dataReleased(ref, to: recipient, categories: categories.sorted()))
+
+        case .sendNotice(let n):
+            guard n.from == actorID else { throw refuse("notice \(n.ref) is from \(n.from), but \(actorID) sent it") }
+            _ = try actor
+            guard operation.agency(n.recipient) != nil else {
+                throw refuse("notice \(n.ref) is addressed to \(n.to), but \(n.recipient) is not an agency of this operation (agencies: \(operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
+            }
+            let existing = try model.notice(n.ref)
+            if decision.notices[n.ref] != nil || existing != nil { throw refuse("notice \(n.ref) was already sent") }
+            for ref in n.cases { _ = try existingCase(ref) }
+            decision.notices[n.ref] = n
+            emit(.noticeSent(n.ref, to: n.to))
+
+        case .acknowledgeNotice(let ref):
+            guard var n = try (decision.notices[ref] ?? model.notice(ref)) else { throw refuse("no notice \(ref) in this operation") }
+            guard n.recipient == actorID else { throw refuse("notice \(ref) is addressed to \(n.to): only \(n.recipient) may acknowledge it") }
+            guard n.acknowledgedAt == nil else { throw refuse("notice \(ref) is already acknowledged") }
+            n.acknowledgedAt = now
+            decision.notices[ref] = n
+            emit(.noticeAcknowledged(ref, by: actorID))
+
+        case .signal(let s):
+            guard actorID == .coordinator || operation.agency(actorID) != nil else {
+                throw refuse("\(actorID) is neither an agency of this operation nor the coordinator")
+            }
+            guard s.name.contains("."), !s.name.hasPrefix("case."), !s.name.hasPrefix("hold."), !s.name.hasPrefix("handoff.") else {
+                throw refuse("'\(s.name)' cannot name a signal: use a dotted name outside case., hold. and handoff. (for example leg.departing)")
+            }
+            emit(.signalled(s))
+
+        case .recordPluginOutcome(let o):
+            _ = try actor
+            guard o.agency == actorID else { throw refuse("an outcome of plugin \(o.plugin) is recorded by its agency \(o.agency), not \(actorID)") }
+            emit(.pluginFailed(plugin: o.plugin, hook: o.hook, kind: o.kind))
         }
+    }
+
+    /// Moves a case along cleared → documented → fit as far as what is on record allows, so
+    /// that the order documents and assessments arrive in does not matter.
+    mutating func catchUp(_ c: inout ReturnCase) {
+        if c.progress == .cleared, c.validDocument(at: now) != nil { move(&c, to: .documented) }
+        if c.progress == .documented, c.fitToFly?.isValid(at: now) == true { move(&c, to: .fit) }
     }
 
     /// Gives a scheduled case's seat back: its manifest entry is marked struck and the movement

@@ -9,7 +9,8 @@ import LiaisonModel
 /// 2. The replay: the first entry holds the operation as stored; every later command, run
 ///    again through the rules at its time by its actor, gives the events recorded beside it.
 ///    A person's record, kept in the people table, must match the digest the ledger holds.
-/// 3. The records: what the replay built equals the stored cases, handoffs and movements.
+/// 3. The records: what the replay built equals the stored cases, handoffs, movements, people
+///    and notices (a notice's text is checked against the digest its entry holds).
 ///
 /// So an edit anywhere — a ledger row, a case row, a person — is found, and named.
 struct LedgerAudit {
@@ -70,6 +71,16 @@ struct LedgerAudit {
             }
             command = .registerPerson(person)
         }
+        if case .sendNotice(var recorded) = command {
+            guard let stored = try SQLiteStore.fetch(Notice.self, "notices", recorded.ref.rawValue, db) else {
+                return "notice \(recorded.ref) is missing from the notices table"
+            }
+            guard recorded.body == "sha256:" + Canonical.noticeDigest(stored) else {
+                return "notice \(recorded.ref) in the notices table differs from the text the ledger holds a digest of"
+            }
+            recorded.body = stored.body
+            command = .sendNotice(recorded)
+        }
         guard command.name == entry.command else { return "its command is \(command.name), but it is filed as \(entry.command)" }
         // Applied in place: a copy of the model per entry would make the audit quadratic, and a
         // refused command changes nothing anyway.
@@ -104,5 +115,6 @@ struct LedgerAudit {
         }
         return try check("cases", model.cases, "case") ?? check("handoffs", model.handoffs, "handoff")
             ?? check("movements", model.movements, "movement") ?? check("people", model.people, "person")
+            ?? check("notices", model.notices, "notice")
     }
 }

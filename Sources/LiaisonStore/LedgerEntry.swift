@@ -16,15 +16,20 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
     public var events: String
     public var previousHash: String
     public var hash: String
+    /// Who caused it when not an outside party: `plugin ir-mfa, hook handoff.proposed`.
+    /// Empty for external commands (the timeline, an import, the REPL), which a replay re-runs.
+    public var origin: String = ""
 
     public static let genesisHash = String(repeating: "0", count: 64)
 
     /// The hash an entry with these contents must carry.
     public static func hash(sequence: Int64, at: Date, actor: AgencyID, command: String, payload: String, events: String,
-                            previousHash: String) -> String {
+                            previousHash: String, origin: String = "") -> String {
         var h = SHA256()
+        // The origin joins the hashed parts only when there is one, so entries written before
+        // it existed keep their hashes.
         for part in [previousHash, String(sequence), Timestamp.iso(at), String(at.timeIntervalSince1970), actor.rawValue,
-                     command, payload, events] {
+                     command, payload, events] + (origin.isEmpty ? [] : [origin]) {
             h.update(data: Data(part.utf8))
             h.update(data: Data([0x1F]))  // a separator no field contains unescaped
         }
@@ -33,7 +38,7 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
 
     public var expectedHash: String {
         Self.hash(sequence: sequence, at: at, actor: actor, command: command, payload: payload, events: events,
-                  previousHash: previousHash)
+                  previousHash: previousHash, origin: origin)
     }
 }
 
@@ -89,5 +94,14 @@ enum Canonical {
     static func digest(_ person: Person) -> String {
         let data = (try? encoder.encode(person)) ?? Data()
         return hex(SHA256.hash(data: data))
+    }
+
+    /// The SHA-256 of a notice's text, kept in the ledger instead of the text.
+    static func noticeDigest(_ notice: Notice) -> String {
+        hex(SHA256.hash(data: Data(notice.body.utf8)))
+    }
+
+    static func ledgerForm(_ command: Command) throws -> String {
+        try string(command.ledgerForm(digest: digest, noticeDigest: noticeDigest))
     }
 }

@@ -56,6 +56,11 @@ public struct Problem: Hashable, Sendable, CustomStringConvertible {
     public var file: String
     public var line: Int?
     public var message: String
+    public init(file: String, line: Int?, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
     public var description: String { file + (line.map { ":\($0)" } ?? "") + ": " + message }
 }
 
@@ -63,15 +68,21 @@ public struct Problem: Hashable, Sendable, CustomStringConvertible {
 public struct ImportError: Error, Sendable, CustomStringConvertible {
     public var folder: String
     public var problems: [Problem]
+    public init(folder: String, problems: [Problem]) {
+        self.folder = folder
+        self.problems = problems
+    }
     public var description: String {
         let noun = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
         return "\(noun) in \(folder); nothing was imported:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
     }
 }
 
-struct Problems {
-    var list: [Problem] = []
-    mutating func add(_ file: String, _ line: Int?, _ message: String) {
+/// Problems gathered while reading input, so that one run lists them all.
+public struct Problems: Sendable {
+    public var list: [Problem] = []
+    public init() {}
+    public mutating func add(_ file: String, _ line: Int?, _ message: String) {
         list.append(Problem(file: file, line: line, message: message))
     }
 }
@@ -84,87 +95,19 @@ struct OperationSettings {
     var sendingAgency: AgencyID
 
     static func parse(_ text: String, _ problems: inout Problems) -> OperationSettings? {
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            problems.add("operation.toml", error.source.begin.line, "\(error.description) (column \(error.source.begin.column))")
-            return nil
-        } catch {
-            problems.add("operation.toml", nil, "cannot be read: \(error)")
+        guard let parsed = TOMLReader.parse(text, file: "operation.toml", problems) else {
+            problems = TOMLReader.lastProblems(text, file: "operation.toml", problems)
             return nil
         }
-        guard let data = table.convert(to: .json).data(using: .utf8),
-              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            problems.add("operation.toml", nil, "cannot be read as a table")
-            return nil
-        }
-        var r = TOMLReader(lines: TOMLReader.keyLines(text), problems: problems)
+        var r = parsed.0
+        let root = parsed.1
         let settings = r.settings(root)
         problems = r.problems
         return settings
     }
 }
 
-/// Reads the parsed TOML with a path for every value, so each problem names its line.
-struct TOMLReader {
-    let lines: [String: Int]
-    var problems: Problems
-
-    mutating func fail(_ path: String, _ message: String) {
-        problems.add("operation.toml", lines[path] ?? lines[path.components(separatedBy: ".").dropLast().joined(separator: ".")], "\(path): \(message)")
-    }
-
-    mutating func string(_ t: [String: Any], _ key: String, _ path: String, required: Bool = true) -> String? {
-        let p = path.isEmpty ? key : path + "." + key
-        guard let v = t[key] else {
-            if required { fail(p, "missing") }
-            return nil
-        }
-        guard let s = v as? String, !s.isEmpty else {
-            fail(p, "must be a non-empty string")
-            return nil
-        }
-        return s
-    }
-
-    mutating func int(_ t: [String: Any], _ key: String, _ path: String, default value: Int) -> Int {
-        let p = path.isEmpty ? key : path + "." + key
-        guard let v = t[key] else { return value }
-        guard let n = v as? Int, n >= 0 else {
-            fail(p, "must be a whole number")
-            return value
-        }
-        return n
-    }
-
-    mutating func date(_ t: [String: Any], _ key: String, _ path: String) -> Date? {
-        guard let s = string(t, key, path) else { return nil }
-        guard let d = Timestamp.parse(s) else {
-            fail(path.isEmpty ? key : path + "." + key, "'\(s)' is not a date and time (for example 2026-12-15T06:00:00Z)")
-            return nil
-        }
-        return d
-    }
-
-    mutating func strings(_ v: Any?, _ path: String) -> [String] {
-        guard let v else { return [] }
-        guard let a = v as? [Any], let s = a as? [String] else {
-            fail(path, "must be a list of strings")
-            return []
-        }
-        return s
-    }
-
-    mutating func tables(_ t: [String: Any], _ key: String, _ path: String = "") -> [[String: Any]] {
-        guard let v = t[key] else { return [] }
-        guard let a = v as? [[String: Any]] else {
-            fail(path.isEmpty ? key : path + "." + key, "must be an array of tables ([[\(key)]])")
-            return []
-        }
-        return a
-    }
-
+extension TOMLReader {
     mutating func settings(_ root: [String: Any]) -> OperationSettings? {
         let name = string(root, "name", "") ?? "operation"
         let start = date(root, "start", "")
@@ -255,44 +198,6 @@ struct TOMLReader {
         return out
     }
 
-    /// The line of every key and table header, by the path the reader names it with:
-    /// `name`, `agencies[2].role`, `movements[0].legs[1].departs`, `disclosure.roles.carrier`.
-    static func keyLines(_ text: String) -> [String: Int] {
-        var lines: [String: Int] = [:]
-        var arrays: [String: Int] = [:]  // array-of-tables path -> how many seen
-        var current = ""
-        func resolve(_ dotted: String, indexLast: Bool) -> String {
-            var path = ""
-            let parts = dotted.split(separator: ".").map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-            for (i, part) in parts.enumerated() {
-                let base = path.isEmpty ? part : path + "." + part
-                if i == parts.count - 1 && indexLast {
-                    let n = arrays[base, default: 0]
-                    arrays[base] = n + 1
-                    path = "\(base)[\(n)]"
-                } else if let n = arrays[base] {
-                    path = "\(base)[\(n - 1)]"
-                } else {
-                    path = base
-                }
-            }
-            return path
-        }
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("[[") , let end = line.range(of: "]]") {
-                current = resolve(String(line[line.index(line.startIndex, offsetBy: 2)..<end.lowerBound]), indexLast: true)
-                lines[current] = i + 1
-            } else if line.hasPrefix("["), let end = line.firstIndex(of: "]") {
-                current = resolve(String(line[line.index(after: line.startIndex)..<end]), indexLast: false)
-                lines[current] = i + 1
-            } else if let eq = line.firstIndex(of: "="), !line.hasPrefix("#") {
-                let key = line[..<eq].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                lines[current.isEmpty ? key : current + "." + key] = i + 1
-            }
-        }
-        return lines
-    }
 }
 
 // MARK: manifest.csv

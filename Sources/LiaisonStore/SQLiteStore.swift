@@ -30,6 +30,11 @@ public final class SQLiteStore: Store {
         guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.exists(path) }
         let db = try DatabaseQueue(path: path, configuration: configuration(durability))
         try migrator.migrate(db)
+        return try start(db: db, path: path, operation: operation, cacheLimit: cacheLimit)
+    }
+
+    /// Writes the operation and the ledger's first entry into a new database.
+    private static func start(db: DatabaseQueue, path: String, operation: ReturnOperation, cacheLimit: Int) throws -> SQLiteStore {
         let opening = try Canonical.string(operation)
         try db.write { db in
             try db.execute(sql: "INSERT INTO operation (id, json) VALUES (1, ?)", arguments: [opening])
@@ -43,6 +48,13 @@ public final class SQLiteStore: Store {
                                  at: Date(timeIntervalSince1970: 0), in: db)
         }
         return store
+    }
+
+    /// A store that lives in memory only: for tests, scenarios and the REPL without `--store`.
+    public static func inMemory(operation: ReturnOperation, cacheLimit: Int = 10_000) throws -> SQLiteStore {
+        let db = try DatabaseQueue()
+        try migrator.migrate(db)
+        return try start(db: db, path: ":memory:", operation: operation, cacheLimit: cacheLimit)
     }
 
     /// Opens an existing store.
@@ -104,6 +116,13 @@ public final class SQLiteStore: Store {
                 CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
                 """)
         }
+        m.registerMigration("v2: notices and origins") { db in
+            try db.execute(sql: """
+                ALTER TABLE ledger ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+                CREATE TABLE notices (ref TEXT PRIMARY KEY, recipient TEXT NOT NULL, due_seconds REAL,
+                                      acknowledged INTEGER NOT NULL, json TEXT NOT NULL);
+                """)
+        }
         return m
     }()
 
@@ -124,6 +143,50 @@ public final class SQLiteStore: Store {
     public func movement(_ ref: MovementRef) throws -> Movement? {
         try cache.movements[ref] ?? db.read { try Self.fetch(Movement.self, "movements", ref.rawValue, $0) }
     }
+
+    public func notice(_ ref: NoticeRef) throws -> Notice? {
+        try db.read { try Self.fetch(Notice.self, "notices", ref.rawValue, $0) }
+    }
+
+    /// The cases whose stored progress is `state` (all cases when nil), by reference.
+    public func caseRefs(in state: CaseState? = nil) throws -> [CaseRef] {
+        try db.read { db in
+            if let state {
+                return try String.fetchAll(db, sql: "SELECT ref FROM cases WHERE state = ? ORDER BY ref", arguments: [state.rawValue]).map(CaseRef.init)
+            }
+            return try String.fetchAll(db, sql: "SELECT ref FROM cases ORDER BY ref").map(CaseRef.init)
+        }
+    }
+
+    /// Every notice in the outbox, oldest first.
+    public func notices() throws -> [Notice] {
+        try db.read { db in
+            try String.fetchAll(db, sql: "SELECT json FROM notices ORDER BY ref").map { try Canonical.decode(Notice.self, $0) }
+        }
+    }
+
+    /// Every handoff, by reference.
+    public func handoffs() throws -> [Handoff] {
+        try db.read { db in
+            try String.fetchAll(db, sql: "SELECT json FROM handoffs ORDER BY ref").map { try Canonical.decode(Handoff.self, $0) }
+        }
+    }
+
+    /// Notices not yet acknowledged whose deadline falls in `range`.
+    public func unacknowledgedNotices(dueIn range: ClosedRange<Date>) throws -> [Notice] {
+        try db.read { db in
+            try String.fetchAll(db, sql: "SELECT json FROM notices WHERE acknowledged = 0 AND due_seconds > ? AND due_seconds <= ? ORDER BY ref",
+                                arguments: [range.lowerBound.timeIntervalSince1970, range.upperBound.timeIntervalSince1970])
+                .map { try Canonical.decode(Notice.self, $0) }
+        }
+    }
+
+    /// How many records of each kind the store holds: for new references (`H-3`, `N-000012`).
+    public func count(_ table: RecordTable) throws -> Int {
+        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table.rawValue)") ?? 0 }
+    }
+
+    public enum RecordTable: String, Sendable { case cases, people, handoffs, notices }
 
     /// How many cases are in each state (as stored: the progress each has reached).
     public func caseCounts() throws -> [String: Int] {
@@ -152,19 +215,23 @@ public final class SQLiteStore: Store {
 
     @discardableResult
     public func applyAll(_ commands: [(Command, AgencyID)], at now: Date) throws -> [Applied] {
+        try commit(commands.map { Submission($0.0, by: $0.1) }, at: now)
+    }
+
+    @discardableResult
+    public func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
         let start = (lastSequence, lastHash)
         var staged = RecordCache(limit: .max)
         do {
             let applied = try db.write { db -> [Applied] in
                 var results: [Applied] = []
-                for (command, actor) in commands {
+                for s in submissions {
                     let reader = TransactionReader(store: self, staged: staged, db: db)
-                    let decision = try Rules.decide(command, by: actor, at: now, reading: reader)
+                    let decision = try Rules.decide(s.command, by: s.actor, at: now, reading: reader)
                     try write(decision, in: db)
                     staged.absorb(decision)
-                    let entry = try append(command: command.name,
-                                           payload: Canonical.string(command.ledgerForm(digest: Canonical.digest)),
-                                           events: Canonical.string(decision.events), actor: actor, at: now, in: db)
+                    let entry = try append(command: s.command.name, payload: Canonical.ledgerForm(s.command),
+                                           events: Canonical.string(decision.events), actor: s.actor, at: now, origin: s.origin, in: db)
                     results.append(Applied(entry: entry, events: decision.events))
                 }
                 return results
@@ -195,19 +262,27 @@ public final class SQLiteStore: Store {
         for m in d.movements.values {
             try db.cachedStatement(sql: "UPDATE movements SET json = ? WHERE ref = ?").execute(arguments: [Canonical.record(m), m.ref.rawValue])
         }
+        for n in d.notices.values {
+            try db.cachedStatement(sql: """
+                INSERT INTO notices (ref, recipient, due_seconds, acknowledged, json) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(ref) DO UPDATE SET acknowledged = excluded.acknowledged, json = excluded.json
+                """).execute(arguments: [n.ref.rawValue, n.recipient.rawValue, n.due?.timeIntervalSince1970, n.acknowledgedAt != nil,
+                                         Canonical.record(n)])
+        }
     }
 
-    private func append(command: String, payload: String, events: String, actor: AgencyID, at: Date, in db: Database) throws -> LedgerEntry {
+    private func append(command: String, payload: String, events: String, actor: AgencyID, at: Date, origin: String = "",
+                        in db: Database) throws -> LedgerEntry {
         let seq = lastSequence + 1
         let hash = LedgerEntry.hash(sequence: seq, at: at, actor: actor, command: command, payload: payload, events: events,
-                                    previousHash: lastHash)
+                                    previousHash: lastHash, origin: origin)
         let entry = LedgerEntry(sequence: seq, at: at, actor: actor, command: command, payload: payload, events: events,
-                                previousHash: lastHash, hash: hash)
+                                previousHash: lastHash, hash: hash, origin: origin)
         try db.cachedStatement(sql: """
-            INSERT INTO ledger (seq, at, at_seconds, actor, command, payload, events, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO ledger (seq, at, at_seconds, actor, command, payload, events, prev_hash, hash, origin)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [seq, Timestamp.iso(at), at.timeIntervalSince1970, actor.rawValue, command, payload, events,
-                                     lastHash, hash])
+                                     lastHash, hash, origin])
         (lastSequence, lastHash) = (seq, hash)
         return entry
     }
@@ -224,7 +299,7 @@ public final class SQLiteStore: Store {
     static func entry(_ row: Row) -> LedgerEntry {
         LedgerEntry(sequence: row["seq"], at: Date(timeIntervalSince1970: row["at_seconds"]), actor: AgencyID(row["actor"] as String),
                     command: row["command"], payload: row["payload"], events: row["events"],
-                    previousHash: row["prev_hash"], hash: row["hash"])
+                    previousHash: row["prev_hash"], hash: row["hash"], origin: row["origin"])
     }
 
     public func verify() throws -> Verification {
@@ -245,6 +320,8 @@ struct RecordCache {
     var cases: [CaseRef: ReturnCase] = [:]
     var handoffs: [HandoffRef: Handoff] = [:]
     var movements: [MovementRef: Movement] = [:]
+    /// Only within a transaction: the store reads notices from the database.
+    var notices: [NoticeRef: Notice] = [:]
 
     mutating func absorb(_ d: Decision) {
         if cases.count + people.count + handoffs.count > limit {
@@ -256,6 +333,7 @@ struct RecordCache {
         cases.merge(d.cases) { $1 }
         handoffs.merge(d.handoffs) { $1 }
         movements.merge(d.movements) { $1 }
+        if limit == .max { notices.merge(d.notices) { $1 } }
     }
 
     mutating func absorb(_ other: RecordCache) {
@@ -284,6 +362,9 @@ private struct TransactionReader: ModelReader {
     }
     func movement(_ ref: MovementRef) throws -> Movement? {
         try staged.movements[ref] ?? store.cachedMovement(ref) ?? SQLiteStore.fetch(Movement.self, "movements", ref.rawValue, db)
+    }
+    func notice(_ ref: NoticeRef) throws -> Notice? {
+        try staged.notices[ref] ?? SQLiteStore.fetch(Notice.self, "notices", ref.rawValue, db)
     }
 }
 

@@ -20,12 +20,31 @@ public protocol Store: ModelReader, AnyObject {
     @discardableResult
     func applyAll(_ commands: [(Command, AgencyID)], at now: Date) throws -> [Applied]
 
+    /// `applyAll` for commands that each carry their origin (the plugin and hook that caused
+    /// them; empty for external commands): the engine commits a command and its cascade so.
+    @discardableResult
+    func commit(_ submissions: [Submission], at now: Date) throws -> [Applied]
+
     /// Ledger entries after `sequence`, oldest first.
     func ledger(after sequence: Int64, limit: Int) throws -> [LedgerEntry]
 
     /// Walks the ledger's hash chain, replays it through the rules, and compares the result with
     /// the stored records: names the first thing that does not match.
     func verify() throws -> Verification
+}
+
+/// A command to commit, who gives it, and what caused it.
+public struct Submission: Sendable {
+    public var command: Command
+    public var actor: AgencyID
+    /// Empty for an external command; `plugin NAME, hook EVENT` for one a handler gave.
+    public var origin: String
+
+    public init(_ command: Command, by actor: AgencyID, origin: String = "") {
+        self.command = command
+        self.actor = actor
+        self.origin = origin
+    }
 }
 
 /// A command that took effect.

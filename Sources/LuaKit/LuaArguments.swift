@@ -108,3 +108,17 @@ public struct LuaArguments {
         return LuaArgumentError(position: Int(index(i)), "\(expected) expected, got \(got)")
     }
 }
+
+extension LuaArguments {
+    /// Where the Lua code that called this function stands: `plugins/ir-mfa/main.lua:14`, or nil
+    /// when Lua does not know (a call from C). For errors and records that must name a line.
+    public var callerLocation: String? {
+        let L = stack.L
+        lk_push_where(L, 1)  // a short string; the allocator never fails while Swift runs
+        defer { lk_pop(L, 1) }
+        guard let text = lua_tolstring(L, -1, nil) else { return nil }
+        var location = Substring(String(cString: text))
+        while location.last == " " || location.last == ":" { location.removeLast() }
+        return location.isEmpty ? nil : String(location)
+    }
+}

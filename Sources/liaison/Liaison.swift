@@ -11,9 +11,10 @@ struct Liaison: ParsableCommand {
             a snippet in exactly the sandbox plugins get, then import an operation and check its ledger:
 
               liaison lua Examples/lua/tour.lua
-              liaison import Examples/gulf-charter --store /tmp/gulf.sqlite
+              liaison run Examples/gulf-charter --store /tmp/gulf.sqlite --report /tmp/gulf.md
+              liaison plugins Examples/gulf-charter
               liaison audit verify --store /tmp/gulf.sqlite
             """,
-        subcommands: [LuaCommand.self, ImportCommand.self, AuditCommand.self, DebugCommand.self]
+        subcommands: [RunCommand.self, PluginsCommand.self, LuaCommand.self, ImportCommand.self, AuditCommand.self, StubsCommand.self, DebugCommand.self]
     )
 }

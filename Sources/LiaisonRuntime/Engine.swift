@@ -1,0 +1,270 @@
+import Foundation
+import LiaisonModel
+import LiaisonStore
+import LuaKit
+
+/// The engine: commands in, the model's rules applied, events offered to the agencies'
+/// plugins, and what they do committed with the command as one transaction.
+///
+/// ```swift
+/// let store = try SQLiteStore.create(at: "op.sqlite", operation: folder.operation)
+/// let engine = Engine(store: store, start: folder.start)
+/// engine.install(try PluginSet.load(operationFolder: folder.url, operation: folder.operation))
+/// let outcome = try engine.submit(.recordLegalEvent("R-0007", kind: .appeal, suspensive: true), by: "US-ENF")
+/// print(outcome.refusal ?? "applied: \(outcome.events.map(\.name))")
+/// ```
+///
+/// One command's journey: the rules decide it against the store as this transaction has
+/// changed it; each event it causes is offered to the subscribed handlers in order; what a
+/// handler does becomes further commands, decided the same way, whose events join the queue.
+/// A handler that errors, overruns its time or memory, or vetoes, has its own effects dropped
+/// (its savepoint is a copy of the transaction, which is a value); a fail-closed hook or a veto
+/// then refuses the triggering command, and a fail-open one lets it go on. Either way the
+/// failure is a ledger entry naming plugin, hook, file and line. When the queue is empty the
+/// store commits every command of the transaction, or none.
+public final class Engine {
+    public let store: SQLiteStore
+    public var operation: ReturnOperation { store.operation }
+    /// The operation's clock. It moves only forward, by `advance(to:)`.
+    public private(set) var now: Date
+    public private(set) var plugins: PluginSet
+    /// The most commands one transaction may hold: plugins reacting to each other without end
+    /// fail here instead of running away.
+    public var maxCascade = 10_000
+    /// Called after each command with what it caused, committed or refused.
+    public var observer: ((Outcome) -> Void)?
+    /// Lines plugins wrote with `ctx:log` and `print`, with their plugin's name.
+    public private(set) var log: [String] = []
+
+    /// The transaction of the command being handled.
+    var current: Transaction?
+    private var handoffCount: Int
+    private var noticeCount: Int
+
+    public init(store: SQLiteStore, start: Date, plugins: PluginSet = .empty) throws {
+        self.store = store
+        self.now = start
+        self.plugins = plugins
+        handoffCount = try store.count(.handoffs)
+        noticeCount = try store.count(.notices)
+        install(plugins)
+    }
+
+    /// Makes `plugins` the set that handles events; the set it replaces is closed.
+    public func install(_ plugins: PluginSet) {
+        let old = self.plugins
+        self.plugins = plugins
+        plugins.attach(to: self)
+        if old !== plugins { old.close() }
+    }
+
+    /// Builds the plugin set anew from `operationFolder` and installs it only if every plugin
+    /// loaded; otherwise the running set stays, and the error lists every problem.
+    @discardableResult
+    public func reload(operationFolder: URL) throws -> PluginSet {
+        let fresh = try PluginSet.load(operationFolder: operationFolder, operation: operation)
+        install(fresh)
+        return fresh
+    }
+
+    func note(_ line: String) { log.append(line) }
+
+    // MARK: Commands
+
+    /// Applies `command` with its cascade; a refusal is in the outcome, not thrown. Throws only
+    /// when the store cannot write.
+    @discardableResult
+    public func submit(_ command: Command, by actor: AgencyID) throws -> Outcome {
+        precondition(current == nil, "Engine.submit was called from inside a handler; handlers give commands through the model's methods")
+        var outcome = Outcome(command: command.name, actor: actor)
+        var tx = Transaction(base: store, now: now)
+        do {
+            _ = try tx.apply(command, by: actor, origin: "")
+        } catch let refusal as Refusal {
+            outcome.refusal = refusal.reason
+            observer?(outcome)
+            return outcome
+        }
+        var queue = tx.events[...]
+        while let event = queue.popFirst() {
+            for (plugin, handler) in plugins.handlers(for: event.name) {
+                tx.handlerCalls += 1
+                let saved = tx
+                current = tx
+                let result = plugin.run(handler, event: event, engine: self)
+                let after = current!
+                current = nil
+                guard let failure = result else {
+                    queue.append(contentsOf: after.events[tx.events.count...])
+                    tx = after
+                    continue
+                }
+                tx = saved
+                let refuses = handler.failClosed || failure.kind == .veto
+                let o = PluginOutcome(plugin: plugin.name, agency: plugin.manifest.agency, hook: event.name, kind: failure.kind,
+                                      failClosed: handler.failClosed, message: failure.message, location: failure.location,
+                                      trigger: command.name, refusedTrigger: refuses)
+                note("plugin \(plugin.name): \(o.summary)")
+                tx.failures.append(o)
+                if refuses {
+                    // The triggering command is refused: only the failures are recorded.
+                    var record = Transaction(base: store, now: now)
+                    for f in tx.failures {
+                        _ = try? record.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
+                    }
+                    outcome.applied = try store.commit(record.submissions, at: now)
+                    outcome.failures = tx.failures
+                    outcome.handlerCalls = tx.handlerCalls
+                    outcome.refusal = failure.kind == .veto ? "vetoed by \(o.summary)" : "refused because a fail-closed hook failed: \(o.summary)"
+                    observer?(outcome)
+                    return outcome
+                }
+                _ = try? tx.apply(.recordPluginOutcome(o), by: o.agency, origin: "plugin \(o.plugin), hook \(o.hook)")
+            }
+        }
+        outcome.applied = try store.commit(tx.submissions, at: now)
+        outcome.events = tx.events
+        outcome.failures = tx.failures
+        outcome.handlerCalls = tx.handlerCalls
+        outcome.notices = tx.sentNotices
+        handoffCount += tx.newHandoffs
+        noticeCount += tx.sentNotices.count
+        observer?(outcome)
+        return outcome
+    }
+
+    /// Gives a command by name, as a timeline or test does: `legal.record` on case `R-0007`
+    /// with `kind = "appeal"`. Arguments that do not build the command throw
+    /// `CommandArgumentError`.
+    @discardableResult
+    public func submit(named name: String, subject: String, args: [String: ArgValue], by actor: AgencyID) throws -> Outcome {
+        guard let spec = CommandCatalog.spec(named: name) else {
+            throw CommandArgumentError(message: "'\(name)' is not a command (commands: \(CommandCatalog.specs.map(\.command).uniqued().joined(separator: ", ")))")
+        }
+        let command = try spec.build(subject: subject, CommandArgs(args, command: name), buildContext(actor: actor, reader: store))
+        return try submit(command, by: actor)
+    }
+
+    /// Moves the clock to `date`. Notices whose deadline passes unacknowledged on the way are
+    /// offered to plugins as `notice.overdue` signals, one command each.
+    @discardableResult
+    public func advance(to date: Date) throws -> [Outcome] {
+        guard date > now else { return [] }
+        let overdue = try store.unacknowledgedNotices(dueIn: now...date)
+        var outcomes: [Outcome] = []
+        for notice in overdue.sorted(by: { ($0.due!, $0.ref) < ($1.due!, $1.ref) }) {
+            now = notice.due!
+            let signal = Signal(name: "notice.overdue", fields: ["notice": notice.ref.rawValue, "to": notice.to, "from": notice.from.rawValue,
+                                                               "template": notice.template])
+            outcomes.append(try submit(.signal(signal), by: .coordinator))
+        }
+        now = date
+        return outcomes
+    }
+
+    // MARK: Reading, for plugins and reports
+
+    /// The model as the running transaction sees it, or the store between commands.
+    var reader: ModelReader { current ?? store }
+
+    func buildContext(actor: AgencyID, reader: ModelReader) -> BuildContext {
+        BuildContext(actor: actor, now: now, reader: reader) { [unowned self] in
+            let n = handoffCount + (current?.newHandoffs ?? 0) + 1
+            return HandoffRef("H-\(n)")
+        }
+    }
+
+    func newNoticeRef() -> NoticeRef {
+        NoticeRef(String(format: "N-%06d", noticeCount + (current?.sentNotices.count ?? 0) + 1))
+    }
+
+    /// Cases by stored state, corrected for what the running transaction changed; all when nil.
+    func cases(in state: CaseState?) throws -> [CaseRef] {
+        var refs = Set(try store.caseRefs(in: state))
+        if let tx = current {
+            for (ref, c) in tx.cases {
+                if state == nil || c.progress == state { refs.insert(ref) } else { refs.remove(ref) }
+            }
+        }
+        return refs.sorted()
+    }
+
+    /// Gives a command from inside a handler: decided now, against the running transaction.
+    func applyFromHandler(_ command: Command, by actor: AgencyID, origin: String) throws {
+        guard current != nil else { throw LuaScriptError("\(command.name) can be given only from inside an event handler") }
+        guard current!.submissions.count < maxCascade else {
+            throw LuaScriptError("\(command.name) would make this transaction longer than \(maxCascade) commands: are plugins reacting to each other without end?")
+        }
+        do {
+            _ = try current!.apply(command, by: actor, origin: origin)
+        } catch let refusal as Refusal {
+            throw LuaScriptError("\(command.name) refused: \(refusal.reason)")
+        }
+    }
+}
+
+/// What one command caused.
+public struct Outcome: Sendable {
+    public var command: String
+    public var actor: AgencyID
+    /// Why the command was refused; nil when it took effect.
+    public var refusal: String?
+    /// The ledger entries written: the command and its cascade, or (when a plugin refused it)
+    /// the failures only.
+    public var applied: [Applied] = []
+    public var events: [Event] = []
+    public var handlerCalls = 0
+    public var failures: [PluginOutcome] = []
+    public var notices: [Notice] = []
+
+    public var accepted: Bool { refusal == nil }
+
+    init(command: String, actor: AgencyID) {
+        self.command = command
+        self.actor = actor
+    }
+}
+
+/// A command and its cascade, not yet committed: the records they changed over the store's.
+/// A value, so a handler's savepoint is a copy and its rollback is dropping it.
+struct Transaction: ModelReader {
+    let base: SQLiteStore
+    let now: Date
+    var people: [PersonRef: Person] = [:]
+    var cases: [CaseRef: ReturnCase] = [:]
+    var handoffs: [HandoffRef: Handoff] = [:]
+    var movements: [MovementRef: Movement] = [:]
+    var notices: [NoticeRef: Notice] = [:]
+    var submissions: [Submission] = []
+    var events: [Event] = []
+    var failures: [PluginOutcome] = []
+    var handlerCalls = 0
+    var newHandoffs = 0
+    var sentNotices: [Notice] = []
+
+    init(base: SQLiteStore, now: Date) {
+        self.base = base
+        self.now = now
+    }
+
+    var operation: ReturnOperation { base.operation }
+    func person(_ ref: PersonRef) throws -> Person? { try people[ref] ?? base.person(ref) }
+    func returnCase(_ ref: CaseRef) throws -> ReturnCase? { try cases[ref] ?? base.returnCase(ref) }
+    func handoff(_ ref: HandoffRef) throws -> Handoff? { try handoffs[ref] ?? base.handoff(ref) }
+    func movement(_ ref: MovementRef) throws -> Movement? { try movements[ref] ?? base.movement(ref) }
+    func notice(_ ref: NoticeRef) throws -> Notice? { try notices[ref] ?? base.notice(ref) }
+
+    mutating func apply(_ command: Command, by actor: AgencyID, origin: String) throws -> [Event] {
+        let d = try Rules.decide(command, by: actor, at: now, reading: self)
+        people.merge(d.people) { $1 }
+        cases.merge(d.cases) { $1 }
+        for ref in d.handoffs.keys where handoffs[ref] == nil && (try? base.handoff(ref)) == nil { newHandoffs += 1 }
+        handoffs.merge(d.handoffs) { $1 }
+        movements.merge(d.movements) { $1 }
+        notices.merge(d.notices) { $1 }
+        if case .sendNotice(let n) = command { sentNotices.append(n) }
+        submissions.append(Submission(command, by: actor, origin: origin))
+        events += d.events
+        return d.events
+    }
+}

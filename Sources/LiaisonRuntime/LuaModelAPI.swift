@@ -1,0 +1,525 @@
+import Foundation
+import LiaisonModel
+import LiaisonStore
+import LuaKit
+import Mustache
+
+/// A case as a plugin holds it: a reference, read through the plugin agency's disclosure
+/// policy each time a field is read, so it always shows the model as it is now.
+final class CaseHandle {
+    let ref: CaseRef
+    weak var plugin: PluginRuntime?
+    init(_ ref: CaseRef, _ plugin: PluginRuntime) { self.ref = ref; self.plugin = plugin }
+}
+
+final class MovementHandle {
+    let ref: MovementRef
+    weak var plugin: PluginRuntime?
+    init(_ ref: MovementRef, _ plugin: PluginRuntime) { self.ref = ref; self.plugin = plugin }
+}
+
+final class HandoffHandle {
+    let ref: HandoffRef
+    weak var plugin: PluginRuntime?
+    init(_ ref: HandoffRef, _ plugin: PluginRuntime) { self.ref = ref; self.plugin = plugin }
+}
+
+/// The `ctx` a handler gets: who it acts for, the operation's time, and what it may do besides
+/// the model's methods. It dies when the call returns.
+final class HandlerContext {
+    weak var plugin: PluginRuntime?
+    let hook: String
+    let now: Date
+    var veto: (reason: String, location: String?)?
+    init(plugin: PluginRuntime, hook: String, now: Date) { self.plugin = plugin; self.hook = hook; self.now = now }
+}
+
+/// A member of the Lua API, described once: the binding is built from it, and so are the
+/// editor stubs (`liaison stubs`).
+public struct APIMember: Sendable {
+    public enum Kind: Sendable { case field, method, function }
+    public var owner: String
+    public var name: String
+    public var kind: Kind
+    /// The LuaLS type of a field, or of a method's result.
+    public var type: String
+    public var params: [CommandSpec.Param]
+    public var doc: String
+}
+
+extension PluginRuntime {
+    static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970.rounded(.down)) }
+
+    static func luaValue(_ v: FieldValue) -> LuaValue {
+        switch v {
+        case .none: return .nil
+        case .text(let s): return .string(LuaString(s))
+        case .number(let n): return .integer(Int64(n))
+        case .flag(let b): return .boolean(b)
+        case .date(let d): return .integer(seconds(d))
+        case .list(let l): return .array(l.map(luaValue))
+        }
+    }
+
+    /// LuaLS types of the case fields `CaseView` offers.
+    static let caseFieldTypes: [String: String] = [
+        "names": "string[]", "aliases": "string[]", "nationalities": "string[]", "languages": "string[]", "vulnerabilities": "string[]",
+        "holds": "string[]", "on_hold": "boolean", "medical_escort": "boolean", "reception_verified": "boolean", "order_final": "boolean",
+        "document_valid_until": "integer?", "fit_to_fly_expires": "integer?", "protection_claims": "integer",
+    ]
+
+    /// The read side of the API, besides the case fields and the commands.
+    static let readMembers: [APIMember] = [
+        APIMember(owner: "Case", name: "discloses", kind: .method, type: "boolean", params: [CommandCatalog.p("field", "string", "a field name")],
+                  doc: "Whether your agency's disclosure policy lets you read the field."),
+        APIMember(owner: "Case", name: "has_document", kind: .method, type: "boolean", params: [CommandCatalog.p("kind", "string", "laissez-passer, passport, ...", optional: true)],
+                  doc: "Whether a valid travel document (of the kind) is on record. Needs 'travel-document' disclosure."),
+        APIMember(owner: "Case", name: "active_holds", kind: .method, type: "{id: integer, kind: string, raised_by: string, reason: string}[]",
+                  params: [CommandCatalog.p("kind", "string", "only holds of this kind", optional: true)],
+                  doc: "The active holds. Needs 'legal' disclosure; protection-claim holds need 'protection'."),
+        APIMember(owner: "Movement", name: "ref", kind: .field, type: "string", params: [], doc: "The movement's reference."),
+        APIMember(owner: "Movement", name: "capacity", kind: .field, type: "integer", params: [], doc: "Seats."),
+        APIMember(owner: "Movement", name: "booked", kind: .field, type: "integer", params: [], doc: "Seats taken."),
+        APIMember(owner: "Movement", name: "charter", kind: .field, type: "boolean", params: [], doc: "A charter, not a scheduled flight."),
+        APIMember(owner: "Movement", name: "legs", kind: .field, type: "{from: string, to: string, departs: integer, arrives: integer, transit: string}[]",
+                  params: [], doc: "The legs, in order."),
+        APIMember(owner: "Movement", name: "cases", kind: .method, type: "Case[]", params: [CommandCatalog.p("state", "string", "only cases in this state", optional: true)],
+                  doc: "The cases on this movement's manifest (not struck)."),
+        APIMember(owner: "Handoff", name: "ref", kind: .field, type: "string", params: [], doc: "The handoff's reference."),
+        APIMember(owner: "Handoff", name: "from", kind: .field, type: "string", params: [], doc: "The agency handing custody over."),
+        APIMember(owner: "Handoff", name: "to", kind: .field, type: "string", params: [], doc: "The agency taking custody."),
+        APIMember(owner: "Handoff", name: "place", kind: .field, type: "string", params: [], doc: "Where."),
+        APIMember(owner: "Handoff", name: "state", kind: .field, type: "string", params: [], doc: "proposed, completed or refused."),
+        APIMember(owner: "Handoff", name: "monitor_present", kind: .field, type: "boolean", params: [], doc: "Whether the monitor is present."),
+        APIMember(owner: "Handoff", name: "documents", kind: .field, type: "string[]", params: [], doc: "Documents handed over."),
+        APIMember(owner: "Handoff", name: "acknowledged_by", kind: .field, type: "string[]", params: [], doc: "Agencies that acknowledged it."),
+        APIMember(owner: "Handoff", name: "cases", kind: .method, type: "Case[]", params: [], doc: "The cases handed over."),
+        APIMember(owner: "Context", name: "agency", kind: .field, type: "string", params: [], doc: "Your plugin's agency."),
+        APIMember(owner: "Context", name: "now", kind: .field, type: "integer", params: [], doc: "The operation's time, in seconds since 1970 (UTC)."),
+        APIMember(owner: "Context", name: "hook", kind: .field, type: "string", params: [], doc: "The event being handled."),
+        APIMember(owner: "Context", name: "send_notice", kind: .method, type: "string",
+                  params: [CommandCatalog.p("to", "string", "AGENCY or AGENCY/contact"), CommandCatalog.p("template", "string", "a templates/*.mustache name"),
+                           CommandCatalog.p("case", "Case|string", "the case it is about", optional: true),
+                           CommandCatalog.p("cases", "(Case|string)[]", "the cases it is about", optional: true),
+                           CommandCatalog.p("due", "integer|string", "the deadline", optional: true),
+                           CommandCatalog.p("data", "table<string, string|number|boolean>", "more values for the template", optional: true)],
+                  doc: "Renders a template with what the recipient may see and puts the notice in the outbox. Needs permission notice.send. Returns its reference."),
+        APIMember(owner: "Context", name: "acknowledge", kind: .method, type: "nil", params: [CommandCatalog.p("notice", "string|table", "the notice or its reference")],
+                  doc: "Acknowledges a notice addressed to your agency. Needs permission notice.acknowledge."),
+        APIMember(owner: "Context", name: "veto", kind: .method, type: "nil", params: [CommandCatalog.p("reason", "string", "why")],
+                  doc: "Refuses the command that triggered this event: nothing it caused takes effect; the veto is recorded."),
+        APIMember(owner: "Context", name: "log", kind: .method, type: "nil", params: [CommandCatalog.p("message", "string", "a line for the run's log")],
+                  doc: "Writes a line to the run's log."),
+        APIMember(owner: "Model", name: "case", kind: .function, type: "Case?", params: [CommandCatalog.p("ref", "string", "R-0042")], doc: "A case, or nil."),
+        APIMember(owner: "Model", name: "cases", kind: .function, type: "Case[]",
+                  params: [CommandCatalog.p("filter", "{state: string?, track: string?, movement: string?}", "which cases", optional: true)],
+                  doc: "Cases by their progress state, track or movement, in reference order."),
+        APIMember(owner: "Model", name: "movement", kind: .function, type: "Movement?", params: [CommandCatalog.p("ref", "string", "M-1")], doc: "A movement, or nil."),
+        APIMember(owner: "Model", name: "handoff", kind: .function, type: "Handoff?", params: [CommandCatalog.p("ref", "string", "H-1")], doc: "A handoff, or nil."),
+        APIMember(owner: "_G", name: "on", kind: .function, type: "nil",
+                  params: [CommandCatalog.p("event", "string", "case.opened, hold.raised, handoff.proposed, a signal such as leg.departing, ..."),
+                           CommandCatalog.p("handler", "fun(ev: table, ctx: Context)", "called with the event and a Context"),
+                           CommandCatalog.p("options", "{fail: 'open'|'closed'}", "fail-closed refuses the triggering command if the handler fails", optional: true)],
+                  doc: "Subscribes a handler. Only while the plugin loads."),
+        APIMember(owner: "_G", name: "days", kind: .function, type: "integer", params: [CommandCatalog.p("n", "number", "days")], doc: "n days in seconds."),
+        APIMember(owner: "_G", name: "hours", kind: .function, type: "integer", params: [CommandCatalog.p("n", "number", "hours")], doc: "n hours in seconds."),
+        APIMember(owner: "_G", name: "iso", kind: .function, type: "string", params: [CommandCatalog.p("t", "integer", "seconds since 1970")], doc: "A time as ISO 8601 text."),
+        APIMember(owner: "_G", name: "time", kind: .function, type: "integer", params: [CommandCatalog.p("text", "string", "2026-12-15T06:00:00Z")], doc: "ISO 8601 text as seconds since 1970."),
+    ]
+
+    /// Every member of the API: case fields, read members and commands.
+    public static var apiMembers: [APIMember] {
+        let caseFields = CaseView.fields.map { f in
+            APIMember(owner: "Case", name: f.name, kind: .field, type: caseFieldTypes[f.name] ?? "string?", params: [],
+                      doc: f.category.map { "Disclosed with '\($0.rawValue)'." } ?? "Operational: every agency sees it.")
+        }
+        let commands = CommandCatalog.specs.map { s in
+            APIMember(owner: s.subject.rawValue, name: s.method, kind: s.subject == .model ? .function : .method, type: "nil", params: s.params,
+                      doc: s.doc + " Gives the command \(s.command) (permission '\(s.command)').")
+        }
+        return caseFields + readMembers + commands
+    }
+
+    // MARK: Installing the API into a state
+
+    func installAPI() throws {
+        let caseType = LuaType<CaseHandle>("Case")
+        for f in CaseView.fields {
+            let name = f.name
+            caseType.field(name, hint: "plugins change the model through methods, such as case:schedule{movement = \"M-1\"}") { h -> LuaValue in
+                let (plugin, view) = try h.view()
+                do { return Self.luaValue(try view.read(name)) } catch let e as DisclosureError {
+                    throw LuaScriptError("\(e) (ask first with case:discloses(\"\(name)\"))" + (plugin.name.isEmpty ? "" : ""))
+                }
+            }
+        }
+        caseType.method("discloses") { h, args in try h.view().1.discloses(try args.string(1)) }
+        caseType.method("has_document") { h, args -> Bool in
+            let view = try h.view().1
+            _ = try Self.checked { try view.read("document") }
+            let kind = try args.optional(1) { try args.string($0) }
+            return view.returnCase.documents.contains { $0.isValid(at: view.now) && (kind == nil || $0.kind.rawValue == kind) }
+        }
+        caseType.method("active_holds") { h, args -> LuaValue in
+            let view = try h.view().1
+            _ = try Self.checked { try view.read("holds") }
+            let kind = try args.optional(1) { try args.string($0) }
+            return .array(view.returnCase.activeHolds(at: view.now)
+                .filter { ($0.kind != .protectionClaim || view.allowed.contains(.protection)) && (kind == nil || $0.kind.rawValue == kind) }
+                .map { ["id": .integer(Int64($0.id)), "kind": .string(LuaString($0.kind.rawValue)),
+                        "raised_by": .string(LuaString($0.raisedBy.rawValue)), "reason": .string(LuaString($0.reason))] })
+        }
+        caseType.tostring { h in
+            guard let (_, view) = try? h.view() else { return "<case \(h.ref)>" }
+            let holds = view.discloses("holds") ? view.returnCase.activeHolds(at: view.now).count : 0
+            return "<case \(h.ref) \(view.returnCase.state(at: view.now).rawValue)" + (holds > 0 ? ", \(holds) hold\(holds == 1 ? "" : "s")>" : ">")
+        }
+        caseType.eq { $0.ref == $1.ref }
+        for spec in CommandCatalog.specs where spec.subject == .case {
+            caseType.method(spec.method) { h, args -> LuaNoResults in
+                try h.live().give(spec, subject: h.ref.rawValue, args)
+                return .none
+            }
+        }
+        try state.register(caseType)
+
+        let movementType = LuaType<MovementHandle>("Movement")
+            .field("ref") { $0.ref.rawValue }
+            .field("capacity") { try $0.movement().capacity }
+            .field("booked") { try $0.movement().booked }
+            .field("charter") { try $0.movement().charter }
+            .field("legs") { m -> LuaValue in
+                .array(try m.movement().legs.map { l in
+                    ["from": .string(LuaString(l.from)), "to": .string(LuaString(l.to)), "departs": .integer(Self.seconds(l.scheduledDeparture)),
+                     "arrives": .integer(Self.seconds(l.scheduledArrival)), "transit": .string(LuaString(l.transit.rawValue))]
+                })
+            }
+            .method("cases") { m, args -> LuaValue in
+                let plugin = try m.live()
+                let engine = try plugin.engineInHandler("movement:cases")
+                let state = try args.optional(1) { try args.string($0) }
+                var out: [LuaValue] = []
+                for ref in try engine.cases(in: nil) {
+                    guard let c = try engine.reader.returnCase(ref), c.manifest?.movement == m.ref, c.manifest?.struck == nil,
+                          state == nil || c.state(at: engine.now).rawValue == state || c.progress.rawValue == state else { continue }
+                    out.append(.object(CaseHandle(ref, plugin)))
+                }
+                return .array(out)
+            }
+            .tostring { "<movement \($0.ref)>" }
+            .eq { $0.ref == $1.ref }
+        for spec in CommandCatalog.specs where spec.subject == .movement {
+            movementType.method(spec.method) { m, args -> LuaNoResults in
+                try m.live().give(spec, subject: m.ref.rawValue, args)
+                return .none
+            }
+        }
+        try state.register(movementType)
+
+        let handoffType = LuaType<HandoffHandle>("Handoff")
+            .field("ref") { $0.ref.rawValue }
+            .field("from") { try $0.handoff().from.rawValue }
+            .field("to") { try $0.handoff().to.rawValue }
+            .field("place") { try $0.handoff().place }
+            .field("state") { try $0.handoff().state.rawValue }
+            .field("monitor_present") { try $0.handoff().monitorPresent }
+            .field("documents") { try $0.handoff().documents }
+            .field("acknowledged_by") { try $0.handoff().acknowledgedBy.map(\.rawValue).sorted() }
+            .method("cases") { h, _ -> LuaValue in
+                let plugin = try h.live()
+                return .array(try h.handoff().cases.map { .object(CaseHandle($0, plugin)) })
+            }
+            .tostring { "<handoff \($0.ref)>" }
+            .eq { $0.ref == $1.ref }
+        for spec in CommandCatalog.specs where spec.subject == .handoff {
+            handoffType.method(spec.method) { h, args -> LuaNoResults in
+                try h.live().give(spec, subject: h.ref.rawValue, args)
+                return .none
+            }
+        }
+        try state.register(handoffType)
+
+        try state.register(LuaType<HandlerContext>("Context")
+            .field("agency") { try $0.live().manifest.agency.rawValue }
+            .field("now") { Self.seconds($0.now) }
+            .field("hook") { $0.hook }
+            .method("send_notice") { ctx, args -> String in try ctx.live().sendNotice(args).rawValue }
+            .method("acknowledge") { ctx, args -> LuaNoResults in
+                let plugin = try ctx.live()
+                try plugin.require("notice.acknowledge")
+                let ref: String
+                if case .table(let t) = try args.value(1), let r = t[.string(LuaString("ref"))]?.stringValue { ref = r } else { ref = try args.string(1) }
+                try plugin.engineInHandler("ctx:acknowledge").applyFromHandler(.acknowledgeNotice(NoticeRef(ref)), by: plugin.manifest.agency, origin: plugin.origin)
+                return .none
+            }
+            .method("veto") { ctx, args -> LuaNoResults in
+                _ = try ctx.live()
+                let reason = try args.string(1)
+                ctx.veto = (reason, args.callerLocation)
+                throw LuaScriptError("veto: \(reason)")
+            }
+            .method("log") { ctx, args -> LuaNoResults in
+                let plugin = try ctx.live()
+                plugin.engine?.note("plugin \(plugin.name), hook \(ctx.hook): \(try args.string(1))")
+                return .none
+            }
+            .tostring { "<context \($0.hook)>" })
+
+        try installGlobals()
+    }
+
+    private func installGlobals() throws {
+        try state.register("on") { [weak self] args -> LuaNoResults in
+            guard let self else { return .none }
+            guard self.loading else { throw LuaScriptError("on() may be called only while the plugin loads, not from a handler") }
+            let event = try args.string(1)
+            let function = try args.function(2)
+            var failClosed = false
+            if args.count >= 3, !args.isNil(3) {
+                let options = try args.table(3)
+                switch options[.string(LuaString("fail"))]?.stringValue {
+                case nil, "open": failClosed = false
+                case "closed": failClosed = true
+                case let other?: throw LuaScriptError("on(): fail must be \"open\" or \"closed\", not \"\(other)\"")
+                }
+            }
+            guard event.contains(".") else {
+                throw LuaScriptError("on(): '\(event)' is not an event name (events look like case.opened, hold.raised, leg.departing)")
+            }
+            self.handlers.append(Handler(event: event, function: function, failClosed: failClosed, location: args.callerLocation ?? self.manifest.entry))
+            return .none
+        }
+        try state.register("days") { args in Int64((try args.double(1) * 86_400).rounded()) }
+        try state.register("hours") { args in Int64((try args.double(1) * 3_600).rounded()) }
+        try state.register("iso") { args in Timestamp.iso(Date(timeIntervalSince1970: try args.double(1))) }
+        try state.register("time") { args -> Int64 in
+            let text = try args.string(1)
+            guard let d = Timestamp.parse(text) else { throw LuaScriptError("time(): '\(text)' is not an ISO 8601 time such as 2026-12-15T06:00:00Z") }
+            return Self.seconds(d)
+        }
+        var model: [LuaValue: LuaValue] = [:]
+        func add<R: LuaReturnable>(_ name: String, _ body: @escaping (PluginRuntime, LuaArguments) throws -> R) {
+            model[.string(LuaString(name))] = .function(state.function("model.\(name)") { [weak self] args in
+                guard let self else { throw LuaScriptError("the plugin is unloaded") }
+                _ = try self.engineInHandler("model.\(name)")
+                return try body(self, args)
+            })
+        }
+        add("case") { p, args -> LuaValue in
+            let ref = CaseRef(try args.string(1))
+            return try p.engine!.reader.returnCase(ref) == nil ? .nil : .object(CaseHandle(ref, p))
+        }
+        add("movement") { p, args -> LuaValue in
+            let ref = MovementRef(try args.string(1))
+            return try p.engine!.reader.movement(ref) == nil ? .nil : .object(MovementHandle(ref, p))
+        }
+        add("handoff") { p, args -> LuaValue in
+            let ref = HandoffRef(try args.string(1))
+            return try p.engine!.reader.handoff(ref) == nil ? .nil : .object(HandoffHandle(ref, p))
+        }
+        add("cases") { p, args -> LuaValue in
+            let engine = p.engine!
+            let filter = args.count >= 1 && !args.isNil(1) ? try args.table(1) : [:]
+            func text(_ k: String) -> String? { filter[.string(LuaString(k))]?.stringValue }
+            var stateFilter: CaseState?
+            if let s = text("state") {
+                guard let st = CaseState(rawValue: s) else {
+                    throw LuaScriptError("model.cases: '\(s)' is not a case state (states: \(CaseState.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                stateFilter = st
+            }
+            var out: [LuaValue] = []
+            for ref in try engine.cases(in: stateFilter == .onHold ? nil : stateFilter) {
+                guard let c = try engine.reader.returnCase(ref) else { continue }
+                if stateFilter == .onHold && c.state(at: engine.now) != .onHold { continue }
+                if let t = text("track"), c.track.rawValue != t { continue }
+                if let m = text("movement"), c.manifest?.movement.rawValue != m || c.manifest?.struck != nil { continue }
+                out.append(.object(CaseHandle(ref, p)))
+            }
+            return .array(out)
+        }
+        for spec in CommandCatalog.specs where spec.subject == .model {
+            add(spec.method) { p, args -> LuaNoResults in
+                try p.give(spec, subject: "", args)
+                return .none
+            }
+        }
+        try state.setGlobal("model", .table(model))
+    }
+
+    static func checked<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as DisclosureError { throw LuaScriptError(e.description) }
+    }
+
+    // MARK: Events as Lua sees them
+
+    func eventValue(_ event: Event, engine: Engine) throws -> LuaValue {
+        var t: [String: LuaValue] = ["name": .string(LuaString(event.name))]
+        func s(_ v: String) -> LuaValue { .string(LuaString(v)) }
+        func c(_ ref: CaseRef) -> LuaValue { .object(CaseHandle(ref, self)) }
+        switch event {
+        case .personRegistered(let p): t["person"] = s(p.rawValue)
+        case .caseOpened(let ref), .receptionVerified(let ref): t["case"] = c(ref)
+        case let .stateChanged(ref, from, to): (t["case"], t["from"], t["to"]) = (c(ref), s(from.rawValue), s(to.rawValue))
+        case let .holdRaised(ref, hold, kind): (t["case"], t["hold"], t["kind"]) = (c(ref), .integer(Int64(hold)), s(kind.rawValue))
+        case let .holdLifted(ref, hold, kind, by): (t["case"], t["hold"], t["kind"], t["by"]) = (c(ref), .integer(Int64(hold)), s(kind.rawValue), s(by.rawValue))
+        case let .legalEventRecorded(ref, id, kind): (t["case"], t["event"], t["kind"]) = (c(ref), .integer(Int64(id)), s(kind.rawValue))
+        case let .legalEventDecided(ref, id, outcome): (t["case"], t["event"], t["outcome"]) = (c(ref), .integer(Int64(id)), s(outcome))
+        case let .consentRecorded(ref, id), let .consentWithdrawn(ref, id): (t["case"], t["consent"]) = (c(ref), .integer(Int64(id)))
+        case let .documentUpdated(ref, status): (t["case"], t["status"]) = (c(ref), s(status.rawValue))
+        case let .fitnessAssessed(ref, fit): (t["case"], t["fit"]) = (c(ref), .boolean(fit))
+        case let .noticeServed(ref, ends): (t["case"], t["period_ends"]) = (c(ref), .integer(Self.seconds(ends)))
+        case let .struck(ref, reason): (t["case"], t["reason"]) = (c(ref), s(reason))
+        case let .transitUpdated(m, leg, state): (t["movement"], t["leg"], t["state"]) = (.object(MovementHandle(m, self)), .integer(Int64(leg + 1)), s(state.rawValue))
+        case .handoffProposed(let h), .handoffCompleted(let h): t["handoff"] = .object(HandoffHandle(h, self))
+        case let .handoffAcknowledged(h, by): (t["handoff"], t["by"]) = (.object(HandoffHandle(h, self)), s(by.rawValue))
+        case let .handoffRefused(h, reason): (t["handoff"], t["reason"]) = (.object(HandoffHandle(h, self)), s(reason))
+        case let .custodyTransferred(ref, from, to): (t["case"], t["from"], t["to"]) = (c(ref), s(from.rawValue), s(to.rawValue))
+        case let .dataReleased(ref, to, categories): (t["case"], t["to"], t["categories"]) = (c(ref), s(to.rawValue), .array(categories.map { s($0.rawValue) }))
+        case let .noticeSent(ref, _), let .noticeAcknowledged(ref, _):
+            if case let .noticeSent(_, to) = event { t["to"] = s(to) }
+            if case let .noticeAcknowledged(_, by) = event { t["by"] = s(by.rawValue) }
+            if let n = try engine.reader.notice(ref) {
+                var nt: [String: LuaValue] = ["ref": s(ref.rawValue), "from": s(n.from.rawValue), "to": s(n.to), "template": s(n.template),
+                                              "cases": .array(n.cases.map(c))]
+                if let due = n.due { nt["due"] = .integer(Self.seconds(due)) }
+                if n.recipient == manifest.agency { nt["body"] = s(n.body) }
+                t["notice"] = .table(Dictionary(uniqueKeysWithValues: nt.map { (.string(LuaString($0.key)), $0.value) }))
+            }
+        case .signalled(let signal):
+            for (k, v) in signal.fields {
+                switch k {
+                case "case": t[k] = c(CaseRef(v))
+                case "movement": t[k] = .object(MovementHandle(MovementRef(v), self))
+                case "handoff": t[k] = .object(HandoffHandle(HandoffRef(v), self))
+                default: t[k] = Int64(v).map(LuaValue.integer) ?? s(v)
+                }
+            }
+        case let .pluginFailed(plugin, hook, kind): (t["plugin"], t["hook"], t["kind"]) = (s(plugin), s(hook), s(kind.rawValue))
+        }
+        return .table(Dictionary(uniqueKeysWithValues: t.map { (.string(LuaString($0.key)), $0.value) }))
+    }
+
+    // MARK: Notices
+
+    func sendNotice(_ args: LuaArguments) throws -> NoticeRef {
+        try require("notice.send")
+        let engine = try engineInHandler("ctx:send_notice")
+        let t = try args.table(1)
+        func value(_ k: String) -> LuaValue? { t[.string(LuaString(k))] }
+        guard let to = value("to")?.stringValue, !to.isEmpty else { throw LuaScriptError("ctx:send_notice: 'to' is missing (an agency, or AGENCY/contact)") }
+        guard let templateName = value("template")?.stringValue else { throw LuaScriptError("ctx:send_notice: 'template' is missing") }
+        guard let template = templates[templateName] else {
+            throw LuaScriptError("ctx:send_notice: no template '\(templateName)' in \(manifest.displayFolder)/templates (templates: \(templates.keys.sorted().joined(separator: ", ")))")
+        }
+        var cases: [CaseRef] = []
+        for v in [value("case")].compactMap({ $0 }) + (value("cases")?.arrayValue ?? []) {
+            if case .object(let h as CaseHandle) = v { cases.append(h.ref) } else if let s = v.stringValue { cases.append(CaseRef(s)) }
+        }
+        var due: Date?
+        switch value("due") {
+        case .integer(let n)?: due = Date(timeIntervalSince1970: Double(n))
+        case .number(let d)?: due = Date(timeIntervalSince1970: d)
+        case .string(let s)?: due = Timestamp.parse(s.description)
+        default: break
+        }
+        let recipient = AgencyID(String(to.prefix { $0 != "/" }))
+        guard engine.operation.agency(recipient) != nil else {
+            throw LuaScriptError("ctx:send_notice: \(recipient) is not an agency of this operation")
+        }
+        // The text carries what both the sender and the recipient may see, and no more.
+        var caseData: [[String: Any]] = []
+        for ref in cases {
+            let mine = try CaseView(ref, for: manifest.agency, at: engine.now, in: engine.reader)
+            let theirs = try CaseView(ref, for: recipient, at: engine.now, in: engine.reader)
+            var d: [String: Any] = [:]
+            for f in CaseView.fields where mine.discloses(f.name) && theirs.discloses(f.name) {
+                let v = try mine.read(f.name)
+                if v != .none && v != .list([]) { d[f.name] = Self.text(v) }  // absent, so {{#field}} sections skip it
+            }
+            caseData.append(d)
+        }
+        var data: [String: Any] = [:]
+        for (k, v) in value("data")?.tableValue ?? [:] {
+            guard let key = k.stringValue else { continue }
+            switch v {
+            case .string(let s): data[key] = s.description
+            case .integer(let n): data[key] = String(n)
+            case .number(let d): data[key] = String(d)
+            case .boolean(let b): data[key] = b
+            default: continue
+            }
+        }
+        let context: [String: Any] = [
+            "from": manifest.agency.rawValue, "to": to, "now": Timestamp.iso(engine.now), "due": due.map(Timestamp.iso) ?? "",
+            "operation": engine.operation.name, "case": caseData.first ?? [:], "cases": caseData, "count": caseData.count, "data": data,
+        ]
+        let ref = engine.newNoticeRef()
+        let notice = Notice(ref: ref, from: manifest.agency, to: to, template: templateName, cases: cases, due: due, sentAt: engine.now,
+                            body: template.render(context))
+        try engine.applyFromHandler(.sendNotice(notice), by: manifest.agency, origin: origin)
+        return ref
+    }
+
+    static func text(_ v: FieldValue) -> String {
+        switch v {
+        case .none: return ""
+        case .list(let l): return l.map(text).joined(separator: ", ")
+        default: return v.description
+        }
+    }
+}
+
+// MARK: Handles reach the live model through their plugin
+
+extension CaseHandle {
+    func live() throws -> PluginRuntime {
+        guard let plugin else { throw LuaScriptError("case \(ref) belongs to an unloaded plugin") }
+        return plugin
+    }
+
+    func view() throws -> (PluginRuntime, CaseView) {
+        let plugin = try live()
+        let engine = try plugin.engineInHandler("case \(ref)")
+        do {
+            return (plugin, try CaseView(ref, for: plugin.manifest.agency, at: engine.now, in: engine.reader))
+        } catch let e as ModelError {
+            throw LuaScriptError(e.description)
+        }
+    }
+}
+
+extension MovementHandle {
+    func live() throws -> PluginRuntime {
+        guard let plugin else { throw LuaScriptError("movement \(ref) belongs to an unloaded plugin") }
+        return plugin
+    }
+
+    func movement() throws -> Movement {
+        let engine = try live().engineInHandler("movement \(ref)")
+        guard let m = try engine.reader.movement(ref) else { throw LuaScriptError("no movement \(ref) in this operation") }
+        return m
+    }
+}
+
+extension HandoffHandle {
+    func live() throws -> PluginRuntime {
+        guard let plugin else { throw LuaScriptError("handoff \(ref) belongs to an unloaded plugin") }
+        return plugin
+    }
+
+    func handoff() throws -> Handoff {
+        let engine = try live().engineInHandler("handoff \(ref)")
+        guard let h = try engine.reader.handoff(ref) else { throw LuaScriptError("no handoff \(ref) in this operation") }
+        return h
+    }
+}
+
+extension HandlerContext {
+    func live() throws -> PluginRuntime {
+        guard let plugin, plugin.context === self else {
+            throw LuaScriptError("this ctx belongs to a handler call that has returned; use the ctx of the current call")
+        }
+        return plugin
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import LiaisonModel
+import LiaisonStore
+
+/// An operation folder brought to life: its store, its plugins loaded into an engine, and its
+/// timeline ready to play. What `liaison run` does, for an application that embeds the host.
+///
+/// ```swift
+/// let host = try OperationHost.open(URL(fileURLWithPath: "Examples/gulf-charter"), store: nil)
+/// try host.importManifest()
+/// try host.play { done, total, entry in print("\(done)/\(total) \(entry.title)") }
+/// print(try host.summary().text)
+/// ```
+public final class OperationHost {
+    public let folder: OperationFolder
+    public let timeline: Timeline
+    public let engine: Engine
+    public var store: SQLiteStore { engine.store }
+    /// Every outcome so far, in order.
+    public private(set) var outcomes: [Outcome] = []
+    /// Entries of the timeline already played.
+    public private(set) var played = 0
+    /// Called with each outcome as it happens.
+    public var observer: ((Outcome) -> Void)?
+
+    /// Loads the folder (operation.toml, manifest.csv, timeline.toml, plugins/) and creates its
+    /// store: at `store`, or in memory when nil. Nothing is imported yet.
+    public static func open(_ url: URL, store path: String?) throws -> OperationHost {
+        let folder = try OperationFolder.load(url)
+        let timeline = try Timeline.load(url, operation: folder.operation)
+        let plugins = try PluginSet.load(operationFolder: url, operation: folder.operation)
+        let store = try path.map { try SQLiteStore.create(at: $0, operation: folder.operation) }
+            ?? SQLiteStore.inMemory(operation: folder.operation)
+        return try OperationHost(folder: folder, timeline: timeline, engine: Engine(store: store, start: folder.start, plugins: plugins))
+    }
+
+    init(folder: OperationFolder, timeline: Timeline, engine: Engine) {
+        self.folder = folder
+        self.timeline = timeline
+        self.engine = engine
+        engine.observer = { [weak self] outcome in
+            self?.outcomes.append(outcome)
+            self?.observer?(outcome)
+        }
+    }
+
+    /// Registers the manifest's people and opens their cases through the engine, so plugins
+    /// see every `case.opened`.
+    public func importManifest(progress: ((Int, Int) -> Void)? = nil) throws {
+        let commands = folder.importCommands
+        for (i, (command, actor)) in commands.enumerated() {
+            let outcome = try engine.submit(command, by: actor)
+            if let refusal = outcome.refusal { throw HostError.importRefused(command.name, refusal) }
+            progress?(i + 1, commands.count)
+        }
+    }
+
+    /// Plays the timeline's entries up to and including `until` (all of them when nil), moving
+    /// the clock to each entry's time first.
+    public func play(until: Date? = nil, progress: ((Int, Int, Timeline.Entry) -> Void)? = nil) throws {
+        while played < timeline.entries.count {
+            let entry = timeline.entries[played]
+            if let until, entry.at > until { break }
+            try engine.advance(to: entry.at)
+            switch entry.action {
+            case let .command(name, subject, args):
+                do {
+                    try engine.submit(named: name, subject: subject, args: args, by: entry.actor)
+                } catch let error as CommandArgumentError {
+                    throw HostError.badEntry(entry.line, error.message)
+                }
+            case let .signal(signal):
+                try engine.submit(.signal(signal), by: entry.actor)
+            }
+            played += 1
+            progress?(played, timeline.entries.count, entry)
+        }
+        if let until { try engine.advance(to: until) }
+    }
+
+    /// What the operation looks like now, for a coordinator.
+    public func summary() throws -> RunSummary {
+        try RunSummary(host: self)
+    }
+}
+
+public enum HostError: Error, CustomStringConvertible {
+    case importRefused(String, String)
+    case badEntry(Int?, String)
+
+    public var description: String {
+        switch self {
+        case let .importRefused(command, reason): return "import refused at \(command): \(reason)"
+        case let .badEntry(line, message): return "timeline.toml\(line.map { ":\($0)" } ?? ""): \(message)"
+        }
+    }
+}

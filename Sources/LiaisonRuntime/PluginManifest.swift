@@ -1,0 +1,146 @@
+import Foundation
+import LiaisonModel
+import LiaisonStore
+
+/// A plugin's `plugin.toml`: who it is, which agency it acts for, what it needs and what it
+/// may do.
+///
+/// ```toml
+/// name = "ir-mfa"
+/// version = "1.0.0"
+/// agency = "IR-MFA"
+/// api = 1
+/// entry = "main.lua"
+/// priority = 50                       # higher runs first
+/// permissions = ["document.issue", "handoff.acknowledge", "notice.send"]
+///
+/// [dependencies]
+/// us-enf = ">=1.0.0 <2.0.0"
+/// monitor = { version = "^1", optional = true }
+///
+/// [incompatible]
+/// legacy-mfa = "*"
+/// ```
+public struct PluginManifest: Sendable {
+    public struct Dependency: Sendable, Hashable {
+        public var name: String
+        public var range: VersionRange
+        public var optional: Bool
+    }
+
+    public var name: String
+    public var version: Version
+    public var agency: AgencyID
+    public var api: Int
+    public var entry: String
+    public var priority: Int
+    public var permissions: Set<String>
+    public var dependencies: [Dependency]
+    public var incompatible: [Dependency]
+    /// The plugin's folder, and how messages name it (`plugins/ir-mfa`).
+    public var folder: URL
+    public var displayFolder: String
+    /// Per-handler limits.
+    public var timeLimit: Duration
+    public var memoryLimit: Int
+
+    /// The plugin API this host offers; a plugin declares the one it was written for.
+    public static let hostAPI = 1
+
+    /// Everything a plugin may be granted: the commands it may give, by name, and `notice.send`,
+    /// `notice.acknowledge`.
+    public static let knownPermissions: [String] = CommandCatalog.specs.map(\.command).uniqued() + ["notice.send", "notice.acknowledge"]
+
+    var manifestPath: String { displayFolder + "/plugin.toml" }
+
+    /// Reads `folder/plugin.toml`, adding every problem to `problems`.
+    static func read(_ folder: URL, display: String, operation: ReturnOperation, _ problems: inout Problems) -> PluginManifest? {
+        let file = display + "/plugin.toml"
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("plugin.toml").path),
+              let text = String(data: data, encoding: .utf8) else {
+            problems.add(file, nil, "missing or not UTF-8: every folder under plugins/ needs a plugin.toml")
+            return nil
+        }
+        guard let parsed = TOMLReader.parse(text, file: file, problems) else {
+            problems = TOMLReader.lastProblems(text, file: file, problems)
+            return nil
+        }
+        var r = parsed.0
+        let root = parsed.1
+        defer { problems = r.problems }
+        let known = Set(["name", "version", "agency", "api", "entry", "priority", "permissions", "dependencies", "incompatible", "limits"])
+        for key in root.keys.sorted() where !known.contains(key) {
+            r.fail(key, "is not a plugin.toml key (keys: \(known.sorted().joined(separator: ", ")))")
+        }
+        let name = r.string(root, "name", "")
+        if let name, name.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) == nil {
+            r.fail("name", "'\(name)' must be lower-case letters, digits and dashes")
+        }
+        var version: Version?
+        if let text = r.string(root, "version", "") {
+            version = Version(text)
+            if version == nil { r.fail("version", "'\(text)' is not a semantic version (MAJOR.MINOR.PATCH, for example 1.0.0)") }
+        }
+        let agency = r.string(root, "agency", "").map(AgencyID.init)
+        if let agency, operation.agency(agency) == nil {
+            r.fail("agency", "\(agency) is not an agency of operation \(operation.name) (agencies: \(operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
+        }
+        let api = root["api"] as? Int
+        if api == nil { r.fail("api", "missing: the plugin API version this plugin was written for (this host offers \(hostAPI))") }
+        else if api != hostAPI { r.fail("api", "this host offers plugin API \(hostAPI), not \(api!)") }
+        let entry = r.string(root, "entry", "", required: false) ?? "main.lua"
+        if !FileManager.default.fileExists(atPath: folder.appendingPathComponent(entry).path) {
+            r.fail("entry", "\(display)/\(entry) does not exist")
+        }
+        let priority = (root["priority"] as? Int) ?? 0
+        if root["priority"] != nil && root["priority"] as? Int == nil { r.fail("priority", "must be a whole number") }
+        var permissions = Set<String>()
+        for p in r.strings(root["permissions"], "permissions") {
+            if Self.knownPermissions.contains(p) { permissions.insert(p) } else {
+                r.fail("permissions", "'\(p)' is not a permission (permissions: \(Self.knownPermissions.sorted().joined(separator: ", ")))")
+            }
+        }
+        let dependencies = Self.dependencies(root["dependencies"], "dependencies", &r)
+        let incompatible = Self.dependencies(root["incompatible"], "incompatible", &r)
+        var time = Duration.milliseconds(500), memory = 32 << 20
+        if let limits = root["limits"] as? [String: Any] {
+            if let ms = limits["time_ms"] as? Int, ms > 0 { time = .milliseconds(ms) } else if limits["time_ms"] != nil { r.fail("limits.time_ms", "must be a positive whole number") }
+            if let mib = limits["memory_mib"] as? Int, mib > 0 { memory = mib << 20 } else if limits["memory_mib"] != nil { r.fail("limits.memory_mib", "must be a positive whole number") }
+        }
+        guard let name, let version, let agency, operation.agency(agency) != nil, api == hostAPI else { return nil }
+        return PluginManifest(name: name, version: version, agency: agency, api: hostAPI, entry: entry, priority: priority,
+                              permissions: permissions, dependencies: dependencies, incompatible: incompatible, folder: folder,
+                              displayFolder: display, timeLimit: time, memoryLimit: memory)
+    }
+
+    private static func dependencies(_ value: Any?, _ key: String, _ r: inout TOMLReader) -> [Dependency] {
+        guard let value else { return [] }
+        guard let table = value as? [String: Any] else {
+            r.fail(key, "must be a table of plugin names and version ranges ([\(key)])")
+            return []
+        }
+        var out: [Dependency] = []
+        for (name, spec) in table.sorted(by: { $0.key < $1.key }) {
+            let path = "\(key).\(name)"
+            var rangeText = spec as? String
+            var optional = false
+            if let inline = spec as? [String: Any] {
+                rangeText = inline["version"] as? String ?? "*"
+                optional = inline["optional"] as? Bool ?? false
+            }
+            guard let rangeText, let range = VersionRange(rangeText) else {
+                r.fail(path, "must be a version range such as \">=1.0.0 <2.0.0\", \"^1.2\" or \"*\", or { version = \"^1\", optional = true }")
+                continue
+            }
+            out.append(Dependency(name: name, range: range, optional: optional))
+        }
+        return out
+    }
+}
+
+extension Array where Element: Hashable {
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import LiaisonModel
+import LiaisonStore
+import LuaKit
+import Mustache
+
+/// A handler a plugin registered with `on(event, handler [, { fail = "closed" }])`.
+public struct Handler {
+    public let event: String
+    let function: LuaFunction
+    /// Fail-closed: if the handler fails, the triggering command is refused. Fail-open
+    /// (the default): the failure is recorded and the command goes on.
+    public let failClosed: Bool
+    /// Where `on` was called: `plugins/ir-mfa/main.lua:12`.
+    public let location: String
+}
+
+/// How a handler call ended when it did not end normally.
+struct HandlerFailure {
+    var kind: PluginOutcome.Kind
+    var message: String
+    var location: String?
+}
+
+/// One loaded plugin: its manifest, its own Lua state, its handlers and templates.
+///
+/// Its state sees the model only through the objects and functions installed here, each of
+/// which reads through the agency's disclosure policy and gives commands only with the
+/// manifest's permissions. Between commands it is bound to no transaction: model reads and
+/// commands then fail with a message saying so.
+public final class PluginRuntime {
+    public let manifest: PluginManifest
+    public var name: String { manifest.name }
+    let state: LuaState
+    public internal(set) var handlers: [Handler] = []
+    var templates: [String: MustacheTemplate] = [:]
+    weak var engine: Engine?
+    var loading = true
+    /// The context of the handler call under way.
+    var context: HandlerContext?
+
+    private init(manifest: PluginManifest, state: LuaState) {
+        self.manifest = manifest
+        self.state = state
+    }
+
+    func close() { state.close() }
+
+    /// Loads the plugin: its templates, then its entry file, time-boxed, in a fresh sandboxed
+    /// state where it may only register handlers.
+    static func load(_ m: PluginManifest, operation: ReturnOperation, _ problems: inout Problems) -> PluginRuntime? {
+        let sink = OutputSink()
+        let state: LuaState
+        do {
+            state = try LuaState(limits: LuaLimits(memory: m.memoryLimit, time: .seconds(2)),
+                                 sandbox: LuaSandbox(moduleRoot: m.folder, output: { sink.write($0) }))
+        } catch {
+            problems.add(m.displayFolder, nil, "cannot create its Lua state: \(error)")
+            return nil
+        }
+        let plugin = PluginRuntime(manifest: m, state: state)
+        sink.plugin = plugin
+        plugin.loadTemplates(&problems)
+        let entryPath = m.displayFolder + "/" + m.entry
+        do {
+            try plugin.installAPI()
+            guard let data = FileManager.default.contents(atPath: m.folder.appendingPathComponent(m.entry).path) else {
+                throw LuaScriptError("cannot read \(entryPath)")
+            }
+            try state.load(LuaString(bytes: [UInt8](data)), name: entryPath).call()
+        } catch let error as LuaError {
+            if case let .syntax(_, line, message) = error {
+                problems.add(entryPath, line, Self.strip(message, entryPath))
+            } else {
+                let message = error.description.components(separatedBy: "\n").first ?? error.description
+                problems.add(entryPath, Self.line(message, entryPath), Self.strip(message, entryPath))
+            }
+        } catch {
+            problems.add(entryPath, nil, String(describing: error))
+        }
+        plugin.loading = false
+        state.limits = LuaLimits(memory: m.memoryLimit, time: m.timeLimit)
+        if plugin.handlers.isEmpty && problems.list.isEmpty {
+            problems.add(entryPath, nil, "registers no handlers: call on(event, handler) for the events the plugin reacts to")
+        }
+        return plugin
+    }
+
+    /// The line in a "file:line: message" error about `file`.
+    static func line(_ message: String, _ file: String) -> Int? {
+        guard message.hasPrefix(file + ":") else { return nil }
+        return Int(message.dropFirst(file.count + 1).prefix { $0.isNumber })
+    }
+
+    static func strip(_ message: String, _ file: String) -> String {
+        guard let n = line(message, file) else { return message }
+        return String(message.dropFirst(file.count + 1 + String(n).count + 1)).trimmingCharacters(in: .whitespaces)
+    }
+
+    private func loadTemplates(_ problems: inout Problems) {
+        let folder = manifest.folder.appendingPathComponent("templates")
+        for file in ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted() where file.hasSuffix(".mustache") {
+            let shown = "\(manifest.displayFolder)/templates/\(file)"
+            guard let text = try? String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8) else {
+                problems.add(shown, nil, "cannot be read as UTF-8 text")
+                continue
+            }
+            do {
+                // Notices are plain text: nothing is HTML-escaped.
+                templates[String(file.dropLast(".mustache".count))] = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
+            } catch let error as MustacheTemplate.ParserError {
+                problems.add(shown, error.context.lineNumber, "template error: \(error.error) (column \(error.context.columnNumber))")
+            } catch {
+                problems.add(shown, nil, "template error: \(error)")
+            }
+        }
+    }
+
+    // MARK: Running handlers
+
+    /// Calls `handler` with `event`; nil when it returned normally (and did not veto).
+    func run(_ handler: Handler, event: Event, engine: Engine) -> HandlerFailure? {
+        let ctx = HandlerContext(plugin: self, hook: event.name, now: engine.now)
+        context = ctx
+        defer {
+            context = nil
+            state.release(ctx)  // a ctx kept past its call is dead
+        }
+        do {
+            let ev = try eventValue(event, engine: engine)
+            _ = try handler.function.call(arguments: [ev, .object(ctx)])
+        } catch let error as LuaError {
+            if let veto = ctx.veto { return HandlerFailure(kind: .veto, message: veto.reason, location: veto.location) }
+            switch error {
+            case let .timeout(_, location): return HandlerFailure(kind: .timeout, message: error.description, location: location)
+            case let .memory(_, location): return HandlerFailure(kind: .memory, message: error.description, location: location)
+            case let .interrupted(location): return HandlerFailure(kind: .interrupted, message: error.description, location: location)
+            case let .runtime(message, _):
+                let location = Self.location(in: message)
+                return HandlerFailure(kind: .error, message: location.map { String(message.dropFirst($0.count + 1)).trimmingCharacters(in: .whitespaces) } ?? message,
+                                      location: location)
+            default: return HandlerFailure(kind: .error, message: error.description, location: handler.location)
+            }
+        } catch {
+            if let veto = ctx.veto { return HandlerFailure(kind: .veto, message: veto.reason, location: veto.location) }
+            return HandlerFailure(kind: .error, message: String(describing: error), location: handler.location)
+        }
+        if let veto = ctx.veto { return HandlerFailure(kind: .veto, message: veto.reason, location: veto.location) }
+        return nil
+    }
+
+    /// "plugins/x/main.lua:14" at the front of a Lua error message.
+    static func location(in message: String) -> String? {
+        let parts = message.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[1].isEmpty, parts[1].allSatisfy(\.isNumber) else { return nil }
+        return "\(parts[0]):\(parts[1])"
+    }
+
+    // MARK: Giving commands
+
+    func give(_ spec: CommandSpec, subject: String, _ args: LuaArguments, from position: Int = 1) throws {
+        let command = try build(spec, subject: subject, args, from: position)
+        try engineInHandler(spec.method).applyFromHandler(command, by: manifest.agency, origin: origin)
+    }
+
+    func build(_ spec: CommandSpec, subject: String, _ args: LuaArguments, from position: Int) throws -> Command {
+        try require(spec.command)
+        let engine = try engineInHandler(spec.method)
+        let named = try Self.arguments(spec, args, from: position)
+        do {
+            return try spec.build(subject: subject, CommandArgs(named, command: spec.command),
+                                  engine.buildContext(actor: manifest.agency, reader: engine.reader))
+        } catch let error as CommandArgumentError {
+            throw LuaScriptError(error.message)
+        }
+    }
+
+    var origin: String { "plugin \(name), hook \(context?.hook ?? "?")" }
+
+    func require(_ permission: String) throws {
+        guard manifest.permissions.contains(permission) else {
+            throw LuaScriptError("plugin \(name) lacks permission '\(permission)': add \"\(permission)\" to permissions in \(manifest.manifestPath)")
+        }
+    }
+
+    func engineInHandler(_ what: String) throws -> Engine {
+        guard !loading else {
+            throw LuaScriptError("\(what) is not available while the plugin loads: register handlers with on(event, handler) and use the model inside them")
+        }
+        guard let engine, engine.current != nil, context != nil else {
+            throw LuaScriptError("\(what) can be used only inside an event handler of this plugin")
+        }
+        return engine
+    }
+
+    /// A method's arguments by name: `m{ leg = 1 }`, or in the spec's order: `m(1)`.
+    static func arguments(_ spec: CommandSpec, _ args: LuaArguments, from position: Int) throws -> [String: ArgValue] {
+        var named: [String: ArgValue] = [:]
+        if args.count >= position, case .table(let t) = try args.value(position), args.count == position {
+            for (k, v) in t {
+                guard let key = k.stringValue else { throw LuaScriptError("\(spec.method): argument names must be strings") }
+                if let a = argValue(v) { named[key] = a }
+            }
+            return named
+        }
+        for (i, p) in spec.params.enumerated() where args.count >= position + i {
+            if let a = argValue(try args.value(position + i)) { named[p.name] = a }
+        }
+        return named
+    }
+
+    static func argValue(_ v: LuaValue) -> ArgValue? {
+        switch v {
+        case .string(let s): return .text(s.description)
+        case .integer(let n): return .integer(Int(n))
+        case .number(let d): return .number(d)
+        case .boolean(let b): return .flag(b)
+        case .object(let o as CaseHandle): return .text(o.ref.rawValue)
+        case .object(let o as MovementHandle): return .text(o.ref.rawValue)
+        case .object(let o as HandoffHandle): return .text(o.ref.rawValue)
+        case .table:
+            guard let a = v.arrayValue else { return nil }
+            return .list(a.compactMap(argValue))
+        default: return nil
+        }
+    }
+}
+
+/// Routes `print` from a plugin's state to the engine's log.
+final class OutputSink: @unchecked Sendable {
+    weak var plugin: PluginRuntime?
+    func write(_ line: String) {
+        guard let plugin else { return }
+        plugin.engine?.note("plugin \(plugin.name): \(line)")
+    }
+}

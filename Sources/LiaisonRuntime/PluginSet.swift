@@ -1,0 +1,116 @@
+import Foundation
+import LiaisonModel
+import LiaisonStore
+
+/// The plugins of an operation (`plugins/*/plugin.toml`), loaded, each in its own sandboxed Lua
+/// state, and ordered: by priority (higher first), then so that a plugin runs after those it
+/// depends on, then by name.
+///
+/// Loading is all or nothing: every manifest problem, dependency conflict, template error and
+/// script error is gathered, and `load` throws them together (`PluginLoadError`).
+public final class PluginSet {
+    public let plugins: [PluginRuntime]
+    private var byEvent: [String: [(PluginRuntime, Handler)]] = [:]
+
+    /// A set with no plugins: the model alone.
+    public static var empty: PluginSet { PluginSet(plugins: []) }
+
+    init(plugins: [PluginRuntime]) {
+        self.plugins = plugins
+        for plugin in plugins {
+            for handler in plugin.handlers { byEvent[handler.event, default: []].append((plugin, handler)) }
+        }
+    }
+
+    /// Handlers subscribed to `event`, in the set's order.
+    func handlers(for event: String) -> [(PluginRuntime, Handler)] { byEvent[event] ?? [] }
+
+    /// Every event some plugin subscribes to.
+    public var events: [String] { byEvent.keys.sorted() }
+
+    func attach(to engine: Engine) { for p in plugins { p.engine = engine } }
+
+    func close() { for p in plugins { p.close() } }
+
+    /// Loads `operationFolder/plugins/*`. An operation without a plugins folder has no plugins.
+    public static func load(operationFolder: URL, operation: ReturnOperation) throws -> PluginSet {
+        let root = operationFolder.appendingPathComponent("plugins")
+        var problems = Problems()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).sorted().filter {
+            var isDir: ObjCBool = false
+            return !$0.hasPrefix(".") && FileManager.default.fileExists(atPath: root.appendingPathComponent($0).path, isDirectory: &isDir) && isDir.boolValue
+        }
+        var manifests: [PluginManifest] = []
+        for name in names {
+            let folder = root.appendingPathComponent(name)
+            if let m = PluginManifest.read(folder, display: "plugins/\(name)", operation: operation, &problems) {
+                if let other = manifests.first(where: { $0.name == m.name }) {
+                    problems.add(m.manifestPath, nil, "plugin name '\(m.name)' is taken by \(other.manifestPath)")
+                } else {
+                    manifests.append(m)
+                }
+            }
+        }
+        let ordered = order(manifests, &problems)
+        guard problems.list.isEmpty else { throw PluginLoadError(problems: problems.list) }
+        var loaded: [PluginRuntime] = []
+        for m in ordered {
+            if let p = PluginRuntime.load(m, operation: operation, &problems) { loaded.append(p) }
+        }
+        guard problems.list.isEmpty else {
+            for p in loaded { p.close() }
+            throw PluginLoadError(problems: problems.list)
+        }
+        return PluginSet(plugins: loaded)
+    }
+
+    /// Checks dependencies and incompatibilities, and orders the plugins.
+    static func order(_ manifests: [PluginManifest], _ problems: inout Problems) -> [PluginManifest] {
+        let byName = Dictionary(uniqueKeysWithValues: manifests.map { ($0.name, $0) })
+        for m in manifests {
+            for d in m.dependencies {
+                guard let dep = byName[d.name] else {
+                    if !d.optional { problems.add(m.manifestPath, nil, "dependencies.\(d.name): plugin \(d.name) \(d.range) is required but not in plugins/ (mark it optional = true if \(m.name) can run without it)") }
+                    continue
+                }
+                if !d.range.contains(dep.version) {
+                    problems.add(m.manifestPath, nil, "dependencies.\(d.name): needs \(d.name) \(d.range), but plugins/ has \(dep.version)")
+                }
+            }
+            for d in m.incompatible {
+                if let other = byName[d.name], d.range.contains(other.version) {
+                    problems.add(m.manifestPath, nil, "incompatible.\(d.name): \(m.name) cannot run with \(d.name) \(other.version); remove one of them")
+                }
+            }
+        }
+        // Kahn's algorithm over the dependency edges, always taking the ready plugin that
+        // comes first by (priority descending, name).
+        var waiting = Dictionary(uniqueKeysWithValues: manifests.map { m in
+            (m.name, Set(m.dependencies.map(\.name).filter { byName[$0] != nil }))
+        })
+        var out: [PluginManifest] = []
+        while !waiting.isEmpty {
+            let ready = waiting.filter { $0.value.isEmpty }.keys.map { byName[$0]! }
+                .sorted { ($0.priority, $1.name) > ($1.priority, $0.name) }
+            guard let next = ready.first else {
+                let cycle = waiting.keys.sorted().joined(separator: ", ")
+                for name in waiting.keys.sorted() { problems.add(byName[name]!.manifestPath, nil, "dependencies form a cycle among: \(cycle)") }
+                break
+            }
+            out.append(next)
+            waiting[next.name] = nil
+            for key in waiting.keys { waiting[key]!.remove(next.name) }
+        }
+        return out
+    }
+}
+
+/// Plugins that could not all be loaded: every problem, by file and line. Nothing was
+/// installed.
+public struct PluginLoadError: Error, CustomStringConvertible, Sendable {
+    public var problems: [Problem]
+    public var description: String {
+        let noun = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
+        return "\(noun) in the plugins; none was loaded:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+    }
+}

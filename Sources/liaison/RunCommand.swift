@@ -1,0 +1,179 @@
+import ArgumentParser
+import Foundation
+import LiaisonModel
+import LiaisonRuntime
+import LiaisonStore
+
+/// `liaison run OPERATION_DIR`: imports, loads the plugins, plays the timeline, reports.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an operation end to end: import, load the plugins, play the timeline, report.",
+        discussion: """
+            Reads OPERATION_DIR (operation.toml, manifest.csv, timeline.toml, plugins/), creates \
+            a new store, registers the people and opens their cases through the engine (so the \
+            plugins see every case.opened), then plays the timeline's events in time order. Each \
+            command and everything the plugins do about it is one transaction and one group of \
+            ledger entries. It ends with a summary, an optional report file, and a verification \
+            of the ledger; the exit status is 1 if the ledger does not verify.
+
+            Examples:
+              liaison run Examples/gulf-charter --store /tmp/gulf.sqlite
+              liaison run Examples/third-country --store /tmp/tc.sqlite --report /tmp/tc.html
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The operation folder.", valueName: "operation-dir"))
+    var folder: String
+
+    @Option(help: ArgumentHelp("Where to create the store (default: OPERATION_DIR/liaison.sqlite).", valueName: "path"))
+    var store: String?
+
+    @Option(help: ArgumentHelp("Write a report: Markdown, or HTML with a timeline picture when the name ends in .html.", valueName: "path"))
+    var report: String?
+
+    @Flag(help: "Print the plugins' log lines (ctx:log and print) after the summary.")
+    var log = false
+
+    func run() throws {
+        let url = URL(fileURLWithPath: folder)
+        let path = store ?? url.appendingPathComponent("liaison.sqlite").path
+        let host: OperationHost
+        do {
+            host = try OperationHost.open(url, store: path)
+        } catch let error as ImportError {
+            fail("liaison run: \(error)")
+            throw ExitCode(1)
+        } catch let error as PluginLoadError {
+            fail("liaison run: \(error)")
+            throw ExitCode(1)
+        } catch let error as StoreError {
+            fail("liaison run: \(error)")
+            throw ExitCode(1)
+        }
+        let line = ProgressLine()
+        do {
+            try host.importManifest { done, total in line.show("import: \(done)/\(total) commands", final: done == total) }
+            try host.play { done, total, entry in
+                line.show("timeline: \(done)/\(total) \(Timestamp.iso(entry.at)) \(entry.title)", final: done == total)
+            }
+        } catch let error as HostError {
+            line.finish()
+            fail("liaison run: \(error)")
+            throw ExitCode(1)
+        }
+        line.finish()
+        let summary = try host.summary()
+        print(summary.text)
+        if log && !host.engine.log.isEmpty {
+            print("\nPlugin log:")
+            for l in host.engine.log { print("  \(l)") }
+        }
+        if let report {
+            try summary.report(html: report.hasSuffix(".html")).write(toFile: report, atomically: true, encoding: .utf8)
+            print("Report written to \(report).")
+        }
+        let verification = try host.store.verify()
+        switch verification {
+        case .intact: print("\(path): \(verification)")
+        case .broken:
+            fail("liaison run: \(path): \(verification)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// One line of progress on standard error: rewritten in place on a terminal, every tenth step
+/// and the last otherwise.
+final class ProgressLine {
+    private let terminal = isatty(STDERR_FILENO) == 1
+    private var count = 0
+    private var open = false
+
+    func show(_ text: String, final: Bool) {
+        count += 1
+        if terminal {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + text.prefix(110)).utf8))
+            open = true
+            if final { finish() }
+        } else if final || count % 25 == 0 {
+            progress(text)
+        }
+    }
+
+    func finish() {
+        if open { FileHandle.standardError.write(Data("\n".utf8)) }
+        open = false
+    }
+}
+
+/// `liaison plugins OPERATION_DIR`: lists and validates an operation's plugins.
+struct PluginsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugins",
+        abstract: "List and validate an operation's plugins.",
+        discussion: """
+            Loads every plugins/*/plugin.toml and entry file of OPERATION_DIR exactly as `liaison \
+            run` does, in their sandboxes, and lists each plugin in the order it handles events \
+            (dependencies first, then higher priority, then name), with its agency, permissions \
+            and handlers. Any problem is listed with its file and line, and the exit status is 1.
+
+            Example:
+              liaison plugins Examples/gulf-charter
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The operation folder.", valueName: "operation-dir"))
+    var folder: String
+
+    func run() throws {
+        let url = URL(fileURLWithPath: folder)
+        do {
+            let op = try OperationFolder.load(url)
+            let set = try PluginSet.load(operationFolder: url, operation: op.operation)
+            print("\(set.plugins.count) plugins for \(op.operation.name), in the order they handle events:")
+            for p in set.plugins {
+                let m = p.manifest
+                print("  \(m.name) \(m.version) for \(m.agency), priority \(m.priority)" + (m.dependencies.isEmpty ? "" : ", after " + m.dependencies.map { "\($0.name) \($0.range)" }.joined(separator: ", ")))
+                print("    permissions: " + (m.permissions.isEmpty ? "none" : m.permissions.sorted().joined(separator: ", ")))
+                for h in p.handlers { print("    on \(h.event)\(h.failClosed ? " (fail-closed)" : "") at \(h.location)") }
+            }
+        } catch let error as ImportError {
+            fail("liaison plugins: \(error)")
+            throw ExitCode(1)
+        } catch let error as PluginLoadError {
+            fail("liaison plugins: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `liaison stubs`: LuaLS annotations for editors.
+struct StubsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stubs",
+        abstract: "Write LuaLS annotations of the plugin API, for editor completion.",
+        discussion: """
+            The annotations are generated from the descriptors the Lua bindings are built from, so \
+            they list exactly the fields, methods and functions plugins get. Point your editor's \
+            Lua language server at the file (for example workspace.library in .luarc.json).
+
+            Examples:
+              liaison stubs -o liaison.d.lua
+              liaison stubs > plugins/.luarc/liaison.lua
+            """
+    )
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    func run() throws {
+        let text = Stubs.generate()
+        if let output {
+            try text.write(toFile: output, atomically: true, encoding: .utf8)
+            progress("liaison stubs: wrote \(output)")
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
