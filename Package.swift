@@ -65,6 +65,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A small application embedding the host (Examples/embedding), built and run by the tests.
+        .executableTarget(name: "liaison-embedding", dependencies: ["LiaisonRuntime", "LiaisonModel"], path: "Examples/embedding"),
         // Baselines for the benchmark, written against the raw C API of the same liblua.
         .target(name: "LiaisonBenchBaseline", dependencies: ["CLua"]),
         .executableTarget(
@@ -80,8 +82,11 @@ let package = Package(
             name: "LiaisonModelTests",
             dependencies: ["LiaisonModel", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "LiaisonRuntimeTests", dependencies: ["LiaisonRuntime", "LiaisonStore", "LiaisonModel", "LuaKit"]),
-        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench"]),
+        .testTarget(
+            name: "LiaisonRuntimeTests",
+            dependencies: ["LiaisonRuntime", "LiaisonStore", "LiaisonModel", "LuaKit", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-embedding"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -104,7 +104,7 @@ public final class Engine {
                 let o = PluginOutcome(plugin: plugin.name, agency: plugin.manifest.agency, hook: event.name, kind: failure.kind,
                                       failClosed: handler.failClosed, message: failure.message, location: failure.location,
                                       trigger: command.name, refusedTrigger: refuses)
-                note("plugin \(plugin.name): \(o.summary)")
+                note(o.summary)
                 tx.failures.append(o)
                 if refuses {
                     // The triggering command is refused: only the failures are recorded.

@@ -3,8 +3,8 @@ import LiaisonModel
 import LiaisonStore
 
 /// The plugins of an operation (`plugins/*/plugin.toml`), loaded, each in its own sandboxed Lua
-/// state, and ordered: by priority (higher first), then so that a plugin runs after those it
-/// depends on, then by name.
+/// state, and ordered: by priority (higher first), then by name, except that a plugin's
+/// dependencies always come just before it.
 ///
 /// Loading is all or nothing: every manifest problem, dependency conflict, template error and
 /// script error is gathered, and `load` throws them together (`PluginLoadError`).
@@ -83,24 +83,30 @@ public final class PluginSet {
                 }
             }
         }
-        // Kahn's algorithm over the dependency edges, always taking the ready plugin that
-        // comes first by (priority descending, name).
-        var waiting = Dictionary(uniqueKeysWithValues: manifests.map { m in
-            (m.name, Set(m.dependencies.map(\.name).filter { byName[$0] != nil }))
-        })
+        // Highest priority first (then name); a plugin's dependencies are pulled ahead of it
+        // just in time, so a dependency always handles an event before its dependants.
+        let deps = Dictionary(uniqueKeysWithValues: manifests.map { m in (m.name, m.dependencies.map(\.name).filter { byName[$0] != nil }) })
+        let byRank = manifests.sorted { ($0.priority, $1.name) > ($1.priority, $0.name) }
         var out: [PluginManifest] = []
-        while !waiting.isEmpty {
-            let ready = waiting.filter { $0.value.isEmpty }.keys.map { byName[$0]! }
-                .sorted { ($0.priority, $1.name) > ($1.priority, $0.name) }
-            guard let next = ready.first else {
-                let cycle = waiting.keys.sorted().joined(separator: ", ")
-                for name in waiting.keys.sorted() { problems.add(byName[name]!.manifestPath, nil, "dependencies form a cycle among: \(cycle)") }
-                break
+        var done = Set<String>()
+        var visiting: [String] = []
+        func visit(_ m: PluginManifest) -> Bool {
+            if done.contains(m.name) { return true }
+            if let i = visiting.firstIndex(of: m.name) {
+                let cycle = visiting[i...] + [m.name]
+                problems.add(m.manifestPath, nil, "dependencies form a cycle: \(cycle.joined(separator: " -> "))")
+                return false
             }
-            out.append(next)
-            waiting[next.name] = nil
-            for key in waiting.keys { waiting[key]!.remove(next.name) }
+            visiting.append(m.name)
+            defer { visiting.removeLast() }
+            for dep in byRank where deps[m.name]!.contains(dep.name) {
+                guard visit(dep) else { return false }
+            }
+            done.insert(m.name)
+            out.append(m)
+            return true
         }
+        for m in byRank where !visit(m) { break }
         return out
     }
 }

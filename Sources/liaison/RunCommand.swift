@@ -115,7 +115,8 @@ struct PluginsCommand: ParsableCommand {
         discussion: """
             Loads every plugins/*/plugin.toml and entry file of OPERATION_DIR exactly as `liaison \
             run` does, in their sandboxes, and lists each plugin in the order it handles events \
-            (dependencies first, then higher priority, then name), with its agency, permissions \
+            (higher priority first, then by name, each just after what it depends on), with its \
+            agency, permissions \
             and handlers. Any problem is listed with its file and line, and the exit status is 1.
 
             Example:

@@ -21,9 +21,9 @@ struct Liaison {
         return dir.appendingPathComponent("liaison")
     }()
 
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+    static func run(_ arguments: [String], in directory: URL? = nil, program: String = "liaison") throws -> Result {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = executable.deletingLastPathComponent().appendingPathComponent(program)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         // Standard error goes to a file, not a second pipe: a child that fills one pipe while

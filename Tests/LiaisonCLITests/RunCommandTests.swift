@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+@Suite("liaison run, liaison plugins, liaison stubs, and the embedding example")
+struct RunCommandTests {
+    @Test("run plays gulf-charter end to end, prints the summary, writes the report and verifies the ledger")
+    func runGulfCharter() throws {
+        let store = temporaryPath("gulf.sqlite")
+        let report = temporaryPath("gulf.html")
+        let result = try Liaison.run(["run", "Examples/gulf-charter", "--store", store, "--report", report], in: repositoryRoot)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("  cases:    1 documented, 96 received, 2 on-hold, 1 consent-withdrawn\n"))
+        #expect(result.stdout.contains("  handoffs: 3 completed, 0 refused\n"))
+        #expect(result.stdout.contains("  notices:  114 sent, 1 late (N-000022 minor-reception-request to IR-RECEPTION/child-protection)\n"))
+        #expect(result.stdout.contains("  vetoes:   0\n  script errors: 0\n"))
+        #expect(result.stdout.hasSuffix("\(store): ledger intact: 1340 entries, hash chain and records verified\n"))
+        #expect(result.stderr.contains("timeline: 16/16 2026-12-17T12:00:00Z signal operation.closing"))
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("leg.landed"))
+        let verified = try Liaison.run(["audit", "verify", "--store", store])
+        #expect(verified.status == 0)
+    }
+
+    @Test("run reports a broken plugin with file and line, and creates no store")
+    func runBroken() throws {
+        let copy = URL(fileURLWithPath: temporaryPath("broken"))
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Examples/third-country"), to: copy)
+        try "on('case.opened', function(ev, ctx)\n  ev.case:clear(\nend)\n".write(to: copy.appendingPathComponent("plugins/io-pa/main.lua"), atomically: true, encoding: .utf8)
+        let store = temporaryPath("broken.sqlite")
+        let result = try Liaison.run(["run", copy.path, "--store", store])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("liaison run: 1 problem in the plugins; none was loaded:\n  plugins/io-pa/main.lua:3: unexpected symbol near 'end'"))
+        #expect(!FileManager.default.fileExists(atPath: store))
+        let plugins = try Liaison.run(["plugins", copy.path])
+        #expect(plugins.status == 1)
+        #expect(plugins.stderr.contains("plugins/io-pa/main.lua:3:"))
+    }
+
+    @Test("plugins lists each plugin in handling order with its handlers")
+    func plugins() throws {
+        let result = try Liaison.run(["plugins", "Examples/third-country"], in: repositoryRoot)
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("3 plugins for third-country, in the order they handle events:\n  us-enf-third-country 1.0.0 for US-ENF, priority 100\n"))
+        #expect(result.stdout.contains("    on handoff.proposed (fail-closed) at plugins/pa-migration/main.lua:34\n"))
+    }
+
+    @Test("stubs writes LuaLS annotations")
+    func stubs() throws {
+        let file = temporaryPath("liaison.d.lua")
+        let result = try Liaison.run(["stubs", "-o", file])
+        #expect(result.status == 0)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.hasPrefix("---@meta liaison\n"))
+        #expect(text.contains("function Case:schedule(movement, escorted) end"))
+    }
+
+    @Test("the embedding example opens an operation, observes it, gives commands and plays it")
+    func embedding() throws {
+        let result = try Liaison.run([], in: repositoryRoot, program: "liaison-embedding")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == """
+            opened gulf-charter: us-enf, ir-mfa, qa-transit, ir-reception, monitor
+            appeal for R-0002: legal.recorded, hold.raised, notice.sent; 7 handler calls
+            refused case.depart: case R-0001 cannot depart: it is on-hold, not scheduled
+            boarding R-0001 now: case R-0001 cannot depart: it is on-hold, not scheduled
+            1 documented, 95 received, 3 on-hold, 1 consent-withdrawn
+            notices: arrivals 1, departure 3, hold-notice 3, identity-request 100, medical-needs 1, minor-reception-request 1, monitoring-report 1, passenger-withdrawn 1, reception-record 2, reminder 1, transit-request 1
+            ledger intact: 1338 entries, hash chain and records verified
+
+            """)
+    }
+}

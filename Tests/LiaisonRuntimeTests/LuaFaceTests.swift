@@ -1,0 +1,139 @@
+import Foundation
+import LiaisonModel
+import LiaisonRuntime
+import LiaisonStore
+import Testing
+
+private let go = Command.signal(Signal(name: "test.go"))
+
+@Suite("The Lua face of the model: disclosure, permissions, hostile plugins")
+struct LuaFaceTests {
+    func run(_ agency: String, _ permissions: [String], _ lua: String) throws -> (Outcome, OperationHost, TestOperation) {
+        let op = try TestOperation(plugins: ["p": (agency, permissions, lua, "")], templates: ["p": ["t": "{{case.names}}|{{case.vulnerabilities}}|{{case.fit_to_fly_conditions}}|{{case.legal_basis}}"]])
+        let host = try op.host()
+        return (try host.engine.submit(go, by: .coordinator), host, op)
+    }
+
+    @Test("a transit authority reading a person's vulnerabilities is refused, naming the policy; discloses() asks first")
+    func disclosure() throws {
+        let (outcome, host, op) = try run("QA-TRANSIT", [], """
+            on("test.go", function(ev, ctx)
+              local c = model.case("R-1")
+              ctx:log(c.names[1] .. " " .. tostring(c:discloses("vulnerabilities")) .. " " .. tostring(c:discloses("names")))
+              return c.vulnerabilities
+            end)
+            """)
+        defer { op.remove() }
+        #expect(host.engine.log.first == "plugin p, hook test.go: Ana Example false true")
+        #expect(outcome.failures.first?.message == "QA-TRANSIT may not read 'vulnerabilities' (vulnerability data): the policy for role transit-authority does not grant 'vulnerability' (ask first with case:discloses(\"vulnerabilities\"))")
+        #expect(outcome.failures.first?.location == "plugins/p/main.lua:4")
+    }
+
+    @Test("withheld holds and documents are refused through methods too")
+    func disclosureThroughMethods() throws {
+        let (outcome, _, op) = try run("IR-RECEPTION", [], "on('test.go', function() return model.case('R-1'):active_holds() end)")
+        defer { op.remove() }
+        #expect(outcome.failures.first?.message.contains("IR-RECEPTION may not read 'holds' (legal data)") == true)
+    }
+
+    @Test("a method the plugin has no permission for is refused, naming the permission and the manifest to add it to")
+    func permission() throws {
+        let (outcome, host, op) = try run("US-ENF", ["notice.send"], "on('test.go', function() model.case('R-3'):clear() end)")
+        defer { op.remove() }
+        #expect(outcome.failures.first?.message == "plugin p lacks permission 'case.clear': add \"case.clear\" to permissions in plugins/p/plugin.toml")
+        #expect(try host.progress("R-3") == "identified")
+    }
+
+    @Test("a plugin cannot act for another agency: the model checks the plugin's agency")
+    func otherAgency() throws {
+        let (outcome, _, op) = try run("QA-TRANSIT", ["case.clear"], "on('test.go', function() model.case('R-3'):clear() end)")
+        defer { op.remove() }
+        #expect(outcome.failures.first?.message == "case.clear refused: QA-TRANSIT (transit-authority) may not clear cases: only sending-enforcement may")
+    }
+
+    @Test("assigning to a model field is an error that names the way to change it")
+    func assignment() throws {
+        let (outcome, _, op) = try run("US-ENF", [], "on('test.go', function() model.case('R-3').state = 'closed' end)")
+        defer { op.remove() }
+        let message = try #require(outcome.failures.first?.message)
+        #expect(message.contains("state"))
+        #expect(message.contains("case:schedule"))
+    }
+
+    @Test("a ctx kept past its call is dead")
+    func deadContext() throws {
+        let op = try TestOperation(plugins: ["p": ("US-ENF", [], """
+            on("test.go", function(ev, ctx)
+              if kept then kept:log("again") end
+              kept = ctx
+            end)
+            """, "")])
+        defer { op.remove() }
+        let host = try op.host()
+        #expect(try host.engine.submit(go, by: .coordinator).failures.isEmpty)
+        let second = try host.engine.submit(go, by: .coordinator)
+        #expect(second.failures.first?.message.contains("released Context") == true)
+    }
+
+    @Test("a notice carries only what both sender and recipient may see")
+    func noticeDisclosure() throws {
+        let (outcome, host, op) = try run("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'QA-TRANSIT', template = 't', case = model.case('R-1') } end)")
+        defer { op.remove() }
+        #expect(outcome.failures.isEmpty)
+        #expect(try host.store.notices().map(\.body) == ["Ana Example|||"])
+    }
+
+    @Test("plugins cannot reach io, debug, bytecode, files outside their folder, or each other's globals")
+    func isolation() throws {
+        let op = try TestOperation(plugins: [
+            "a": ("US-ENF", [], "secret = 'a'\non('test.go', function(ev, ctx) ctx:log(tostring(secret)) end)", "priority = 10"),
+            "b": ("IR-MFA", [], """
+                on("test.go", function(ev, ctx)
+                  ctx:log(tostring(secret) .. " " .. type(io) .. " " .. type(debug) .. " " .. tostring(string.dump))
+                  ctx:log(select(2, pcall(require, "..a.main")))
+                  local ok, f, err = pcall(load, "\\27Lua", "x", "b")
+                  ctx:log(tostring(f) .. " " .. tostring(err))
+                end)
+                """, ""),
+        ])
+        defer { op.remove() }
+        let host = try op.host()
+        try host.engine.submit(go, by: .coordinator)
+        let lines = host.engine.log.map { String($0.split(separator: ":", maxSplits: 1)[1].dropFirst()) }
+        #expect(lines[0] == "a")
+        #expect(lines[1] == "nil nil nil nil")
+        #expect(lines[2].contains("not allowed"))
+        #expect(lines[3].contains("binary chunks are not allowed in the sandbox"))
+    }
+
+    @Test("the model is out of reach while a plugin loads, and on() only works then")
+    func loadingRules() throws {
+        let op = try TestOperation(plugins: ["p": ("US-ENF", [], "local c = model.case('R-1')", "")])
+        defer { op.remove() }
+        #expect {
+            _ = try OperationHost.open(op.url, store: nil)
+        } throws: { error in
+            "\(error)".contains("plugins/p/main.lua:1: model.case is not available while the plugin loads")
+        }
+        let late = try TestOperation(plugins: ["p": ("US-ENF", [], "on('test.go', function() on('x.y', print) end)", "")])
+        defer { late.remove() }
+        let outcome = try late.host().engine.submit(go, by: .coordinator)
+        #expect(outcome.failures.first?.message == "on() may be called only while the plugin loads, not from a handler")
+    }
+
+    @Test("stubs list the fields, methods and functions the bindings offer")
+    func stubs() {
+        let text = Stubs.generate()
+        #expect(text.contains("---@class Case"))
+        #expect(text.contains("---@field vulnerabilities string[] Disclosed with 'vulnerability'."))
+        #expect(text.contains("---@param movement string the movement, such as M-1"))
+        #expect(text.contains("function Case:schedule(movement, escorted) end"))
+        #expect(text.contains("function Handoff:accept() end"))
+        #expect(text.contains("function model.propose_handoff(cases, to, place, from, documents, property, monitor, ref) end"))
+        #expect(text.contains("function Context:send_notice(to, template, case, cases, due, data) end"))
+        #expect(text.contains("function on(event, handler, options) end"))
+        // Every command has a method, and every case field a ---@field.
+        for spec in CommandCatalog.specs { #expect(text.contains(":\(spec.method)(") || text.contains(".\(spec.method)(")) }
+        for field in CaseView.fields { #expect(text.contains("---@field \(field.name) ")) }
+    }
+}
