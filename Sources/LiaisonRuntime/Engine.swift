@@ -18,7 +18,7 @@ import LuaKit
 /// changed it; each event it causes is offered to the subscribed handlers in order; what a
 /// handler does becomes further commands, decided the same way, whose events join the queue.
 /// A handler that errors, overruns its time or memory, or vetoes, has its own effects dropped
-/// (its savepoint is a copy of the transaction, which is a value); a fail-closed hook or a veto
+/// (its savepoint is a mark in the transaction's undo journal); a fail-closed hook or a veto
 /// then refuses the triggering command, and a fail-open one lets it go on. Either way the
 /// failure is a ledger entry naming plugin, hook, file and line. When the queue is empty the
 /// store commits every command of the transaction, or none.
@@ -77,55 +77,49 @@ public final class Engine {
     public func submit(_ command: Command, by actor: AgencyID) throws -> Outcome {
         precondition(current == nil, "Engine.submit was called from inside a handler; handlers give commands through the model's methods")
         var outcome = Outcome(command: command.name, actor: actor)
-        var tx = Transaction(base: store, now: now)
+        current = Transaction(base: store, now: now)
+        defer { current = nil }
         do {
-            _ = try tx.apply(command, by: actor, origin: "")
+            _ = try current!.apply(command, by: actor, origin: "")
         } catch let refusal as Refusal {
             outcome.refusal = refusal.reason
             observer?(outcome)
             return outcome
         }
-        var queue = tx.events[...]
-        while let event = queue.popFirst() {
+        // The transaction's events are its queue: what a handler causes joins the end.
+        var next = 0
+        while next < current!.events.count {
+            let event = current!.events[next]
+            next += 1
+            if case .pluginFailed = event { continue }  // the engine's own record, not offered to plugins
             for (plugin, handler) in plugins.handlers(for: event.name) {
-                tx.handlerCalls += 1
-                let saved = tx
-                current = tx
-                let result = plugin.run(handler, event: event, engine: self)
-                let after = current!
-                current = nil
-                guard let failure = result else {
-                    queue.append(contentsOf: after.events[tx.events.count...])
-                    tx = after
-                    continue
-                }
-                tx = saved
+                outcome.handlerCalls += 1
+                let mark = current!.savepoint()
+                guard let failure = plugin.run(handler, event: event, engine: self) else { continue }
+                current!.rollback(to: mark)
                 let refuses = handler.failClosed || failure.kind == .veto
                 let o = PluginOutcome(plugin: plugin.name, agency: plugin.manifest.agency, hook: event.name, kind: failure.kind,
                                       failClosed: handler.failClosed, message: failure.message, location: failure.location,
                                       trigger: command.name, refusedTrigger: refuses)
                 note(o.summary)
-                tx.failures.append(o)
+                outcome.failures.append(o)
                 if refuses {
                     // The triggering command is refused: only the failures are recorded.
                     var record = Transaction(base: store, now: now)
-                    for f in tx.failures {
+                    for f in outcome.failures {
                         _ = try? record.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
                     }
                     outcome.applied = try store.commit(record.submissions, at: now)
-                    outcome.failures = tx.failures
-                    outcome.handlerCalls = tx.handlerCalls
                     outcome.refusal = failure.kind == .veto ? "vetoed by \(o.summary)" : "refused because a fail-closed hook failed: \(o.summary)"
                     observer?(outcome)
                     return outcome
                 }
-                _ = try? tx.apply(.recordPluginOutcome(o), by: o.agency, origin: "plugin \(o.plugin), hook \(o.hook)")
+                _ = try? current!.apply(.recordPluginOutcome(o), by: o.agency, origin: "plugin \(o.plugin), hook \(o.hook)")
             }
         }
+        let tx = current!
         outcome.applied = try store.commit(tx.submissions, at: now)
         outcome.events = tx.events
-        outcome.failures = tx.failures
-        outcome.handlerCalls = tx.handlerCalls
         outcome.notices = tx.sentNotices
         handoffCount += tx.newHandoffs
         noticeCount += tx.sentNotices.count
@@ -226,21 +220,32 @@ public struct Outcome: Sendable {
 }
 
 /// A command and its cascade, not yet committed: the records they changed over the store's.
-/// A value, so a handler's savepoint is a copy and its rollback is dropping it.
+///
+/// A handler's savepoint is a mark in an undo journal, and its rollback undoes the journal back
+/// to the mark: both cost only what the handler changed, however large the transaction (a
+/// copy of the transaction per handler would make a big cascade quadratic).
 struct Transaction: ModelReader {
     let base: SQLiteStore
     let now: Date
-    var people: [PersonRef: Person] = [:]
-    var cases: [CaseRef: ReturnCase] = [:]
-    var handoffs: [HandoffRef: Handoff] = [:]
-    var movements: [MovementRef: Movement] = [:]
-    var notices: [NoticeRef: Notice] = [:]
-    var submissions: [Submission] = []
-    var events: [Event] = []
-    var failures: [PluginOutcome] = []
-    var handlerCalls = 0
-    var newHandoffs = 0
-    var sentNotices: [Notice] = []
+    private(set) var people: [PersonRef: Person] = [:]
+    private(set) var cases: [CaseRef: ReturnCase] = [:]
+    private(set) var handoffs: [HandoffRef: Handoff] = [:]
+    private(set) var movements: [MovementRef: Movement] = [:]
+    private(set) var notices: [NoticeRef: Notice] = [:]
+    private(set) var submissions: [Submission] = []
+    private(set) var events: [Event] = []
+    private(set) var newHandoffs = 0
+    private(set) var sentNotices: [Notice] = []
+    private var undo: [Undo] = []
+
+    private enum Undo {
+        case person(PersonRef, Person?), returnCase(CaseRef, ReturnCase?), handoff(HandoffRef, Handoff?)
+        case movement(MovementRef, Movement?), notice(NoticeRef, Notice?)
+    }
+
+    struct Savepoint {
+        fileprivate let undo, submissions, events, notices, newHandoffs: Int
+    }
 
     init(base: SQLiteStore, now: Date) {
         self.base = base
@@ -256,15 +261,38 @@ struct Transaction: ModelReader {
 
     mutating func apply(_ command: Command, by actor: AgencyID, origin: String) throws -> [Event] {
         let d = try Rules.decide(command, by: actor, at: now, reading: self)
-        people.merge(d.people) { $1 }
-        cases.merge(d.cases) { $1 }
-        for ref in d.handoffs.keys where handoffs[ref] == nil && (try? base.handoff(ref)) == nil { newHandoffs += 1 }
-        handoffs.merge(d.handoffs) { $1 }
-        movements.merge(d.movements) { $1 }
-        notices.merge(d.notices) { $1 }
+        for (k, v) in d.people { undo.append(.person(k, people.updateValue(v, forKey: k))) }
+        for (k, v) in d.cases { undo.append(.returnCase(k, cases.updateValue(v, forKey: k))) }
+        for (k, v) in d.handoffs {
+            let old = handoffs.updateValue(v, forKey: k)
+            undo.append(.handoff(k, old))
+            if old == nil, (try? base.handoff(k)) == nil { newHandoffs += 1 }
+        }
+        for (k, v) in d.movements { undo.append(.movement(k, movements.updateValue(v, forKey: k))) }
+        for (k, v) in d.notices { undo.append(.notice(k, notices.updateValue(v, forKey: k))) }
         if case .sendNotice(let n) = command { sentNotices.append(n) }
         submissions.append(Submission(command, by: actor, origin: origin))
         events += d.events
         return d.events
+    }
+
+    func savepoint() -> Savepoint {
+        Savepoint(undo: undo.count, submissions: submissions.count, events: events.count, notices: sentNotices.count, newHandoffs: newHandoffs)
+    }
+
+    mutating func rollback(to mark: Savepoint) {
+        while undo.count > mark.undo {
+            switch undo.removeLast() {
+            case let .person(k, v): people[k] = v
+            case let .returnCase(k, v): cases[k] = v
+            case let .handoff(k, v): handoffs[k] = v
+            case let .movement(k, v): movements[k] = v
+            case let .notice(k, v): notices[k] = v
+            }
+        }
+        submissions.removeLast(submissions.count - mark.submissions)
+        events.removeLast(events.count - mark.events)
+        sentNotices.removeLast(sentNotices.count - mark.notices)
+        newHandoffs = mark.newHandoffs
     }
 }

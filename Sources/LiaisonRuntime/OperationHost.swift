@@ -16,8 +16,16 @@ public final class OperationHost {
     public let timeline: Timeline
     public let engine: Engine
     public var store: SQLiteStore { engine.store }
-    /// Every outcome so far, in order.
+    /// Every outcome so far, in order, while `keepsOutcomes` (the default). A long run that
+    /// needs only the totals turns it off: `failures`, `refusals` and the counts are kept anyway.
     public private(set) var outcomes: [Outcome] = []
+    public var keepsOutcomes = true
+    /// Every handler failure and refused command so far, and how many ledger entries and handler
+    /// calls the run made.
+    public private(set) var failures: [PluginOutcome] = []
+    public private(set) var refusals: [(command: String, reason: String)] = []
+    public private(set) var entriesWritten = 0
+    public private(set) var handlerCalls = 0
     /// Entries of the timeline already played.
     public private(set) var played = 0
     /// Called with each outcome as it happens.
@@ -25,12 +33,15 @@ public final class OperationHost {
 
     /// Loads the folder (operation.toml, manifest.csv, timeline.toml, plugins/) and creates its
     /// store: at `store`, or in memory when nil. Nothing is imported yet.
-    public static func open(_ url: URL, store path: String?) throws -> OperationHost {
+    ///
+    /// `cacheLimit` bounds the decoded records the store keeps between commands (see
+    /// `SQLiteStore`); plugins read many, so a larger one saves decoding at the cost of memory.
+    public static func open(_ url: URL, store path: String?, cacheLimit: Int = 10_000) throws -> OperationHost {
         let folder = try OperationFolder.load(url)
         let timeline = try Timeline.load(url, operation: folder.operation)
         let plugins = try PluginSet.load(operationFolder: url, operation: folder.operation)
-        let store = try path.map { try SQLiteStore.create(at: $0, operation: folder.operation) }
-            ?? SQLiteStore.inMemory(operation: folder.operation)
+        let store = try path.map { try SQLiteStore.create(at: $0, operation: folder.operation, cacheLimit: cacheLimit) }
+            ?? SQLiteStore.inMemory(operation: folder.operation, cacheLimit: cacheLimit)
         return try OperationHost(folder: folder, timeline: timeline, engine: Engine(store: store, start: folder.start, plugins: plugins))
     }
 
@@ -39,8 +50,13 @@ public final class OperationHost {
         self.timeline = timeline
         self.engine = engine
         engine.observer = { [weak self] outcome in
-            self?.outcomes.append(outcome)
-            self?.observer?(outcome)
+            guard let self else { return }
+            if keepsOutcomes { outcomes.append(outcome) }
+            failures += outcome.failures
+            if let refusal = outcome.refusal { refusals.append((outcome.command, refusal)) }
+            entriesWritten += outcome.applied.count
+            handlerCalls += outcome.handlerCalls
+            observer?(outcome)
         }
     }
 

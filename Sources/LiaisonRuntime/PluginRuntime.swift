@@ -52,8 +52,9 @@ public final class PluginRuntime {
         let sink = OutputSink()
         let state: LuaState
         do {
-            state = try LuaState(limits: LuaLimits(memory: m.memoryLimit, time: .seconds(2)),
-                                 sandbox: LuaSandbox(moduleRoot: m.folder, output: { sink.write($0) }))
+            var sandbox = LuaSandbox(moduleRoot: m.folder, output: { sink.write($0) })
+            sandbox.moduleChunkPrefix = m.displayFolder + "/"
+            state = try LuaState(limits: LuaLimits(memory: m.memoryLimit, time: .seconds(2)), sandbox: sandbox)
         } catch {
             problems.add(m.displayFolder, nil, "cannot create its Lua state: \(error)")
             return nil
@@ -132,8 +133,12 @@ public final class PluginRuntime {
         } catch let error as LuaError {
             if let veto = ctx.veto { return HandlerFailure(kind: .veto, message: veto.reason, location: veto.location) }
             switch error {
-            case let .timeout(_, location): return HandlerFailure(kind: .timeout, message: error.description, location: location)
-            case let .memory(_, location): return HandlerFailure(kind: .memory, message: error.description, location: location)
+            case let .timeout(limit, location):
+                return HandlerFailure(kind: .timeout, message: "time limit of \(limit) exceeded (an endless loop? if the work is real, raise time_ms under [limits] in \(manifest.manifestPath))",
+                                      location: location)
+            case let .memory(limit, location):
+                return HandlerFailure(kind: .memory, message: "memory limit of \(limit >> 20) MiB exceeded (raise memory_mib under [limits] in \(manifest.manifestPath), or keep less data alive)",
+                                      location: location)
             case let .interrupted(location): return HandlerFailure(kind: .interrupted, message: error.description, location: location)
             case let .runtime(message, _):
                 let location = Self.location(in: message)

@@ -46,10 +46,10 @@ public struct RunSummary: Sendable {
         let handoffs = try store.handoffs()
         handoffsCompleted = handoffs.filter { $0.state == .completed }.count
         handoffsRefused = handoffs.filter { $0.state == .refused }.count
-        failures = host.outcomes.flatMap(\.failures)
-        refusals = host.outcomes.compactMap { o in o.refusal.map { (o.command, $0) } }
-        commands = host.outcomes.reduce(0) { $0 + $1.applied.count }
-        handlerCalls = host.outcomes.reduce(0) { $0 + $1.handlerCalls }
+        failures = host.failures
+        refusals = host.refusals
+        commands = host.entriesWritten
+        handlerCalls = host.handlerCalls
         timeline = host.timeline.entries.prefix(host.played).map { ($0.at, $0.title, true, $0.note) }
     }
 

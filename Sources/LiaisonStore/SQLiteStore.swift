@@ -221,22 +221,27 @@ public final class SQLiteStore: Store {
     @discardableResult
     public func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
         let start = (lastSequence, lastHash)
-        var staged = RecordCache(limit: .max)
+        let staged = Staged()
         do {
             let applied = try db.write { db -> [Applied] in
                 var results: [Applied] = []
                 for s in submissions {
                     let reader = TransactionReader(store: self, staged: staged, db: db)
                     let decision = try Rules.decide(s.command, by: s.actor, at: now, reading: reader)
-                    try write(decision, in: db)
-                    staged.absorb(decision)
+                    staged.records.absorb(decision)
                     let entry = try append(command: s.command.name, payload: Canonical.ledgerForm(s.command),
                                            events: Canonical.string(decision.events), actor: s.actor, at: now, origin: s.origin, in: db)
                     results.append(Applied(entry: entry, events: decision.events))
                 }
+                // Each record once, as the transaction leaves it, however many of its commands
+                // changed it.
+                var final = Decision()
+                (final.people, final.cases, final.handoffs, final.movements, final.notices) =
+                    (staged.records.people, staged.records.cases, staged.records.handoffs, staged.records.movements, staged.records.notices)
+                try write(final, in: db)
                 return results
             }
-            cache.absorb(staged)
+            cache.absorb(staged.records)
             return applied
         } catch {
             (lastSequence, lastHash) = start  // the transaction rolled back: so does the chain's head
@@ -343,28 +348,35 @@ struct RecordCache {
     }
 }
 
+/// The records a transaction's earlier commands changed. A class, so that the reader of each
+/// command shares it: a struct copied into each reader made every write copy the whole of it,
+/// which is quadratic in the size of a transaction.
+private final class Staged {
+    var records = RecordCache(limit: .max)
+}
+
 /// Reads inside a write transaction: what earlier commands of the same transaction staged, then
 /// the store's cache, then the database.
 private struct TransactionReader: ModelReader {
     let store: SQLiteStore
-    let staged: RecordCache
+    let staged: Staged
     let db: Database
     var operation: ReturnOperation { store.operation }
 
     func person(_ ref: PersonRef) throws -> Person? {
-        try staged.people[ref] ?? store.cachedPerson(ref) ?? SQLiteStore.fetch(Person.self, "people", ref.rawValue, db)
+        try staged.records.people[ref] ?? store.cachedPerson(ref) ?? SQLiteStore.fetch(Person.self, "people", ref.rawValue, db)
     }
     func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
-        try staged.cases[ref] ?? store.cachedCase(ref) ?? SQLiteStore.fetch(ReturnCase.self, "cases", ref.rawValue, db)
+        try staged.records.cases[ref] ?? store.cachedCase(ref) ?? SQLiteStore.fetch(ReturnCase.self, "cases", ref.rawValue, db)
     }
     func handoff(_ ref: HandoffRef) throws -> Handoff? {
-        try staged.handoffs[ref] ?? store.cachedHandoff(ref) ?? SQLiteStore.fetch(Handoff.self, "handoffs", ref.rawValue, db)
+        try staged.records.handoffs[ref] ?? store.cachedHandoff(ref) ?? SQLiteStore.fetch(Handoff.self, "handoffs", ref.rawValue, db)
     }
     func movement(_ ref: MovementRef) throws -> Movement? {
-        try staged.movements[ref] ?? store.cachedMovement(ref) ?? SQLiteStore.fetch(Movement.self, "movements", ref.rawValue, db)
+        try staged.records.movements[ref] ?? store.cachedMovement(ref) ?? SQLiteStore.fetch(Movement.self, "movements", ref.rawValue, db)
     }
     func notice(_ ref: NoticeRef) throws -> Notice? {
-        try staged.notices[ref] ?? SQLiteStore.fetch(Notice.self, "notices", ref.rawValue, db)
+        try staged.records.notices[ref] ?? SQLiteStore.fetch(Notice.self, "notices", ref.rawValue, db)
     }
 }
 

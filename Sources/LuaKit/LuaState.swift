@@ -316,7 +316,8 @@ public final class LuaState {
             guard let root else {
                 throw LuaScriptError("module '\(name)' not found: this state has no module folder")
             }
-            let (path, shown) = try ModuleResolver(root: root).resolve(name)
+            let (path, relative) = try ModuleResolver(root: root).resolve(name)
+            let shown = self.sandbox.moduleChunkPrefix + relative
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw LuaScriptError("module '\(name)': cannot read \(shown)")
             }
@@ -392,6 +393,9 @@ public struct LuaSandbox: Sendable {
     /// Where `require` finds modules (`require "a.b"` loads `a/b.lua` or `a/b/init.lua`
     /// inside it). Nil: `require` fails with a clear message.
     public var moduleRoot: URL?
+    /// Put before a module's path in its chunk name, so errors read `plugins/ir-mfa/lib.lua:3`
+    /// rather than `lib.lua:3`.
+    public var moduleChunkPrefix: String = ""
     /// Receives each line `print` writes. The default writes to standard output.
     public var output: @Sendable (String) -> Void
 

@@ -13,6 +13,7 @@ import Foundation
 import LiaisonBenchBaseline
 import LiaisonModel
 import LiaisonStore
+import LiaisonRuntime
 import LuaKit
 
 struct Measurement: Encodable {
@@ -31,6 +32,7 @@ if arguments.contains("--help") || arguments.contains("-h") {
           --json       print an array of {name, value, unit, baseline, ratio, target}
           --quick      1% of the iterations: checks the benchmark runs, measures nothing useful
           --only TEXT  run only the cases whose name contains TEXT (to profile one)
+        Sizes: LIAISON_BENCH_CASES (store, default 100000), LIAISON_BENCH_PLUGIN_CASES (plugins, default 100000)
         Build it in release mode for real numbers: swift run -c release liaison-bench
         """)
     exit(0)
@@ -246,6 +248,37 @@ if wanted("lifecycle") {
     let audit = try seconds { verdict = try store.verify() }
     guard case .intact(let entries) = verdict else { throw LuaError.runtime(message: "the benchmark store did not verify: \(verdict)", traceback: "") }
     results.append(Measurement(name: "  audit verify: chain, replay and records", value: Double(entries) / audit, unit: "entries/s"))
+}
+
+// 9. The runtime: the gulf-charter plugins over a generated operation of many cases.
+if wanted("plugins") {
+    let cases = quick ? 300 : (ProcessInfo.processInfo.environment["LIAISON_BENCH_PLUGIN_CASES"].flatMap(Int.init) ?? 100_000)
+    progress("the gulf-charter plugins over \(cases) generated cases, full lifecycle")
+    let folder = try GeneratedOperation.gulfCharter(cases: cases)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let cacheLimit = ProcessInfo.processInfo.environment["LIAISON_BENCH_CACHE"].flatMap(Int.init) ?? 10_000
+    let host = try OperationHost.open(folder, store: folder.appendingPathComponent("bench.sqlite").path, cacheLimit: cacheLimit)
+    host.keepsOutcomes = false
+    host.engine.maxCascade = 20 * cases  // a signal's handlers act on every case in one transaction
+    let rssBefore = residentMiB()
+    let elapsed = try seconds {
+        try host.importManifest { done, total in
+            if !json && done % max(total / 10, 1) == 0 { FileHandle.standardError.write(Data("    import \(done)/\(total), \(Int(residentMiB())) MiB resident\n".utf8)) }
+        }
+        try host.play { done, total, entry in
+            if !json { FileHandle.standardError.write(Data("    timeline \(done)/\(total) \(entry.title), \(Int(residentMiB())) MiB resident\n".utf8)) }
+        }
+    }
+    let summary = try host.summary()
+    guard summary.failures.isEmpty, summary.casesByState.contains(where: { $0.state == "received" && $0.count >= cases - 10 }) else {
+        FileHandle.standardError.write(Data("liaison-bench: the plugin benchmark did not run the operation through:\n\(summary.text)\n".utf8))
+        exit(1)
+    }
+    results.append(Measurement(name: "plugins: gulf-charter over \(cases) cases, end to end", value: Double(cases) / elapsed, unit: "cases/s", target: 5_000))
+    results.append(Measurement(name: "  handler calls", value: Double(host.handlerCalls) / elapsed, unit: "calls/s"))
+    results.append(Measurement(name: "  ledger entries written", value: Double(host.entriesWritten) / elapsed, unit: "entries/s"))
+    results.append(Measurement(name: "  resident memory before the run", value: rssBefore, unit: "MiB"))
+    results.append(Measurement(name: "  peak resident memory", value: peakResidentMiB(), unit: "MiB"))
 }
 
 /// This process's resident memory now (VmRSS) and at its peak (VmHWM), from /proc.
