@@ -45,24 +45,14 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
 /// JSON for the ledger and the record tables: sorted keys, exact timestamps, so that the same
 /// record always encodes to the same bytes.
 enum Canonical {
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        e.dateEncodingStrategy = .secondsSince1970
-        return e
-    }()
+    static let encoder = CanonicalJSON(sortedKeys: true)
 
     /// For the record tables: audits compare records decoded, so key order does not matter
-    /// there, and not sorting keys makes writing one a third cheaper.
-    static let recordEncoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.withoutEscapingSlashes]
-        e.dateEncodingStrategy = .secondsSince1970
-        return e
-    }()
+    /// there, and not sorting keys makes writing one cheaper.
+    static let recordEncoder = CanonicalJSON(sortedKeys: false)
 
     static func record<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try recordEncoder.encode(value), as: UTF8.self)
+        try recordEncoder.string(value)
     }
 
     static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
@@ -83,7 +73,7 @@ enum Canonical {
     }()
 
     static func string<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+        try encoder.string(value)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
@@ -92,8 +82,8 @@ enum Canonical {
 
     /// The SHA-256 of a person's record, kept in the ledger instead of the record.
     static func digest(_ person: Person) -> String {
-        let data = (try? encoder.encode(person)) ?? Data()
-        return hex(SHA256.hash(data: data))
+        let bytes = (try? encoder.encode(person)) ?? []
+        return hex(SHA256.hash(data: bytes))
     }
 
     /// The SHA-256 of a notice's text, kept in the ledger instead of the text.
