@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "LiaisonModel", targets: ["LiaisonModel"]),
         .library(name: "LiaisonStore", targets: ["LiaisonStore"]),
         .library(name: "LiaisonRuntime", targets: ["LiaisonRuntime"]),
+        .library(name: "LiaisonTesting", targets: ["LiaisonTesting"]),
         .executable(name: "liaison", targets: ["liaison"]),
         .executable(name: "liaison-bench", targets: ["liaison-bench"]),
     ],
@@ -55,6 +56,9 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        // `liaison test` and `liaison replay`: the Lua test runner agencies use, scenario
+        // fixtures, reporters; the project's own Lua-level tests run through it too.
+        .target(name: "LiaisonTesting", dependencies: ["LuaKit", "LiaisonModel", "LiaisonStore", "LiaisonRuntime"]),
         .executableTarget(
             name: "liaison",
             dependencies: [
@@ -62,6 +66,7 @@ let package = Package(
                 "LiaisonModel",
                 "LiaisonStore",
                 "LiaisonRuntime",
+                "LiaisonTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

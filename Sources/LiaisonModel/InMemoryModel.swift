@@ -46,6 +46,15 @@ public struct InMemoryModel: ModelReader, Sendable {
 }
 
 extension CaseView {
+    /// A case as the operation's coordinator sees it: every field. For tests, reports and the
+    /// REPL's coordinator view, never for an agency.
+    public static func coordinator(_ ref: CaseRef, at now: Date, in model: ModelReader) throws -> CaseView {
+        guard let c = try model.returnCase(ref), let p = try model.person(c.person) else { throw ModelError.unknownCase(ref) }
+        let agency = Agency(id: .coordinator, name: "coordinator", country: "", role: .sendingEnforcement)
+        return CaseView(agency: agency, allowed: Set(FieldCategory.allCases), returnCase: c, person: p, now: now,
+                        policySource: "the coordinator's view")
+    }
+
     /// A case and its person as `agency` may see them, read from any model.
     public init(_ ref: CaseRef, for agencyID: AgencyID, at now: Date, in model: ModelReader) throws {
         guard let agency = model.operation.agency(agencyID) else { throw ModelError.unknownAgency(agencyID) }

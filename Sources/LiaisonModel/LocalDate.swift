@@ -85,6 +85,9 @@ public enum Timestamp {
             if let d = f.date(from: text) { return d }
             f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             if let d = f.date(from: text) { return d }
+            // "2026-12-01T09:00Z": minutes without seconds, as people write a time.
+            f.formatOptions = [.withInternetDateTime]
+            if text.count == 17, text.hasSuffix("Z"), let d = f.date(from: String(text.dropLast()) + ":00Z") { return d }
             return LocalDate(text)?.start
         }
     }

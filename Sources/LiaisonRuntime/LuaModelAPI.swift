@@ -47,19 +47,24 @@ public struct APIMember: Sendable {
     public var doc: String
 }
 
-extension PluginRuntime {
-    static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970.rounded(.down)) }
-
-    static func luaValue(_ v: FieldValue) -> LuaValue {
-        switch v {
+extension FieldValue {
+    /// The value as Lua sees it: times as seconds since 1970, lists as arrays, none as nil.
+    public var luaValue: LuaValue {
+        switch self {
         case .none: return .nil
         case .text(let s): return .string(LuaString(s))
         case .number(let n): return .integer(Int64(n))
         case .flag(let b): return .boolean(b)
-        case .date(let d): return .integer(seconds(d))
-        case .list(let l): return .array(l.map(luaValue))
+        case .date(let d): return .integer(Int64(d.timeIntervalSince1970.rounded(.down)))
+        case .list(let l): return .array(l.map(\.luaValue))
         }
     }
+}
+
+extension PluginRuntime {
+    static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970.rounded(.down)) }
+
+    static func luaValue(_ v: FieldValue) -> LuaValue { v.luaValue }
 
     /// LuaLS types of the case fields `CaseView` offers.
     static let caseFieldTypes: [String: String] = [

@@ -34,7 +34,12 @@ public final class PluginSet {
 
     /// Loads `operationFolder/plugins/*`. An operation without a plugins folder has no plugins.
     public static func load(operationFolder: URL, operation: ReturnOperation) throws -> PluginSet {
-        let root = operationFolder.appendingPathComponent("plugins")
+        try load(pluginsFolder: operationFolder.appendingPathComponent("plugins"), operation: operation)
+    }
+
+    /// Loads every plugin folder inside `root` (an operation's `plugins/`, or another version of
+    /// it for `liaison replay`).
+    public static func load(pluginsFolder root: URL, operation: ReturnOperation) throws -> PluginSet {
         var problems = Problems()
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).sorted().filter {
             var isDir: ObjCBool = false

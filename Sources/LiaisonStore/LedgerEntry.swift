@@ -95,3 +95,16 @@ enum Canonical {
         try string(command.ledgerForm(digest: digest, noticeDigest: noticeDigest))
     }
 }
+
+extension LedgerEntry {
+    /// The command the entry records, in its ledger form (a person as a digest, a notice's text
+    /// as a digest).
+    public func decodedCommand() throws -> Command {
+        try Canonical.decode(Command.self, payload)
+    }
+
+    /// The events the command caused.
+    public func decodedEvents() throws -> [Event] {
+        try Canonical.decode([Event].self, events)
+    }
+}

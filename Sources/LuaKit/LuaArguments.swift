@@ -112,9 +112,13 @@ public struct LuaArguments {
 extension LuaArguments {
     /// Where the Lua code that called this function stands: `plugins/ir-mfa/main.lua:14`, or nil
     /// when Lua does not know (a call from C). For errors and records that must name a line.
-    public var callerLocation: String? {
+    public var callerLocation: String? { location(level: 1) }
+
+    /// Where the Lua function `level` calls up stands: 1 is the caller of this Swift function,
+    /// 2 its caller, and so on; nil beyond the stack or in C.
+    public func location(level: Int) -> String? {
         let L = stack.L
-        lk_push_where(L, 1)  // a short string; the allocator never fails while Swift runs
+        lk_push_where(L, Int32(level))  // a short string; the allocator never fails while Swift runs
         defer { lk_pop(L, 1) }
         guard let text = lua_tolstring(L, -1, nil) else { return nil }
         var location = Substring(String(cString: text))

@@ -86,7 +86,7 @@ end)
 
 on("leg.departing", function(ev, ctx)
   if ev.leg ~= 1 then return end
-  local boarded = manifest.board(ev.movement)
+  local boarded = manifest.board(ev.movement, ctx)
   for _, to in ipairs{ "IR-MFA", "IR-RECEPTION", "QA-TRANSIT" } do
     ctx:send_notice{ to = to, template = "departure", cases = boarded, data = { movement = ev.movement.ref } }
   end

@@ -23,12 +23,13 @@ function M.seat_everyone_ready(movement)
   return seated
 end
 
--- Boards everyone scheduled on the movement; the model checks every hold again.
-function M.board(movement)
+-- Boards everyone scheduled on the movement. The model checks every hold again at the door:
+-- one person refused there stays behind, and the others still board.
+function M.board(movement, ctx)
   local boarded = {}
   for _, case in ipairs(movement:cases("scheduled")) do
-    case:depart()
-    boarded[#boarded + 1] = case
+    local ok, err = pcall(case.depart, case)
+    if ok then boarded[#boarded + 1] = case else ctx:log("not boarded: " .. tostring(err)) end
   end
   return boarded
 end

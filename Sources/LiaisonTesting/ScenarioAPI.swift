@@ -1,0 +1,282 @@
+import Foundation
+import LiaisonModel
+import LiaisonRuntime
+import LiaisonStore
+import LuaKit
+
+/// An operation loaded for one test: a fresh store in memory, its plugins, its timeline.
+final class ScenarioHandle {
+    let host: OperationHost
+    var pendingTime: Date?
+    /// Who gives the next commands and signals (`op:as(...)`); commands default to the sending
+    /// agency, signals to the coordinator.
+    var actor: AgencyID?
+
+    init(host: OperationHost) {
+        self.host = host
+    }
+
+    func caseView(_ ref: CaseRef) throws -> CaseView {
+        do { return try CaseView.coordinator(ref, at: host.engine.now, in: host.store) } catch {
+            throw LuaScriptError("no case \(ref) in operation \(host.folder.operation.name)")
+        }
+    }
+}
+
+/// A case in a scenario, read as the coordinator sees it (every field), always current.
+final class ScenarioCase {
+    let ref: CaseRef
+    unowned let scenario: ScenarioHandle
+    init(_ ref: CaseRef, _ scenario: ScenarioHandle) { self.ref = ref; self.scenario = scenario }
+}
+
+/// A person in a scenario, with their (latest) case.
+final class ScenarioPerson {
+    let person: Person
+    let caseRef: CaseRef
+    unowned let scenario: ScenarioHandle
+    init(_ person: Person, _ caseRef: CaseRef, _ scenario: ScenarioHandle) { self.person = person; self.caseRef = caseRef; self.scenario = scenario }
+}
+
+/// `scenario.load(path)` and the objects it gives, in a test file's state.
+enum ScenarioAPI {
+    static func install(in session: TestSession, folder: URL) throws {
+        let state = session.state
+        let caseType = LuaType<ScenarioCase>("ScenarioCase")
+        for f in CaseView.fields {
+            let name = f.name
+            caseType.field(name, hint: "give commands with op:command(name, { case = c, ... })") { c -> LuaValue in
+                try c.scenario.caseView(c.ref).read(name).luaValue
+            }
+        }
+        caseType.method("active_holds") { c, _ -> LuaValue in
+            let view = try c.scenario.caseView(c.ref)
+            return .array(view.returnCase.activeHolds(at: view.now).map {
+                ["id": .integer(Int64($0.id)), "kind": .string(LuaString($0.kind.rawValue)), "raised_by": .string(LuaString($0.raisedBy.rawValue)),
+                 "reason": .string(LuaString($0.reason))]
+            })
+        }
+        caseType.method("holds") { c, _ -> LuaValue in
+            .array(try c.scenario.caseView(c.ref).returnCase.holds.map {
+                ["id": .integer(Int64($0.id)), "kind": .string(LuaString($0.kind.rawValue)), "raised_by": .string(LuaString($0.raisedBy.rawValue)),
+                 "lifted": .boolean($0.lifted != nil)]
+            })
+        }
+        caseType.tostring { c in
+            guard let view = try? c.scenario.caseView(c.ref) else { return "<case \(c.ref)>" }
+            let holds = view.returnCase.activeHolds(at: view.now).count
+            return "<case \(c.ref) \(view.returnCase.state(at: view.now).rawValue)" + (holds > 0 ? ", \(holds) hold\(holds == 1 ? "" : "s")>" : ">")
+        }
+        caseType.eq { $0.ref == $1.ref }
+        try state.register(caseType)
+
+        try state.register(LuaType<ScenarioPerson>("ScenarioPerson")
+            .field("ref") { $0.person.ref.rawValue }
+            .field("names") { $0.person.names }
+            .field("date_of_birth") { $0.person.dateOfBirth.description }
+            .field("nationalities") { $0.person.nationalities }
+            .field("vulnerabilities") { $0.person.vulnerabilities.sorted().map(\.rawValue) }
+            .field("case") { p -> LuaValue in .object(ScenarioCase(p.caseRef, p.scenario)) }
+            .tostring { "<person \($0.person.ref)>" })
+
+        try state.register(LuaType<ScenarioHandle>("Scenario")
+            .field("now") { Timestamp.iso($0.host.engine.now) }
+            .field("name") { $0.host.folder.operation.name }
+            .method("case") { op, args -> LuaValue in
+                let ref = CaseRef(try args.string(1))
+                _ = try op.caseView(ref)
+                return .object(ScenarioCase(ref, op))
+            }
+            .method("person") { op, args -> LuaValue in try person(op, try args.string(1)) }
+            .method("cases") { op, args -> LuaValue in
+                let filter = args.count >= 1 && !args.isNil(1) ? try args.table(1) : [:]
+                let state = filter[.string(LuaString("state"))]?.stringValue
+                var out: [LuaValue] = []
+                for ref in try op.host.store.caseRefs() {
+                    if let state {
+                        let c = try op.host.store.returnCase(ref)!
+                        guard c.state(at: op.host.engine.now).rawValue == state || c.progress.rawValue == state else { continue }
+                    }
+                    out.append(.object(ScenarioCase(ref, op)))
+                }
+                return .array(out)
+            }
+            .method("at") { op, args -> LuaValue in
+                op.pendingTime = try time(args, 1)
+                return .object(op)
+            }
+            .method("as") { op, args -> LuaValue in
+                let agency = AgencyID(try args.string(1))
+                guard agency == .coordinator || op.host.folder.operation.agency(agency) != nil else {
+                    throw LuaScriptError("op:as: \(agency) is not an agency of \(op.host.folder.operation.name)")
+                }
+                op.actor = agency
+                return .object(op)
+            }
+            .method("command") { op, args -> LuaValue in try command(op, args) }
+            .method("signal") { op, args -> LuaValue in
+                let name = try args.string(1)
+                var fields: [String: String] = [:]
+                if args.count >= 2, !args.isNil(2) {
+                    for (k, v) in try args.table(2) {
+                        guard let key = k.stringValue else { continue }
+                        fields[key] = text(v)
+                    }
+                }
+                try moveClock(op)
+                return outcomeValue(try op.host.engine.submit(.signal(Signal(name: name, fields: fields)), by: op.actor ?? .coordinator))
+            }
+            .method("run_until") { op, args -> LuaNoResults in
+                try op.host.play(until: try time(args, 1))
+                return .none
+            }
+            .method("run") { op, _ -> LuaNoResults in
+                try op.host.play()
+                return .none
+            }
+            .method("notices") { op, args -> LuaValue in
+                let filter = args.count >= 1 && !args.isNil(1) ? try args.table(1) : [:]
+                func f(_ k: String) -> String? { filter[.string(LuaString(k))]?.stringValue }
+                let now = op.host.engine.now
+                return .array(try op.host.store.notices().filter { n in
+                    (f("to").map { n.to == $0 || n.recipient.rawValue == $0 } ?? true) && (f("from").map { n.from.rawValue == $0 } ?? true)
+                        && (f("template").map { n.template == $0 } ?? true) && (f("case").map { n.cases.contains(CaseRef($0)) } ?? true)
+                }.map { n in
+                    var t: [String: LuaValue] = ["ref": .string(LuaString(n.ref.rawValue)), "from": .string(LuaString(n.from.rawValue)),
+                                                 "to": .string(LuaString(n.to)), "template": .string(LuaString(n.template)),
+                                                 "body": .string(LuaString(n.body)), "late": .boolean(n.isLate(at: now)),
+                                                 "acknowledged": .boolean(n.acknowledgedAt != nil),
+                                                 "cases": .array(n.cases.map { .string(LuaString($0.rawValue)) })]
+                    if let due = n.due { t["due"] = .string(LuaString(Timestamp.iso(due))) }
+                    return .table(Dictionary(uniqueKeysWithValues: t.map { (.string(LuaString($0.key)), $0.value) }))
+                })
+            }
+            .method("handoffs") { op, _ -> LuaValue in
+                .array(try op.host.store.handoffs().map { h in
+                    ["ref": .string(LuaString(h.ref.rawValue)), "from": .string(LuaString(h.from.rawValue)), "to": .string(LuaString(h.to.rawValue)),
+                     "place": .string(LuaString(h.place)), "state": .string(LuaString(h.state.rawValue)),
+                     "cases": .array(h.cases.map { .string(LuaString($0.rawValue)) }),
+                     "acknowledged_by": .array(h.acknowledgedBy.sorted().map { .string(LuaString($0.rawValue)) })]
+                })
+            }
+            .method("failures") { op, _ -> LuaValue in .array(op.host.failures.map(failureValue)) }
+            .method("log") { op, _ -> [String] in op.host.engine.log }
+            .method("summary") { op, _ -> LuaValue in
+                let s = try op.host.summary()
+                var states: [LuaValue: LuaValue] = [:]
+                for (state, count) in s.casesByState { states[.string(LuaString(state))] = .integer(Int64(count)) }
+                return ["cases": .table(states), "notices_sent": .integer(Int64(s.noticesSent)), "notices_late": .integer(Int64(s.noticesLate.count)),
+                        "handoffs_completed": .integer(Int64(s.handoffsCompleted)), "handoffs_refused": .integer(Int64(s.handoffsRefused)),
+                        "failures": .integer(Int64(s.failures.count))]
+            }
+            .tostring { "<scenario \($0.host.folder.operation.name) at \(Timestamp.iso($0.host.engine.now))>" })
+
+        let load = state.function("scenario.load") { [unowned session] args -> LuaValue in
+            let path = try args.string(1)
+            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
+            do {
+                let host = try OperationHost.open(url.standardizedFileURL, store: nil)
+                try host.importManifest()
+                let handle = ScenarioHandle(host: host)
+                session.scenarios.append(handle)
+                return .object(handle)
+            } catch {
+                throw LuaScriptError("scenario.load(\"\(path)\"): \(error)")
+            }
+        }
+        try state.setGlobal("scenario", .table([.string(LuaString("load")): .function(load)]))
+    }
+
+    static func person(_ op: ScenarioHandle, _ ref: String) throws -> LuaValue {
+        let store = op.host.store
+        if let c = try store.returnCase(CaseRef(ref)), let p = try store.person(c.person) { return .object(ScenarioPerson(p, c.ref, op)) }
+        guard let p = try store.person(PersonRef(ref)) else { throw LuaScriptError("no person or case \(ref) in operation \(op.host.folder.operation.name)") }
+        guard let c = try store.caseRefs().last(where: { (try? store.returnCase($0))??.person == p.ref }) else {
+            throw LuaScriptError("person \(ref) has no case")
+        }
+        return .object(ScenarioPerson(p, c, op))
+    }
+
+    static func time(_ args: LuaArguments, _ i: Int) throws -> Date {
+        switch try args.value(i) {
+        case .integer(let n): return Date(timeIntervalSince1970: Double(n))
+        case .string(let s):
+            guard let d = Timestamp.parse(s.description) else { throw LuaScriptError("'\(s)' is not a time such as 2026-12-01T09:00Z") }
+            return d
+        default: throw LuaScriptError("a time is ISO 8601 text such as 2026-12-01T09:00Z")
+        }
+    }
+
+    static func moveClock(_ op: ScenarioHandle) throws {
+        if let t = op.pendingTime {
+            try op.host.play(until: t)
+            op.pendingTime = nil
+        }
+    }
+
+    static func text(_ v: LuaValue) -> String {
+        switch v {
+        case .object(let c as ScenarioCase): return c.ref.rawValue
+        case .string(let s): return s.description
+        default: return v.description
+        }
+    }
+
+    static func argValue(_ v: LuaValue) -> ArgValue? {
+        switch v {
+        case .object(let c as ScenarioCase): return .text(c.ref.rawValue)
+        case .object(let p as ScenarioPerson): return .text(p.caseRef.rawValue)
+        case .string(let s): return .text(s.description)
+        case .integer(let n): return .integer(Int(n))
+        case .number(let d): return .number(d)
+        case .boolean(let b): return .flag(b)
+        case .table: return v.arrayValue.map { .list($0.compactMap(argValue)) }
+        default: return nil
+        }
+    }
+
+    /// `op:command("legal.record", { case = c, kind = "appeal", suspensive = true, by = "US-ENF" })`
+    static func command(_ op: ScenarioHandle, _ args: LuaArguments) throws -> LuaValue {
+        let name = try args.string(1)
+        guard let spec = CommandCatalog.spec(named: name) else {
+            throw LuaScriptError("'\(name)' is not a command (commands: \(CommandCatalog.specs.map(\.command).joined(separator: ", ")))")
+        }
+        var values: [String: ArgValue] = [:]
+        if args.count >= 2, !args.isNil(2) {
+            for (k, v) in try args.table(2) {
+                guard let key = k.stringValue, let a = argValue(v) else { continue }
+                values[key] = a
+            }
+        }
+        var actor = op.actor ?? op.host.folder.sendingAgency
+        if case .text(let by)? = values.removeValue(forKey: "by") { actor = AgencyID(by) }
+        var subject = ""
+        if spec.subject != .model {
+            let key = spec.subject.rawValue.lowercased()
+            guard case .text(let s)? = values.removeValue(forKey: key) else { throw LuaScriptError("\(name) needs '\(key)', the \(key) it acts on") }
+            subject = s
+        }
+        try moveClock(op)
+        do {
+            return outcomeValue(try op.host.engine.submit(named: name, subject: subject, args: values, by: actor))
+        } catch let error as CommandArgumentError {
+            throw LuaScriptError(error.message)
+        }
+    }
+
+    static func outcomeValue(_ o: Outcome) -> LuaValue {
+        var t: [String: LuaValue] = ["accepted": .boolean(o.accepted), "command": .string(LuaString(o.command)),
+                                     "events": .array(o.events.map { .string(LuaString($0.name)) }),
+                                     "failures": .array(o.failures.map(failureValue)), "handler_calls": .integer(Int64(o.handlerCalls)),
+                                     "notices": .array(o.notices.map { .string(LuaString("\($0.template) to \($0.to)")) })]
+        if let r = o.refusal { t["refusal"] = .string(LuaString(r)) }
+        return .table(Dictionary(uniqueKeysWithValues: t.map { (.string(LuaString($0.key)), $0.value) }))
+    }
+
+    static func failureValue(_ f: PluginOutcome) -> LuaValue {
+        var t: [String: LuaValue] = ["plugin": .string(LuaString(f.plugin)), "hook": .string(LuaString(f.hook)), "kind": .string(LuaString(f.kind.rawValue)),
+                                     "message": .string(LuaString(f.message)), "summary": .string(LuaString(f.summary))]
+        if let l = f.location { t["location"] = .string(LuaString(l)) }
+        return .table(Dictionary(uniqueKeysWithValues: t.map { (.string(LuaString($0.key)), $0.value) }))
+    }
+}
