@@ -91,6 +91,7 @@ let package = Package(
             name: "LiaisonRuntimeTests",
             dependencies: ["LiaisonRuntime", "LiaisonStore", "LiaisonModel", "LuaKit", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        .testTarget(name: "LiaisonTestingTests", dependencies: ["LiaisonTesting", "LiaisonRuntime"]),
         .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-embedding"]),
     ],
     swiftLanguageModes: [.v6]

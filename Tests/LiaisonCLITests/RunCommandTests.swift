@@ -70,3 +70,34 @@ struct RunCommandTests {
             """)
     }
 }
+
+@Suite("liaison test and liaison replay on the command line")
+struct TestCommandTests {
+    @Test("liaison test runs an example's tests; the last line is the summary; TAP and JUnit on request")
+    func runs() throws {
+        let junit = temporaryPath("junit.xml")
+        let result = try Liaison.run(["test", "Examples/third-country", "--seed", "5", "--junit", junit], in: repositoryRoot)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.hasSuffix("seed 5 (repeat this run with --seed 5)\n6 passed, 0 failed\n"))
+        #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("<testsuites tests=\"6\" failures=\"0\" errors=\"0\" skipped=\"0\">"))
+        let tap = try Liaison.run(["test", "Examples/third-country", "--tap", "--tag", "onward"], in: repositoryRoot)
+        #expect(tap.stdout.hasPrefix("TAP version 13\n1..2\nok 1 - reception and onward return \\#onward receives every arrival\n"))
+        #expect(tap.stdout.hasSuffix("2 passed, 0 failed\n"))
+    }
+
+    @Test("liaison test exits 1 when no test ran, still ending with the summary line")
+    func none() throws {
+        let result = try Liaison.run(["test", "Examples/third-country", "--filter", "no such test"], in: repositoryRoot)
+        #expect(result.status == 1)
+        #expect(result.stdout.hasSuffix("0 passed, 0 failed\n"))
+    }
+
+    @Test("liaison replay of a run against its own plugins finds no difference")
+    func replay() throws {
+        let store = temporaryPath("replay.sqlite")
+        #expect(try Liaison.run(["run", "Examples/third-country", "--store", store], in: repositoryRoot).status == 0)
+        let result = try Liaison.run(["replay", store, "--plugins", "Examples/third-country/plugins"], in: repositoryRoot)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "no differences: 248 external commands replayed, every decision the same\n")
+    }
+}

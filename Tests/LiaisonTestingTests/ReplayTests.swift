@@ -1,0 +1,57 @@
+import Foundation
+import LiaisonRuntime
+import LiaisonTesting
+import Testing
+
+@Suite("liaison replay")
+struct ReplayTests {
+    /// Runs gulf-charter into a store, and returns it with a copy of the plugins to change.
+    func recorded() throws -> (store: String, plugins: URL, cleanup: () -> Void) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let store = dir.appendingPathComponent("gulf.sqlite").path
+        let host = try OperationHost.open(repository.appendingPathComponent("Examples/gulf-charter"), store: store)
+        try host.importManifest()
+        try host.play()
+        let plugins = dir.appendingPathComponent("plugins")
+        try FileManager.default.copyItem(at: repository.appendingPathComponent("Examples/gulf-charter/plugins"), to: plugins)
+        return (store, plugins, { try? FileManager.default.removeItem(at: dir) })
+    }
+
+    @Test("the same plugins decide the same")
+    func unchanged() throws {
+        let (store, plugins, cleanup) = try recorded()
+        defer { cleanup() }
+        let replay = try Replay.run(store: store, plugins: plugins)
+        #expect(replay.differences.isEmpty, "\(replay.text)")
+        #expect(replay.externalCommands == 216)  // 200 imports and 16 timeline entries
+    }
+
+    @Test("a changed rule reports exactly the decisions it changes")
+    func changedRule() throws {
+        let (store, plugins, cleanup) = try recorded()
+        defer { cleanup() }
+        let main = plugins.appendingPathComponent("us-enf/main.lua")
+        // Version 2 gives the consulate seven days instead of five.
+        let text = try String(contentsOf: main, encoding: .utf8)
+        try text.replacingOccurrences(of: "template = \"identity-request\", case = case, due = ctx.now + days(5)",
+                                      with: "template = \"identity-request\", case = case, due = ctx.now + days(7)")
+            .write(to: main, atomically: true, encoding: .utf8)
+        let replay = try Replay.run(store: store, plugins: plugins)
+        #expect(replay.differences.count == 100)
+        let first = try #require(replay.differences.first)
+        #expect(first.subject == "R-0001")
+        #expect(first.before == ["notice from US-ENF to IR-MFA/consular: identity-request, due 2026-12-06T08:00:00Z"])
+        #expect(first.after == ["notice from US-ENF to IR-MFA/consular: identity-request, due 2026-12-08T08:00:00Z"])
+    }
+
+    @Test("a changed priority that changes nothing reports nothing; one that does, reports it")
+    func changedPriority() throws {
+        let (store, plugins, cleanup) = try recorded()
+        defer { cleanup() }
+        let manifest = plugins.appendingPathComponent("monitor/plugin.toml")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+        try text.replacingOccurrences(of: "priority = 0", with: "priority = 500").write(to: manifest, atomically: true, encoding: .utf8)
+        #expect(try Replay.run(store: store, plugins: plugins).differences.isEmpty)
+    }
+}
