@@ -56,6 +56,11 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        // libedit (Debian: libedit-dev), for the console's line editing and history.
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "CConsole", dependencies: ["CEditLine"]),
+        // `liaison repl`: the console onto a live operation.
+        .target(name: "LiaisonREPL", dependencies: ["CConsole", "LuaKit", "LiaisonModel", "LiaisonStore", "LiaisonRuntime"]),
         // `liaison test` and `liaison replay`: the Lua test runner agencies use, scenario
         // fixtures, reporters; the project's own Lua-level tests run through it too.
         .target(name: "LiaisonTesting", dependencies: ["LuaKit", "LiaisonModel", "LiaisonStore", "LiaisonRuntime"]),
@@ -67,6 +72,7 @@ let package = Package(
                 "LiaisonStore",
                 "LiaisonRuntime",
                 "LiaisonTesting",
+                "LiaisonREPL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

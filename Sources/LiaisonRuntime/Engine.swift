@@ -86,6 +86,27 @@ public final class Engine {
             observer?(outcome)
             return outcome
         }
+        return try dispatchAndCommit(&outcome, trigger: command.name)
+    }
+
+    /// Runs `body` as one transaction, as a command and its cascade are: the commands it gives
+    /// (through a console's model methods, with `origin` in the ledger) are decided as it goes,
+    /// their events are offered to the plugins when it returns, and everything commits
+    /// together. If `body` throws, nothing takes effect and the error is rethrown.
+    @discardableResult
+    public func perform(_ what: String, by actor: AgencyID, _ body: () throws -> Void) throws -> Outcome {
+        precondition(current == nil, "Engine.perform was called while a command is being handled")
+        var outcome = Outcome(command: what, actor: actor)
+        current = Transaction(base: store, now: now)
+        defer { current = nil }
+        try body()
+        guard !current!.submissions.isEmpty else { return outcome }
+        return try dispatchAndCommit(&outcome, trigger: what)
+    }
+
+    /// Offers the running transaction's events to the plugins, then commits it, or (when a
+    /// plugin refuses it) records only the failures.
+    private func dispatchAndCommit(_ outcome: inout Outcome, trigger: String) throws -> Outcome {
         // The transaction's events are its queue: what a handler causes joins the end.
         var next = 0
         while next < current!.events.count {
@@ -100,7 +121,7 @@ public final class Engine {
                 let refuses = handler.failClosed || failure.kind == .veto
                 let o = PluginOutcome(plugin: plugin.name, agency: plugin.manifest.agency, hook: event.name, kind: failure.kind,
                                       failClosed: handler.failClosed, message: failure.message, location: failure.location,
-                                      trigger: command.name, refusedTrigger: refuses)
+                                      trigger: trigger, refusedTrigger: refuses)
                 note(o.summary)
                 outcome.failures.append(o)
                 if refuses {
@@ -111,6 +132,7 @@ public final class Engine {
                     }
                     outcome.applied = try store.commit(record.submissions, at: now)
                     outcome.refusal = failure.kind == .veto ? "vetoed by \(o.summary)" : "refused because a fail-closed hook failed: \(o.summary)"
+                    outcome.events = current!.events
                     observer?(outcome)
                     return outcome
                 }

@@ -487,6 +487,7 @@ extension CaseHandle {
         let plugin = try live()
         let engine = try plugin.engineInHandler("case \(ref)")
         do {
+            if plugin.seesEverything { return (plugin, try CaseView.coordinator(ref, at: engine.now, in: engine.reader)) }
             return (plugin, try CaseView(ref, for: plugin.manifest.agency, at: engine.now, in: engine.reader))
         } catch let e as ModelError {
             throw LuaScriptError(e.description)

@@ -45,6 +45,21 @@ public final class OperationHost {
         return try OperationHost(folder: folder, timeline: timeline, engine: Engine(store: store, start: folder.start, plugins: plugins))
     }
 
+    /// Continues an operation whose store exists: the clock resumes at its last ledger entry,
+    /// and the timeline's entries up to then count as played.
+    public static func attach(_ url: URL, store path: String) throws -> OperationHost {
+        let folder = try OperationFolder.load(url)
+        let timeline = try Timeline.load(url, operation: folder.operation)
+        let plugins = try PluginSet.load(operationFolder: url, operation: folder.operation)
+        let store = try SQLiteStore.open(at: path)
+        let total = try store.count(.ledger)
+        let last = try store.ledger(after: Int64(max(0, total - 1)), limit: 1).last?.at ?? folder.start
+        let now = max(folder.start, last)
+        let host = try OperationHost(folder: folder, timeline: timeline, engine: Engine(store: store, start: now, plugins: plugins))
+        host.played = timeline.entries.filter { $0.at <= now }.count
+        return host
+    }
+
     init(folder: OperationFolder, timeline: Timeline, engine: Engine) {
         self.folder = folder
         self.timeline = timeline

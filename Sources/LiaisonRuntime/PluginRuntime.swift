@@ -29,9 +29,14 @@ struct HandlerFailure {
 /// manifest's permissions. Between commands it is bound to no transaction: model reads and
 /// commands then fail with a message saying so.
 public final class PluginRuntime {
-    public let manifest: PluginManifest
+    public internal(set) var manifest: PluginManifest
     public var name: String { manifest.name }
     let state: LuaState
+    /// A console's runtime (`liaison repl`) rather than a plugin's: it uses the model between
+    /// commands, each of its chunks being one transaction (`Engine.perform`).
+    var isConsole = false
+    /// The coordinator's console: every field of every case, every command.
+    var seesEverything = false
     public internal(set) var handlers: [Handler] = []
     var templates: [String: MustacheTemplate] = [:]
     weak var engine: Engine?
@@ -45,6 +50,71 @@ public final class PluginRuntime {
     }
 
     func close() { state.close() }
+
+    // MARK: The console
+
+    /// The Lua state of a console onto `engine`'s operation, as `agency`'s plugins see it (its
+    /// disclosure policy, the union of its plugins' permissions), or as the coordinator (every
+    /// field, every command, given in the name of the sending agency) when `agency` is nil.
+    public static func console(engine: Engine, as agency: AgencyID?, output: @escaping @Sendable (String) -> Void) throws -> PluginRuntime {
+        var sandbox = LuaSandbox(output: output)
+        sandbox.moduleChunkPrefix = ""
+        let state = try LuaState(limits: LuaLimits(memory: 256 << 20, time: .seconds(30)), sandbox: sandbox)
+        let runtime = PluginRuntime(manifest: consoleManifest(engine: engine, as: agency), state: state)
+        runtime.isConsole = true
+        runtime.seesEverything = agency == nil
+        runtime.loading = false
+        runtime.engine = engine
+        try runtime.installAPI()
+        return runtime
+    }
+
+    static func consoleManifest(engine: Engine, as agency: AgencyID?) -> PluginManifest {
+        let sending = engine.operation.agencies.first { $0.role == .sendingEnforcement }?.id ?? AgencyID.coordinator
+        let permissions = agency.map { a in Set(engine.plugins.plugins.filter { $0.manifest.agency == a }.flatMap(\.manifest.permissions)) }
+            ?? Set(PluginManifest.knownPermissions)
+        return PluginManifest(name: "repl", version: Version(0, 0, 0), agency: agency ?? sending, api: PluginManifest.hostAPI, entry: "",
+                              priority: 0, permissions: permissions, dependencies: [], incompatible: [], folder: URL(fileURLWithPath: "."),
+                              displayFolder: "repl", timeLimit: .seconds(30), memoryLimit: 256 << 20)
+    }
+
+    /// Switches a console to another agency's view and permissions (nil: the coordinator's),
+    /// keeping its globals.
+    public func switchConsole(to agency: AgencyID?) {
+        guard isConsole, let engine else { return }
+        manifest = Self.consoleManifest(engine: engine, as: agency)
+        seesEverything = agency == nil
+    }
+
+    /// Runs console input: a chunk compiled as `name`, its results returned. Give it inside
+    /// `Engine.perform` so that its commands are one transaction.
+    public func evaluate(_ function: LuaFunction) throws -> [LuaValue] {
+        try function.call()
+    }
+
+    /// Compiles console input; `LuaError.syntax` when it does not compile.
+    public func compile(_ source: String, name: String) throws -> LuaFunction {
+        try state.load(source, name: name)
+    }
+
+    /// The console's state, for completion and printing.
+    public var luaState: LuaState { state }
+
+    /// Fields and methods of a bridged model object, from the API descriptors (for completion).
+    public static func members(of object: AnyObject) -> [APIMember] {
+        let owner: String
+        switch object {
+        case is CaseHandle: owner = "Case"
+        case is MovementHandle: owner = "Movement"
+        case is HandoffHandle: owner = "Handoff"
+        case is HandlerContext: owner = "Context"
+        default: return []
+        }
+        return apiMembers.filter { $0.owner == owner }
+    }
+
+    /// The `model` table's functions, for completion.
+    public static var modelFunctions: [APIMember] { apiMembers.filter { $0.owner == "Model" } }
 
     /// Loads the plugin: its templates, then its entry file, time-boxed, in a fresh sandboxed
     /// state where it may only register handlers.
@@ -180,10 +250,16 @@ public final class PluginRuntime {
         }
     }
 
-    var origin: String { "plugin \(name), hook \(context?.hook ?? "?")" }
+    var origin: String {
+        if isConsole { return seesEverything ? "repl, coordinator" : "repl, as \(manifest.agency)" }
+        return "plugin \(name), hook \(context?.hook ?? "?")"
+    }
 
     func require(_ permission: String) throws {
         guard manifest.permissions.contains(permission) else {
+            if isConsole {
+                throw LuaScriptError("the console as \(manifest.agency) has the permissions of \(manifest.agency)'s plugins, and none of them grants '\(permission)'")
+            }
             throw LuaScriptError("plugin \(name) lacks permission '\(permission)': add \"\(permission)\" to permissions in \(manifest.manifestPath)")
         }
     }
@@ -192,7 +268,9 @@ public final class PluginRuntime {
         guard !loading else {
             throw LuaScriptError("\(what) is not available while the plugin loads: register handlers with on(event, handler) and use the model inside them")
         }
-        guard let engine, engine.current != nil, context != nil else {
+        // A console reads between commands too (the store then); it gives commands only inside
+        // Engine.perform, which applyFromHandler checks.
+        guard let engine, isConsole || (engine.current != nil && context != nil) else {
             throw LuaScriptError("\(what) can be used only inside an event handler of this plugin")
         }
         return engine

@@ -186,7 +186,7 @@ public final class SQLiteStore: Store {
         try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table.rawValue)") ?? 0 }
     }
 
-    public enum RecordTable: String, Sendable { case cases, people, handoffs, notices }
+    public enum RecordTable: String, Sendable { case cases, people, handoffs, notices, ledger }
 
     /// How many cases are in each state (as stored: the progress each has reached).
     public func caseCounts() throws -> [String: Int] {

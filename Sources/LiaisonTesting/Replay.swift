@@ -6,7 +6,8 @@ import LiaisonStore
 /// `liaison replay`: the external commands of an operation's ledger, run again against another
 /// version of the plugins, and every decision that comes out differently.
 ///
-/// External commands are the ledger entries no plugin caused (imports, the timeline, the REPL);
+/// External commands are the ledger entries no plugin caused (imports, the timeline, commands
+/// typed at the REPL, whose origin says `repl`);
 /// `notice.overdue` signals are left out, since the engine raises them again from the notices
 /// the replayed plugins send. Decisions are compared per case as sets of lines: holds raised and
 /// lifted, notices (recipient, template, due time), vetoes, handoff proposals and
@@ -29,7 +30,7 @@ public struct Replay {
         let set = try PluginSet.load(pluginsFolder: plugins, operation: original.operation)
         let fresh = try SQLiteStore.inMemory(operation: original.operation)
         let external = entries.dropFirst().filter { e in
-            guard e.origin.isEmpty else { return false }
+            guard e.origin.isEmpty || e.origin.hasPrefix("repl") else { return false }
             if case .signal(let s)? = try? e.decodedCommand(), s.name == "notice.overdue" { return false }
             return true
         }

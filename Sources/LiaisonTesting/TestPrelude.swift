@@ -3,12 +3,12 @@
 /// comparison that names the first difference. It runs in each test file's sandboxed state; the
 /// Swift side (`TestRunner`) collects the tests, then runs each in a fresh state.
 ///
-/// It receives two Swift functions: `fail(message)`, which records an assertion failure at the
+/// It receives `LuaPrinter`'s `show` (shared with the console) and two Swift functions: `fail(message)`, which records an assertion failure at the
 /// test's line and stops the test, and `where()`, which names that line (the first one on the
 /// stack outside this prelude).
 enum TestPrelude {
     static let source = #"""
-local fail, where = ...
+local fail, where, show_value = ...
 
 local tests = {}
 local scope = { names = {}, tags = {}, before = {}, after = {} }
@@ -62,31 +62,7 @@ function __liaison_run(i)
   if not ok then error(err, 0) end
 end
 
--- Values as people read them: strings quoted, tables with sorted keys, depth-limited and
--- cycle-safe.
-local function show(v, depth, seen)
-  depth, seen = depth or 0, seen or {}
-  if type(v) == "string" then return string.format("%q", v) end
-  if type(v) ~= "table" then return tostring(v) end
-  if seen[v] then return "<cycle>" end
-  if depth >= 3 then return "{...}" end
-  seen[v] = true
-  local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b)
-    if type(a) == type(b) and (type(a) == "number" or type(a) == "string") then return a < b end
-    return type(a) < type(b)
-  end)
-  local parts, n = {}, #v
-  for _, k in ipairs(keys) do
-    local item = show(v[k], depth + 1, seen)
-    if math.type(k) == "integer" and k >= 1 and k <= n then parts[#parts + 1] = item
-    else parts[#parts + 1] = (type(k) == "string" and k:match("^[%a_][%w_]*$") and k or "[" .. show(k) .. "]") .. " = " .. item end
-    if #parts >= 12 then parts[#parts + 1] = "..." break end
-  end
-  seen[v] = nil
-  return "{" .. table.concat(parts, ", ") .. "}"
-end
+local function show(v) return show_value(v, false) end
 liaison_show = show
 
 -- The first difference between two values, as a path and the two sides; nil when equal.

@@ -173,7 +173,8 @@ final class TestSession {
             throw AssertionFailed(description: message)
         }
         let whereFunction = state.function("where") { args -> String? in Self.testLocation(args) }
-        try state.load(TestPrelude.source, name: Self.preludeName).call(arguments: [.function(fail), .function(whereFunction)])
+        let show = try state.load(LuaPrinter.source, name: "liaison/show.lua").call().first ?? .nil
+        try state.load(TestPrelude.source, name: Self.preludeName).call(arguments: [.function(fail), .function(whereFunction), show])
         try state.run("math.randomseed(\(options.seed))", name: "seed")
         try ScenarioAPI.install(in: self, folder: folder)
     }
@@ -182,7 +183,7 @@ final class TestSession {
     static func testLocation(_ args: LuaArguments) -> String? {
         for level in 1...20 {
             guard let loc = args.location(level: level) else { continue }
-            if !loc.hasPrefix(preludeName) { return loc }
+            if !loc.hasPrefix("liaison/") { return loc }
         }
         return nil
     }

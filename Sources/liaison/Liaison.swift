@@ -15,6 +15,6 @@ struct Liaison: ParsableCommand {
               liaison plugins Examples/gulf-charter
               liaison audit verify --store /tmp/gulf.sqlite
             """,
-        subcommands: [RunCommand.self, PluginsCommand.self, TestCommand.self, ReplayCommand.self, LuaCommand.self, ImportCommand.self, AuditCommand.self, StubsCommand.self, DebugCommand.self]
+        subcommands: [RunCommand.self, ReplCommand.self, PluginsCommand.self, TestCommand.self, ReplayCommand.self, LuaCommand.self, ImportCommand.self, AuditCommand.self, StubsCommand.self, DebugCommand.self]
     )
 }

@@ -1,0 +1,277 @@
+import Foundation
+import LiaisonModel
+import LiaisonRuntime
+import LiaisonStore
+import LuaKit
+
+/// What `liaison repl` evaluates: Lua chunks (an expression is printed without `return`;
+/// unfinished input keeps reading, as `lua.c` does) and `:commands`. With an operation, the
+/// console sees it as one agency's plugins do, or as the coordinator, and each chunk is one
+/// transaction of the engine.
+public final class ConsoleSession {
+    public let host: OperationHost?
+    let lua: LuaState
+    let runtime: PluginRuntime?
+    let show: LuaFunction
+    public let colour: Bool
+    let write: (String) -> Void
+    private(set) var agency: AgencyID?
+    private var buffer: [String] = []
+    private var lastOutcome: Outcome?
+    /// Everything the plugins logged, shown once after the command that caused it.
+    private var logShown = 0
+
+    /// `operation`: an operation folder, or nil for a plain sandboxed console. `store`: an
+    /// existing store to continue, or a new one (nil: in memory).
+    public init(operation: URL?, store: String?, as agency: AgencyID?, colour: Bool, write: @escaping (String) -> Void) throws {
+        self.colour = colour
+        self.write = write
+        self.agency = agency
+        let out: @Sendable (String) -> Void = { print($0) }
+        if let operation {
+            let host: OperationHost
+            if let store, FileManager.default.fileExists(atPath: store) {
+                host = try OperationHost.attach(operation, store: store)
+            } else {
+                host = try OperationHost.open(operation, store: store)
+                try host.importManifest()
+            }
+            if let agency, host.folder.operation.agency(agency) == nil {
+                throw ConsoleError("\(agency) is not an agency of \(host.folder.operation.name) (agencies: \(host.folder.operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
+            }
+            self.host = host
+            let runtime = try PluginRuntime.console(engine: host.engine, as: agency, output: out)
+            self.runtime = runtime
+            lua = runtime.luaState
+        } else {
+            host = nil
+            runtime = nil
+            lua = try LuaState(limits: LuaLimits(memory: 256 << 20, time: .seconds(30)), sandbox: LuaSandbox(output: out))
+        }
+        guard case .function(let f)? = try lua.load(LuaPrinter.source, name: "liaison/show.lua").call().first else {
+            throw ConsoleError("the printer did not load")
+        }
+        show = f
+        logShown = host?.engine.log.count ?? 0
+    }
+
+    /// `gulf-charter as IR-MFA> `, `gulf-charter (coordinator)> `, `lua> `; `>> ` to continue.
+    public var prompt: String {
+        if !buffer.isEmpty { return ">> " }
+        guard let host else { return "lua> " }
+        return host.folder.operation.name + (agency.map { " as \($0)" } ?? " (coordinator)") + "> "
+    }
+
+    public var isContinuing: Bool { !buffer.isEmpty }
+
+    /// Drops a half-typed chunk (Ctrl-C).
+    public func cancel() { buffer.removeAll() }
+
+    /// Handles one line of input. Returns false when the console should end (`:quit`).
+    public func handle(_ line: String) -> Bool {
+        if buffer.isEmpty, line.hasPrefix(":") { return command(line) }
+        buffer.append(line)
+        let chunk = buffer.joined(separator: "\n")
+        switch compile(chunk) {
+        case .incomplete: return true
+        case .failed(let message):
+            buffer.removeAll()
+            error(message)
+        case .ready(let function):
+            buffer.removeAll()
+            run(function)
+        }
+        return true
+    }
+
+    enum Compiled { case ready(LuaFunction), incomplete, failed(String) }
+
+    /// As `lua.c`: `= x` and `x` alone print `x`; input whose error ends in `<eof>` is
+    /// unfinished.
+    func compile(_ chunk: String) -> Compiled {
+        let source = chunk.hasPrefix("=") ? "return " + chunk.dropFirst() : chunk
+        if let f = try? lua.load("return " + source, name: "stdin") { return .ready(f) }
+        do {
+            return .ready(try lua.load(String(source), name: "stdin"))
+        } catch let LuaError.syntax(_, _, message) {
+            return message.hasSuffix("<eof>") ? .incomplete : .failed(message)
+        } catch {
+            return .failed(String(describing: error))
+        }
+    }
+
+    func run(_ function: LuaFunction) {
+        var results: [LuaValue] = []
+        do {
+            if let host, runtime != nil {
+                let actor = agency ?? host.folder.sendingAgency
+                let outcome = try host.engine.perform("repl", by: actor) { results = try function.call() }
+                if !outcome.applied.isEmpty || outcome.refusal != nil {
+                    lastOutcome = outcome
+                    if let refusal = outcome.refusal { error("refused: \(refusal)") }
+                }
+            } else {
+                results = try function.call()
+            }
+        } catch {
+            self.error(Self.describe(error))
+        }
+        flushLog()
+        guard !results.isEmpty else { return }
+        let shown = results.map { (try? show.call($0, colour, returning: String.self)) ?? $0.description }
+        write(shown.joined(separator: "\t"))
+    }
+
+    static func describe(_ error: Error) -> String {
+        if case let LuaError.runtime(message, _) = error { return message }
+        return String(describing: error)
+    }
+
+    func error(_ message: String) {
+        write(colour ? "\u{1B}[31m\(message)\u{1B}[0m" : message)
+    }
+
+    func flushLog() {
+        guard let host else { return }
+        let log = host.engine.log
+        for line in log.dropFirst(logShown) { write(colour ? "\u{1B}[2m\(line)\u{1B}[0m" : line) }
+        logShown = log.count
+    }
+
+    // MARK: :commands
+
+    public static let commands: [(name: String, usage: String, help: String)] = [
+        (":help", ":help", "this list"),
+        (":load", ":load FILE", "run a Lua file in this console (one transaction)"),
+        (":reload", ":reload", "load the plugins again; if any fails, the running ones stay"),
+        (":as", ":as [AGENCY]", "see and act as AGENCY's plugins do; without AGENCY, as the coordinator"),
+        (":events", ":events", "what the last command caused: events, handler calls, vetoes and errors, notices"),
+        (":advance", ":advance DURATION", "move the operation's clock (30m, 6h, 2d, or an ISO time): the timeline and timed rules run"),
+        (":ledger", ":ledger [N]", "the last N ledger entries (default 10)"),
+        (":quit", ":quit", "leave (Ctrl-D does too)"),
+    ]
+
+    func command(_ line: String) -> Bool {
+        let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+        let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        switch parts[0] {
+        case ":help":
+            write("Lua: type a statement or an expression (= x, or x alone, prints x); unfinished input continues on the next line.")
+            for c in Self.commands { write("  " + c.usage.padding(toLength: 20, withPad: " ", startingAt: 0) + c.help) }
+            if host == nil { write("(no operation: the commands that need one say so)") }
+        case ":quit", ":q":
+            return false
+        case ":load":
+            guard !argument.isEmpty else { error("usage: :load FILE"); break }
+            guard let data = FileManager.default.contents(atPath: argument) else { error("cannot read \(argument)"); break }
+            do { run(try lua.load(LuaString(bytes: [UInt8](data)), name: argument)) } catch { self.error(Self.describe(error)) }
+        default:
+            guard let host else { error("\(parts[0]) needs an operation: start with liaison repl OPERATION_DIR"); break }
+            operationCommand(parts[0], argument, host)
+        }
+        return true
+    }
+
+    func operationCommand(_ name: String, _ argument: String, _ host: OperationHost) {
+        switch name {
+        case ":reload":
+            do {
+                let set = try host.engine.reload(operationFolder: host.folder.url)
+                write("reloaded \(set.plugins.count) plugins: " + set.plugins.map { "\($0.name) \($0.manifest.version)" }.joined(separator: ", "))
+                runtime?.switchConsole(to: agency)
+            } catch {
+                self.error("\(error)\nthe running plugins stay")
+            }
+        case ":as":
+            let next = argument.isEmpty ? nil : AgencyID(argument)
+            if let next, host.folder.operation.agency(next) == nil {
+                error("\(next) is not an agency of \(host.folder.operation.name) (agencies: \(host.folder.operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
+                return
+            }
+            agency = next
+            runtime?.switchConsole(to: next)
+            write(next.map { "now seeing and acting as \($0), with its plugins' disclosure and permissions" } ?? "now the coordinator: every field, every command")
+        case ":events":
+            guard let o = lastOutcome else { write("no command yet"); return }
+            write("\(o.command) by \(o.actor): " + (o.refusal.map { "refused: \($0)" } ?? "\(o.applied.count) ledger entries"))
+            write("  events: " + (o.events.isEmpty ? "none" : o.events.map(\.name).joined(separator: ", ")))
+            write("  handler calls: \(o.handlerCalls)")
+            for f in o.failures { write("  \(f.kind == .veto ? "veto" : "failure"): \(f.summary)") }
+            for n in o.notices { write("  notice \(n.ref) to \(n.to): \(n.template)" + (n.due.map { ", due \(Timestamp.iso($0))" } ?? "")) }
+        case ":advance":
+            guard let until = Self.time(argument, after: host.engine.now) else {
+                error("usage: :advance DURATION (30m, 6h, 2d) or :advance 2026-12-15T06:00:00Z")
+                return
+            }
+            let before = host.outcomes.count
+            do {
+                try host.play(until: until)
+                write("now \(Timestamp.iso(host.engine.now)); \(host.outcomes.count - before) commands ran, timeline \(host.played)/\(host.timeline.entries.count)")
+                lastOutcome = host.outcomes.last ?? lastOutcome
+            } catch {
+                self.error(String(describing: error))
+            }
+            flushLog()
+        case ":ledger":
+            let n = Int(argument) ?? 10
+            do {
+                let total = try host.store.count(.ledger)
+                for e in try host.store.ledger(after: Int64(max(0, total - n)), limit: n) {
+                    write("\(e.sequence)  \(Timestamp.iso(e.at))  \(e.actor)  \(e.command)" + (e.origin.isEmpty ? "" : "  (\(e.origin))"))
+                }
+            } catch {
+                self.error(String(describing: error))
+            }
+        default:
+            error("unknown command \(name): type :help")
+        }
+    }
+
+    /// `30m`, `6h`, `2d` after `now`, or an ISO time.
+    static func time(_ text: String, after now: Date) -> Date? {
+        if let d = Timestamp.parse(text) { return d }
+        guard let unit = text.last, let n = Double(text.dropLast()), n > 0 else { return nil }
+        switch unit {
+        case "m": return now.addingTimeInterval(n * 60)
+        case "h": return now.addingTimeInterval(n * 3600)
+        case "d": return now.addingTimeInterval(n * 86_400)
+        default: return nil
+        }
+    }
+
+    // MARK: Completion
+
+    /// Completions of `word` (the text before the cursor since the last break): `:commands`,
+    /// globals, table keys, and model objects' fields and methods after `.` and `:`.
+    public func completions(word: String, line: String) -> [String] {
+        if line.trimmingCharacters(in: .whitespaces) == word, word.hasPrefix(":") {
+            return Self.commands.map(\.name).filter { $0.hasPrefix(word) }
+        }
+        guard let sep = word.lastIndex(where: { $0 == "." || $0 == ":" }) else {
+            return names(in: (try? lua.run("local t = {} for k in pairs(_G) do if type(k) == 'string' then t[#t + 1] = k end end return t", name: "complete").first) ?? .nil, word: word)
+        }
+        let base = String(word[..<sep]), prefix = String(word[word.index(after: sep)...]), methodsOnly = word[sep] == ":"
+        guard base.range(of: "^[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)*$", options: .regularExpression) != nil else { return [] }
+        let walk = "local v = _G for name in (...):gmatch('[^.]+') do if type(v) ~= 'table' and type(v) ~= 'userdata' then return nil end v = v[name] end return v"
+        guard let f = try? lua.load(walk, name: "complete"), let value = try? f.call(base).first else { return [] }
+        var candidates: [String] = []
+        switch value {
+        case .object(let o):
+            candidates = PluginRuntime.members(of: o).filter { !methodsOnly || $0.kind == .method }.map(\.name)
+        case .table(let t):
+            candidates = t.keys.compactMap(\.stringValue).filter { !methodsOnly || t[.string(LuaString($0))].map { if case .function = $0 { return true } else { return false } } == true }
+        default:
+            return []
+        }
+        return Array(Set(candidates)).sorted().filter { $0.hasPrefix(prefix) }.map { base + String(word[sep]) + $0 }
+    }
+
+    func names(in value: LuaValue, word: String) -> [String] {
+        (value.arrayValue ?? []).compactMap(\.stringValue).filter { $0.hasPrefix(word) }.sorted()
+    }
+}
+
+public struct ConsoleError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import LiaisonModel
+import LiaisonREPL
+import LiaisonRuntime
+import LiaisonStore
+
+/// `liaison repl`: a Lua console onto a live operation.
+struct ReplCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl",
+        abstract: "A Lua console onto an operation, as one agency sees it (or the coordinator).",
+        discussion: """
+            With OPERATION_DIR, the console has the model as plugins do: model.case("R-0042"), \
+            model.cases{ state = "scheduled" }, case:schedule{ movement = "M-1" }, ... With --as \
+            AGENCY it has that agency's disclosure and its plugins' permissions; without, it is the \
+            coordinator: every field, every command (given in the sending agency's name, marked \
+            "repl, coordinator" in the ledger). Each line or chunk you enter is one transaction: a \
+            refused command shows the model's reason and changes nothing. Without OPERATION_DIR it \
+            is a plain sandboxed Lua console.
+
+            --store PATH continues an existing store, or creates it; without --store the operation \
+            lives in memory. Type :help for the console's commands (:as, :events, :advance, \
+            :reload, :ledger, :load). Line editing, Ctrl-R search and history (~/.liaison_history) \
+            come from libedit; Tab completes globals, table keys and model objects' fields and \
+            methods; Ctrl-C cancels the line, or stops running code; Ctrl-D leaves.
+
+            When standard input is not a terminal, it is read whole as a script: no prompts, no \
+            colours, so a session can be piped in and its output compared.
+
+            Examples:
+              liaison repl Examples/gulf-charter --as IR-MFA
+              liaison repl Examples/gulf-charter --store /tmp/gulf.sqlite
+              echo 'model.case("R-0007").state' | liaison repl Examples/gulf-charter
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The operation folder (none: a plain Lua console).", valueName: "operation-dir"))
+    var folder: String?
+
+    @Option(help: ArgumentHelp("A store to continue, or to create.", valueName: "path"))
+    var store: String?
+
+    @Option(name: .customLong("as"), help: ArgumentHelp("See and act as this agency's plugins do.", valueName: "agency"))
+    var agency: String?
+
+    func run() throws {
+        let terminal = isatty(STDIN_FILENO) == 1
+        let session: ConsoleSession
+        do {
+            session = try ConsoleSession(operation: folder.map { URL(fileURLWithPath: $0) }, store: store, as: agency.map(AgencyID.init),
+                                         colour: terminal && isatty(STDOUT_FILENO) == 1, write: { print($0) })
+        } catch {
+            fail("liaison repl: \(error)")
+            throw ExitCode(1)
+        }
+        if terminal {
+            Console.interactive(session)
+        } else {
+            let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            Console.script(session, input: input)
+        }
+    }
+}

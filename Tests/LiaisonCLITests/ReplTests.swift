@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+
+/// `liaison repl` on a real terminal: `script` (util-linux, in every Debian) runs it in a new
+/// pseudo-terminal that is its controlling terminal, so keystrokes, Ctrl-C and line editing
+/// behave as they do for a person; this side writes keystrokes and reads the screen's bytes.
+final class Terminal: @unchecked Sendable {
+    let process = Process()
+    let input = Pipe()
+    private let lock = NSLock()
+    private var bytes = Data()
+
+    init(_ arguments: [String], home: URL, in directory: URL = repositoryRoot) throws {
+        let liaison = Liaison.executable.path
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qfec", ([liaison] + arguments).map { "'\($0)'" }.joined(separator: " "), "/dev/null"]
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = home.path
+        env["TERM"] = "xterm"
+        process.environment = env
+        process.standardInput = input
+        let output = Pipe()
+        process.standardOutput = output
+        output.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            lock.withLock { bytes.append(d) }
+        }
+        try process.run()
+    }
+
+    /// What the terminal showed so far, without colour and cursor sequences.
+    var screen: String {
+        let raw = lock.withLock { String(decoding: bytes, as: UTF8.self) }
+        return raw.replacingOccurrences(of: "\u{1B}\\[[0-9;?]*[A-Za-z]", with: "", options: .regularExpression)
+            .replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\u{07}", with: "")
+    }
+
+    func type(_ text: String) {
+        input.fileHandleForWriting.write(Data(text.utf8))
+        usleep(150_000)  // as a person types: libedit reads one burst at a time
+    }
+
+    /// Waits until the screen shows `text` (at least `count` times).
+    @discardableResult
+    func waitFor(_ text: String, count: Int = 1, timeout: Double = 20) -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            if screen.components(separatedBy: text).count - 1 >= count { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    func close() {
+        type("\u{04}")
+        let end = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < end { usleep(50_000) }
+        if process.isRunning { process.terminate() }
+    }
+}
+
+func temporaryHome() throws -> URL {
+    let url = URL(fileURLWithPath: temporaryPath("home"))
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Suite("liaison repl, driven through a terminal as a person would", .serialized)
+struct ReplTests {
+    @Test("a multi-line function definition continues with >> and then runs")
+    func multiLine() throws {
+        let t = try Terminal(["repl"], home: try temporaryHome())
+        defer { t.close() }
+        #expect(t.waitFor("lua> "))
+        t.type("function f(x)\n")
+        #expect(t.waitFor(">> "))
+        t.type("return x * 2\n")
+        t.type("end\n")
+        t.type("f(21)\n")
+        #expect(t.waitFor("\n42\n"), "\(t.screen)")
+    }
+
+    @Test("Tab completes a case's methods after ':' and fields after '.'")
+    func completion() throws {
+        let t = try Terminal(["repl", "Examples/gulf-charter"], home: try temporaryHome())
+        defer { t.close() }
+        #expect(t.waitFor("(coordinator)> "))
+        t.type("c = model.case('R-0001')\n")
+        t.type("c:sch\t")
+        #expect(t.waitFor("c:schedule"), "\(t.screen)")
+        t.type("\u{15}")  // Ctrl-U: drop the line
+        t.type("c.fit_to\t")
+        #expect(t.waitFor("c.fit_to_fly"), "\(t.screen)")
+        t.type("_e\t\n")
+        #expect(t.waitFor("\nnil\n"), "\(t.screen)")
+    }
+
+    @Test("history: Up recalls the last line, Ctrl-R searches, and history outlives the session")
+    func history() throws {
+        let home = try temporaryHome()
+        let t = try Terminal(["repl"], home: home)
+        #expect(t.waitFor("lua> "))
+        t.type("6 * 7\n")
+        #expect(t.waitFor("\n42\n"))
+        t.type("1 + 1\n")
+        t.type("\u{1B}[A\u{1B}[A\n")  // Up, Up: 6 * 7 again
+        #expect(t.waitFor("\n42\n", count: 2), "\(t.screen)")
+        t.close()
+        let saved = (try? String(contentsOf: home.appendingPathComponent(".liaison_history"), encoding: .utf8)) ?? "(none)"
+        #expect(saved.contains("6\\040*\\0407"), "\(saved)\n\(t.screen)")  // libedit's format writes a space as \040
+        let again = try Terminal(["repl"], home: home)
+        defer { again.close() }
+        #expect(again.waitFor("lua> "))
+        again.type("\u{12}6 *")  // Ctrl-R, then the search text
+        again.type("\n")
+        #expect(again.waitFor("\n42\n"), "\(again.screen)")
+    }
+
+    @Test("Ctrl-C cancels a half-typed line without leaving, and stops running code")
+    func ctrlC() throws {
+        let t = try Terminal(["repl"], home: try temporaryHome())
+        defer { t.close() }
+        #expect(t.waitFor("lua> "))
+        t.type("error('this must never run')\u{03}")
+        t.type("2 + 3\n")
+        #expect(t.waitFor("\n5\n"), "\(t.screen)")
+        #expect(!t.screen.contains("this must never run\n"))
+        t.type("while true do end\n")
+        usleep(500_000)
+        t.type("\u{03}")
+        #expect(t.waitFor("interrupted"), "\(t.screen)")
+        t.type("1 + 1\n")
+        #expect(t.waitFor("\n2\n"))
+    }
+
+    @Test("a refused command shows the model's reason, and :as changes what is visible")
+    func refusalAndAs() throws {
+        let t = try Terminal(["repl", "Examples/gulf-charter", "--as", "QA-TRANSIT"], home: try temporaryHome())
+        defer { t.close() }
+        #expect(t.waitFor("gulf-charter as QA-TRANSIT> "))
+        t.type("model.case('R-0018').vulnerabilities\n")
+        #expect(t.waitFor("QA-TRANSIT may not read 'vulnerabilities'"), "\(t.screen)")
+        t.type(":as\n")
+        #expect(t.waitFor("(coordinator)> "))
+        t.type("model.case('R-0018').vulnerabilities\n")
+        #expect(t.waitFor("{\"medical\"}"), "\(t.screen)")
+        t.type("model.case('R-0007'):depart()\n")
+        #expect(t.waitFor("case.depart refused: case R-0007 cannot depart: it is on-hold, not scheduled"), "\(t.screen)")
+    }
+
+    @Test(":reload with a broken plugin keeps the running set and says why")
+    func reload() throws {
+        let copy = URL(fileURLWithPath: temporaryPath("op"))
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Examples/gulf-charter"), to: copy)
+        let t = try Terminal(["repl", copy.path], home: try temporaryHome())
+        defer { t.close() }
+        #expect(t.waitFor("(coordinator)> "))
+        try "on('x.y', function(\n".write(to: copy.appendingPathComponent("plugins/monitor/main.lua"), atomically: true, encoding: .utf8)
+        t.type(":reload\n")
+        #expect(t.waitFor("the running plugins stay"), "\(t.screen)")
+        #expect(t.screen.contains("plugins/monitor/main.lua:2:"))
+        t.type(":advance 2d\n")
+        #expect(t.waitFor("now 2026-12-03T08:00:00Z"), "\(t.screen)")
+    }
+}
+
+@Suite("liaison repl with piped input")
+struct ReplScriptTests {
+    @Test("piped input runs as a script: no prompts, no colours, output to compare")
+    func piped() throws {
+        let process = Process()
+        process.executableURL = Liaison.executable
+        process.arguments = ["repl", "Examples/gulf-charter"]
+        process.currentDirectoryURL = repositoryRoot
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data("""
+            x = 2
+            = x * 21
+            function double(n)
+              return n * 2
+            end
+            double(4)
+            model.case("R-0007")
+            model.case("R-0007"):depart()
+            :as QA-TRANSIT
+            model.case("R-0018").vulnerabilities
+            model.case("R-0018").names
+            :as
+            :advance 4d
+            model.case("R-0007").state
+            :events
+            { b = 1, a = { "x", true } }
+
+            """.utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text == """
+            42
+            8
+            <case R-0007 on-hold, 1 hold>
+            stdin:1: case.depart refused: case R-0007 cannot depart: it is on-hold, not scheduled
+            now seeing and acting as QA-TRANSIT, with its plugins' disclosure and permissions
+            stdin:1: QA-TRANSIT may not read 'vulnerabilities' (vulnerability data): the policy for role transit-authority does not grant 'vulnerability' (ask first with case:discloses("vulnerabilities"))
+            {"Shirin Proto"}
+            now the coordinator: every field, every command
+            now 2026-12-05T08:00:00Z; 5 commands ran, timeline 4/16
+            plugin us-enf, hook notice.overdue: notice N-000022 to IR-RECEPTION/child-protection is overdue; sending a reminder
+            "on-hold"
+            fitness.assess by US-ENF: 1 ledger entries
+              events: fitness.assessed
+              handler calls: 0
+            {a = {"x", true}, b = 1}
+
+            """, "\(text)")
+    }
+}
