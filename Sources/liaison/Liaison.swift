@@ -7,12 +7,16 @@ struct Liaison: ParsableCommand {
         commandName: "liaison",
         abstract: "A scripting host for return operations run by several agencies together.",
         discussion: """
-            Each agency scripts its own workflow as a sandboxed Lua 5.4 plugin. Start by trying \
-            a snippet in exactly the sandbox plugins get, then import an operation and check its ledger:
+            Each agency scripts its own workflow as a sandboxed Lua 5.4 plugin. Run an operation \
+            end to end, explore it in a console as one agency sees it, and prove its plugins \
+            with regression tests:
 
-              liaison lua Examples/lua/tour.lua
-              liaison run Examples/gulf-charter --store /tmp/gulf.sqlite --report /tmp/gulf.md
+              liaison run Examples/gulf-charter --store /tmp/gulf.sqlite --report /tmp/gulf.html
+              liaison repl Examples/gulf-charter --as IR-MFA
+              liaison test Examples/gulf-charter
+              liaison replay /tmp/gulf.sqlite --plugins plugins-v2
               liaison plugins Examples/gulf-charter
+              liaison lua Examples/lua/tour.lua
               liaison audit verify --store /tmp/gulf.sqlite
             """,
         subcommands: [RunCommand.self, ReplCommand.self, PluginsCommand.self, TestCommand.self, ReplayCommand.self, LuaCommand.self, ImportCommand.self, AuditCommand.self, StubsCommand.self, DebugCommand.self]
