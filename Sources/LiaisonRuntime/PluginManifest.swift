@@ -102,7 +102,7 @@ public struct PluginManifest: Sendable {
         }
         let dependencies = Self.dependencies(root["dependencies"], "dependencies", &r)
         let incompatible = Self.dependencies(root["incompatible"], "incompatible", &r)
-        var time = Duration.milliseconds(500), memory = 32 << 20
+        var time = Duration.seconds(2), memory = 32 << 20
         if let limits = root["limits"] as? [String: Any] {
             if let ms = limits["time_ms"] as? Int, ms > 0 { time = .milliseconds(ms) } else if limits["time_ms"] != nil { r.fail("limits.time_ms", "must be a positive whole number") }
             if let mib = limits["memory_mib"] as? Int, mib > 0 { memory = mib << 20 } else if limits["memory_mib"] != nil { r.fail("limits.memory_mib", "must be a positive whole number") }

@@ -66,7 +66,7 @@ struct EngineTests {
               model.case("R-3"):clear()
               \(body)
             end, { fail = "closed" })
-            """, extra: "[limits]\ntime_ms = 150\nmemory_mib = 8")
+            """, extra: "[limits]\ntime_ms = \(kind == "timeout" ? 150 : 20_000)\nmemory_mib = 8")
         defer { op.remove() }
         let before = try snapshot(host)
         let outcome = try host.engine.submit(go, by: .coordinator)
