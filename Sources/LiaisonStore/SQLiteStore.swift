@@ -128,16 +128,27 @@ public final class SQLiteStore: Store {
 
     // MARK: Reading (the rules read through these)
 
+    // Reads go through the cache: a record read once is decoded once, until the cache is full.
+
     public func person(_ ref: PersonRef) throws -> Person? {
-        try cache.people[ref] ?? db.read { try Self.fetch(Person.self, "people", ref.rawValue, $0) }
+        if let p = cache.people[ref] { return p }
+        let p = try db.read { try Self.fetch(Person.self, "people", ref.rawValue, $0) }
+        if let p { cache.keep(p) }
+        return p
     }
 
     public func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
-        try cache.cases[ref] ?? db.read { try Self.fetch(ReturnCase.self, "cases", ref.rawValue, $0) }
+        if let c = cache.cases[ref] { return c }
+        let c = try db.read { try Self.fetch(ReturnCase.self, "cases", ref.rawValue, $0) }
+        if let c { cache.keep(c) }
+        return c
     }
 
     public func handoff(_ ref: HandoffRef) throws -> Handoff? {
-        try cache.handoffs[ref] ?? db.read { try Self.fetch(Handoff.self, "handoffs", ref.rawValue, $0) }
+        if let h = cache.handoffs[ref] { return h }
+        let h = try db.read { try Self.fetch(Handoff.self, "handoffs", ref.rawValue, $0) }
+        if let h { cache.keep(h) }
+        return h
     }
 
     public func movement(_ ref: MovementRef) throws -> Movement? {
@@ -329,16 +340,31 @@ struct RecordCache {
     var notices: [NoticeRef: Notice] = [:]
 
     mutating func absorb(_ d: Decision) {
-        if cases.count + people.count + handoffs.count > limit {
-            people.removeAll(keepingCapacity: true)
-            cases.removeAll(keepingCapacity: true)
-            handoffs.removeAll(keepingCapacity: true)
-        }
+        makeRoom(for: d.people.count + d.cases.count + d.handoffs.count)
         people.merge(d.people) { $1 }
         cases.merge(d.cases) { $1 }
         handoffs.merge(d.handoffs) { $1 }
         movements.merge(d.movements) { $1 }
         if limit == .max { notices.merge(d.notices) { $1 } }
+    }
+
+    /// Keeps a record read from the database.
+    mutating func keep(_ p: Person) { makeRoom(for: 1); people[p.ref] = p }
+    mutating func keep(_ c: ReturnCase) { makeRoom(for: 1); cases[c.ref] = c }
+    mutating func keep(_ h: Handoff) { makeRoom(for: 1); handoffs[h.ref] = h }
+
+    /// Evicts records, a sixteenth of the cache at a time, from wherever a dictionary's storage
+    /// begins: cheap, roughly random, and it keeps what was touched last far more often than
+    /// clearing the whole cache did (that made a cache smaller than the working set useless).
+    private mutating func makeRoom(for incoming: Int) {
+        guard limit != .max, cases.count + people.count + handoffs.count + incoming > limit else { return }
+        var toFree = max(incoming, limit / 16)
+        while toFree > 0, !(people.isEmpty && cases.isEmpty && handoffs.isEmpty) {
+            if people.count >= cases.count, !people.isEmpty { people.remove(at: people.startIndex) }
+            else if !cases.isEmpty { cases.remove(at: cases.startIndex) }
+            else { handoffs.remove(at: handoffs.startIndex) }
+            toFree -= 1
+        }
     }
 
     mutating func absorb(_ other: RecordCache) {
