@@ -11,7 +11,7 @@ struct Liaison: ParsableCommand {
             end to end, explore it in a console as one agency sees it, and prove its plugins \
             with regression tests:
 
-              liaison run Examples/gulf-charter --store /tmp/gulf.sqlite --report /tmp/gulf.html
+              liaison run Examples/gulf-charter --store /tmp/gulf.sqlite
               liaison repl Examples/gulf-charter --as IR-MFA
               liaison test Examples/gulf-charter
               liaison replay /tmp/gulf.sqlite --plugins plugins-v2
