@@ -55,7 +55,7 @@ public enum Console {
     static func watchingCtrlC<T>(_ session: ConsoleSession, _ body: () -> T) -> T {
         cc_reset_interrupt()
         let interrupter = session.lua.interrupter
-        let done = ManagedAtomicFlag()
+        let done = OnceFlag()
         let watcher = Thread {
             while !done.isSet {
                 if cc_interrupted() != 0 {
@@ -75,12 +75,12 @@ public enum Console {
         for line in input.split(separator: "\n", omittingEmptySubsequences: false) {
             if !session.handle(String(line)) { return }
         }
-        if session.isContinuing { session.handle("") == true ? () : () }
+        session.finishInput()
     }
 }
 
 /// A flag set once, read from another thread.
-final class ManagedAtomicFlag: @unchecked Sendable {
+final class OnceFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
     var isSet: Bool { lock.withLock { value } }

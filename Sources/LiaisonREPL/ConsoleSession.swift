@@ -67,6 +67,14 @@ public final class ConsoleSession {
     /// Drops a half-typed chunk (Ctrl-C).
     public func cancel() { buffer.removeAll() }
 
+    /// The input ended: a chunk still unfinished is reported as Lua sees it.
+    public func finishInput() {
+        guard !buffer.isEmpty else { return }
+        let chunk = buffer.joined(separator: "\n")
+        buffer.removeAll()
+        do { _ = try lua.load(chunk, name: "stdin") } catch { self.error("the input ended inside an unfinished chunk: \(Self.describe(error))") }
+    }
+
     /// Handles one line of input. Returns false when the console should end (`:quit`).
     public func handle(_ line: String) -> Bool {
         if buffer.isEmpty, line.hasPrefix(":") { return command(line) }

@@ -222,3 +222,21 @@ struct ReplScriptTests {
             """, "\(text)")
     }
 }
+
+extension ReplScriptTests {
+    @Test("piped input that ends inside a chunk says so")
+    func unfinished() throws {
+        let process = Process()
+        process.executableURL = Liaison.executable
+        process.arguments = ["repl"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data("print('before')\nfunction f()\n  return 1\n".utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(text == "before\nthe input ended inside an unfinished chunk: stdin:3: 'end' expected (to close 'function' at line 1) near <eof>\n")
+    }
+}
