@@ -64,7 +64,6 @@ extension FieldValue {
 extension PluginRuntime {
     static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970.rounded(.down)) }
 
-    static func luaValue(_ v: FieldValue) -> LuaValue { v.luaValue }
 
     /// LuaLS types of the case fields `CaseView` offers.
     static let caseFieldTypes: [String: String] = [
@@ -152,9 +151,9 @@ extension PluginRuntime {
         for f in CaseView.fields {
             let name = f.name
             caseType.field(name, hint: "plugins change the model through methods, such as case:schedule{movement = \"M-1\"}") { h -> LuaValue in
-                let (plugin, view) = try h.view()
-                do { return Self.luaValue(try view.read(name)) } catch let e as DisclosureError {
-                    throw LuaScriptError("\(e) (ask first with case:discloses(\"\(name)\"))" + (plugin.name.isEmpty ? "" : ""))
+                let view = try h.view().1
+                do { return try view.read(name).luaValue } catch let e as DisclosureError {
+                    throw LuaScriptError("\(e) (ask first with case:discloses(\"\(name)\"))")
                 }
             }
         }

@@ -86,18 +86,8 @@ public final class PluginRuntime {
         seesEverything = agency == nil
     }
 
-    /// Runs console input: a chunk compiled as `name`, its results returned. Give it inside
-    /// `Engine.perform` so that its commands are one transaction.
-    public func evaluate(_ function: LuaFunction) throws -> [LuaValue] {
-        try function.call()
-    }
-
-    /// Compiles console input; `LuaError.syntax` when it does not compile.
-    public func compile(_ source: String, name: String) throws -> LuaFunction {
-        try state.load(source, name: name)
-    }
-
-    /// The console's state, for completion and printing.
+    /// The console's state: it compiles and runs the console's input (inside `Engine.perform`,
+    /// so that a chunk's commands are one transaction), completes and prints.
     public var luaState: LuaState { state }
 
     /// Fields and methods of a bridged model object, from the API descriptors (for completion).
@@ -112,9 +102,6 @@ public final class PluginRuntime {
         }
         return apiMembers.filter { $0.owner == owner }
     }
-
-    /// The `model` table's functions, for completion.
-    public static var modelFunctions: [APIMember] { apiMembers.filter { $0.owner == "Model" } }
 
     /// Loads the plugin: its templates, then its entry file, time-boxed, in a fresh sandboxed
     /// state where it may only register handlers.

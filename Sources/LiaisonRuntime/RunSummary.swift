@@ -19,7 +19,8 @@ public struct RunSummary: Sendable {
     public var refusals: [(command: String, reason: String)]
     public var commands: Int
     public var handlerCalls: Int
-    public var timeline: [(at: Date, title: String, accepted: Bool, note: String?)]
+    /// The timeline's entries played so far.
+    public var timeline: [(at: Date, title: String, note: String?)]
 
     init(host: OperationHost) throws {
         let store = host.store
@@ -50,7 +51,7 @@ public struct RunSummary: Sendable {
         refusals = host.refusals
         commands = host.entriesWritten
         handlerCalls = host.handlerCalls
-        timeline = host.timeline.entries.prefix(host.played).map { ($0.at, $0.title, true, $0.note) }
+        timeline = host.timeline.entries.prefix(host.played).map { ($0.at, $0.title, $0.note) }
     }
 
     /// The summary as a coordinator reads it in a terminal.

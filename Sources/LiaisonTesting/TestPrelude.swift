@@ -63,7 +63,6 @@ function __liaison_run(i)
 end
 
 local function show(v) return show_value(v, false) end
-liaison_show = show
 
 -- The first difference between two values, as a path and the two sides; nil when equal.
 local function difference(a, b, path, seen)
