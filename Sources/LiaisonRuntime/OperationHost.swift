@@ -35,8 +35,10 @@ public final class OperationHost {
     /// store: at `store`, or in memory when nil. Nothing is imported yet.
     ///
     /// `cacheLimit` bounds the decoded records the store keeps between commands (see
-    /// `SQLiteStore`); plugins read many, so a larger one saves decoding at the cost of memory.
-    public static func open(_ url: URL, store path: String?, cacheLimit: Int = 10_000) throws -> OperationHost {
+    /// `SQLiteStore`). Plugins read the same people and cases again and again, so a host keeps
+    /// ten times the store's default: every person and case of an operation of up to 50,000
+    /// cases.
+    public static func open(_ url: URL, store path: String?, cacheLimit: Int = 100_000) throws -> OperationHost {
         let folder = try OperationFolder.load(url)
         let timeline = try Timeline.load(url, operation: folder.operation)
         let plugins = try PluginSet.load(operationFolder: url, operation: folder.operation)
@@ -47,11 +49,11 @@ public final class OperationHost {
 
     /// Continues an operation whose store exists: the clock resumes at its last ledger entry,
     /// and the timeline's entries up to then count as played.
-    public static func attach(_ url: URL, store path: String) throws -> OperationHost {
+    public static func attach(_ url: URL, store path: String, cacheLimit: Int = 100_000) throws -> OperationHost {
         let folder = try OperationFolder.load(url)
         let timeline = try Timeline.load(url, operation: folder.operation)
         let plugins = try PluginSet.load(operationFolder: url, operation: folder.operation)
-        let store = try SQLiteStore.open(at: path)
+        let store = try SQLiteStore.open(at: path, cacheLimit: cacheLimit)
         let total = try store.count(.ledger)
         let last = try store.ledger(after: Int64(max(0, total - 1)), limit: 1).last?.at ?? folder.start
         let now = max(folder.start, last)
