@@ -131,8 +131,14 @@ public final class ConsoleSession {
     }
 
     static func describe(_ error: Error) -> String {
-        if case let LuaError.runtime(message, _) = error { return message }
-        return String(describing: error)
+        switch error {
+        case let LuaError.runtime(message, _): return message
+        case let LuaError.memory(limit, location):
+            return "memory limit of \(limit >> 20) MiB exceeded" + (location.map { " at \($0)" } ?? "") + ": the console holds at most that; keep less data alive"
+        case let LuaError.timeout(limit, location):
+            return "time limit of \(limit) exceeded" + (location.map { " at \($0)" } ?? "") + ": a chunk may run that long (Ctrl-C stops one sooner)"
+        default: return String(describing: error)
+        }
     }
 
     func error(_ message: String) {

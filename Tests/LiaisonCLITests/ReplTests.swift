@@ -240,3 +240,33 @@ extension ReplScriptTests {
         #expect(text == "before\nthe input ended inside an unfinished chunk: stdin:3: 'end' expected (to close 'function' at line 1) near <eof>\n")
     }
 }
+
+extension ReplScriptTests {
+    @Test("hostile input ends with a clear error and the console goes on")
+    func hostile() throws {
+        let process = Process()
+        process.executableURL = Liaison.executable
+        process.arguments = ["repl"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data("""
+            local t = {} while true do t[#t + 1] = ("x"):rep(1000) .. #t end
+            io
+            setmetatable({}, { __gc = function() end })
+            1 + 1
+
+            """.utf8))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(text == """
+            memory limit of 256 MiB exceeded: the console holds at most that; keep less data alive
+            nil
+            stdin:1: __gc metamethods are not allowed in the sandbox (a finaliser cannot be interrupted); use __close instead
+            2
+
+            """)
+    }
+}
