@@ -85,15 +85,14 @@ public struct PluginManifest: Sendable {
         if let agency, operation.agency(agency) == nil {
             r.fail("agency", "\(agency) is not an agency of operation \(operation.name) (agencies: \(operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
         }
-        let api = root["api"] as? Int
-        if api == nil { r.fail("api", "missing: the plugin API version this plugin was written for (this host offers \(hostAPI))") }
-        else if api != hostAPI { r.fail("api", "this host offers plugin API \(hostAPI), not \(api!)") }
+        if root["api"] == nil { r.fail("api", "missing: the plugin API version this plugin was written for (this host offers \(hostAPI))") }
+        let api = r.int(root, "api", "", default: hostAPI)  // a problem above or here refuses the set
+        if api != hostAPI { r.fail("api", "this host offers plugin API \(hostAPI), not \(api)") }
         let entry = r.string(root, "entry", "", required: false) ?? "main.lua"
         if !FileManager.default.fileExists(atPath: folder.appendingPathComponent(entry).path) {
             r.fail("entry", "\(display)/\(entry) does not exist")
         }
-        let priority = (root["priority"] as? Int) ?? 0
-        if root["priority"] != nil && root["priority"] as? Int == nil { r.fail("priority", "must be a whole number") }
+        let priority = r.int(root, "priority", "", default: 0, minimum: Int.min)
         var permissions = Set<String>()
         for p in r.strings(root["permissions"], "permissions") {
             if Self.knownPermissions.contains(p) { permissions.insert(p) } else {
@@ -102,12 +101,12 @@ public struct PluginManifest: Sendable {
         }
         let dependencies = Self.dependencies(root["dependencies"], "dependencies", &r)
         let incompatible = Self.dependencies(root["incompatible"], "incompatible", &r)
-        var time = Duration.seconds(2), memory = 32 << 20
+        var time = Duration.seconds(2), memory = 32 << 20  // per handler call
         if let limits = root["limits"] as? [String: Any] {
-            if let ms = limits["time_ms"] as? Int, ms > 0 { time = .milliseconds(ms) } else if limits["time_ms"] != nil { r.fail("limits.time_ms", "must be a positive whole number") }
-            if let mib = limits["memory_mib"] as? Int, mib > 0 { memory = mib << 20 } else if limits["memory_mib"] != nil { r.fail("limits.memory_mib", "must be a positive whole number") }
+            time = .milliseconds(r.int(limits, "time_ms", "limits", default: 2_000, minimum: 1))
+            memory = r.int(limits, "memory_mib", "limits", default: 32, minimum: 1) << 20
         }
-        guard let name, let version, let agency, operation.agency(agency) != nil, api == hostAPI else { return nil }
+        guard let name, let version, let agency, operation.agency(agency) != nil else { return nil }
         return PluginManifest(name: name, version: version, agency: agency, api: hostAPI, entry: entry, priority: priority,
                               permissions: permissions, dependencies: dependencies, incompatible: incompatible, folder: folder,
                               displayFolder: display, timeLimit: time, memoryLimit: memory)
@@ -126,7 +125,7 @@ public struct PluginManifest: Sendable {
             var optional = false
             if let inline = spec as? [String: Any] {
                 rangeText = inline["version"] as? String ?? "*"
-                optional = inline["optional"] as? Bool ?? false
+                optional = r.bool(inline, "optional", path, default: false)
             }
             guard let rangeText, let range = VersionRange(rangeText) else {
                 r.fail(path, "must be a version range such as \">=1.0.0 <2.0.0\", \"^1.2\" or \"*\", or { version = \"^1\", optional = true }")

@@ -108,21 +108,16 @@ public struct Timeline: Sendable {
     }
 
     static func argValue(_ v: Any) -> ArgValue? {
-        // JSONSerialization gives NSNumbers, and on Linux `1 as? Bool` succeeds: tell booleans
-        // and numbers apart by the number's own type.
-        if let n = v as? NSNumber {
-            switch String(cString: n.objCType) {
-            case "c", "B": return .flag(n.boolValue)
-            case "d", "f": return n.doubleValue == n.doubleValue.rounded() && abs(n.doubleValue) < 1e15 ? .integer(n.intValue) : .number(n.doubleValue)
-            default: return .integer(n.intValue)
-            }
-        }
-        switch v {
-        case let s as String: return .text(s)
-        case let a as [Any]:
+        if let a = v as? [Any] {
             let items = a.compactMap(argValue)
             return items.count == a.count ? .list(items) : nil
-        default: return nil
+        }
+        switch TOMLReader.scalar(v) {
+        case .boolean(let b)?: return .flag(b)
+        case .integer(let n)?: return .integer(n)
+        case .float(let d)?: return .number(d)
+        case .text(let s)?: return .text(s)
+        case nil: return nil
         }
     }
 }

@@ -178,7 +178,7 @@ extension TOMLReader {
             }
             if legs.isEmpty { fail(path, "has no legs: add [[movements.legs]] tables") }
             movements.append(Movement(ref: MovementRef(ref), organiser: AgencyID(organiser), carrier: carrier,
-                                      charter: (m["charter"] as? Bool) ?? false, capacity: int(m, "capacity", path, default: 0), legs: legs))
+                                      charter: bool(m, "charter", path, default: false), capacity: int(m, "capacity", path, default: 0), legs: legs))
         }
 
         let operation = ReturnOperation(name: name, agencies: agencies, disclosure: policy, movements: movements, liftRights: rights,

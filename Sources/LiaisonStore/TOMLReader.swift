@@ -68,14 +68,45 @@ public struct TOMLReader {
         return s
     }
 
-    public mutating func int(_ t: [String: Any], _ key: String, _ path: String, default value: Int) -> Int {
+    /// A TOML scalar as it was written. TOMLKit hands tables over as JSON, and on Linux
+    /// JSONSerialization's numbers answer `as? Bool` and `as? Int` alike (`true` reads as 1,
+    /// `1` as true): the number's own type tells them apart.
+    public enum Scalar: Equatable, Sendable {
+        case boolean(Bool), integer(Int), float(Double), text(String)
+    }
+
+    public static func scalar(_ v: Any) -> Scalar? {
+        if let n = v as? NSNumber {
+            switch String(cString: n.objCType) {
+            case "c", "B": return .boolean(n.boolValue)
+            case "d", "f":
+                let d = n.doubleValue
+                return d == d.rounded() && abs(d) < 1e15 ? .integer(Int(d)) : .float(d)
+            default: return .integer(n.intValue)
+            }
+        }
+        return (v as? String).map(Scalar.text)
+    }
+
+    /// A whole number at `key` (`default` when absent), at least `minimum`.
+    public mutating func int(_ t: [String: Any], _ key: String, _ path: String, default value: Int, minimum: Int = 0) -> Int {
         let p = path.isEmpty ? key : path + "." + key
         guard let v = t[key] else { return value }
-        guard let n = v as? Int, n >= 0 else {
-            fail(p, "must be a whole number")
+        guard case .integer(let n)? = Self.scalar(v), n >= minimum else {
+            fail(p, minimum > 0 ? "must be a positive whole number" : "must be a whole number")
             return value
         }
         return n
+    }
+
+    /// `true` or `false` at `key` (`default` when absent).
+    public mutating func bool(_ t: [String: Any], _ key: String, _ path: String, default value: Bool) -> Bool {
+        guard let v = t[key] else { return value }
+        guard case .boolean(let b)? = Self.scalar(v) else {
+            fail(path.isEmpty ? key : path + "." + key, "must be true or false")
+            return value
+        }
+        return b
     }
 
     public mutating func date(_ t: [String: Any], _ key: String, _ path: String) -> Date? {

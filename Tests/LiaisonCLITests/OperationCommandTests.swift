@@ -30,6 +30,7 @@ struct OperationCommandTests {
         var toml = try String(contentsOf: repositoryRoot.appendingPathComponent("Examples/gulf-charter/operation.toml"), encoding: .utf8)
         toml = toml.replacingOccurrences(of: "role = \"monitor\"", with: "role = \"observer\"")
         toml = toml.replacingOccurrences(of: "departs = \"2026-12-15T23:00:00Z\"", with: "departs = \"soon\"")
+        toml = toml.replacingOccurrences(of: "charter = true", with: "charter = 1")
         try toml.write(to: folder.appendingPathComponent("operation.toml"), atomically: true, encoding: .utf8)
         try """
             case_ref,person_ref,names,date_of_birth,sex,nationalities,track,destination_state,order_final_on
@@ -40,9 +41,10 @@ struct OperationCommandTests {
         let result = try Liaison.run(["import", folder.path])
         #expect(result.status == 1)
         #expect(result.stderr == """
-            liaison import: 8 problems in \(folder.path); nothing was imported:
+            liaison import: 9 problems in \(folder.path); nothing was imported:
               operation.toml:41: agencies[4].role: 'observer' is not a role (roles: sending-enforcement, transit-authority, destination-ministry, reception-organisation, carrier, monitor)
               operation.toml:74: movements[0].legs[1].departs: 'soon' is not a date and time (for example 2026-12-15T06:00:00Z)
+              operation.toml:61: movements[0].charter: must be true or false
               manifest.csv:2: column 'date_of_birth': '1990-13-01' is not a date (YYYY-MM-DD)
               manifest.csv:3: column 'sex': 'Q' is not F, M or X
               manifest.csv:3: column 'track': 'deported' is not a track (voluntary, removal, third-country)

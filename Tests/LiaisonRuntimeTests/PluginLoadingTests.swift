@@ -20,6 +20,9 @@ struct PluginLoadingTests {
             api = 2
             permissions = ["case.fly"]
             colour = "blue"
+            priority = true
+            [limits]
+            time_ms = 0
             """.write(to: op.url.appendingPathComponent("plugins/bad/plugin.toml"), atomically: true, encoding: .utf8)
         let folder = try OperationFolder.load(op.url)
         let error = try #require(throws: PluginLoadError.self) { try PluginSet.load(operationFolder: op.url, operation: folder.operation) }
@@ -29,6 +32,9 @@ struct PluginLoadingTests {
         #expect(lines.contains { $0.hasPrefix("plugins/bad/plugin.toml:3: agency: XX-NOBODY is not an agency of operation test-op") })
         #expect(lines.contains("plugins/bad/plugin.toml:4: api: this host offers plugin API 1, not 2"))
         #expect(lines.contains { $0.hasPrefix("plugins/bad/plugin.toml:5: permissions: 'case.fly' is not a permission") })
+        // TOML's true is not the number 1, nor 0 a time limit.
+        #expect(lines.contains("plugins/bad/plugin.toml:7: priority: must be a whole number"))
+        #expect(lines.contains("plugins/bad/plugin.toml:9: limits.time_ms: must be a positive whole number"))
     }
 
     @Test("dependencies: missing, wrong version, incompatible and cyclic sets are refused")
