@@ -293,7 +293,7 @@ struct Transaction: ModelReader {
         for (k, v) in d.movements { undo.append(.movement(k, movements.updateValue(v, forKey: k))) }
         for (k, v) in d.notices { undo.append(.notice(k, notices.updateValue(v, forKey: k))) }
         if case .sendNotice(let n) = command { sentNotices.append(n) }
-        submissions.append(Submission(command, by: actor, origin: origin))
+        submissions.append(Submission(command, by: actor, origin: origin, decided: d))
         events += d.events
         return d.events
     }

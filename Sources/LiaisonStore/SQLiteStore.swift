@@ -237,8 +237,8 @@ public final class SQLiteStore: Store {
             let applied = try db.write { db -> [Applied] in
                 var results: [Applied] = []
                 for s in submissions {
-                    let reader = TransactionReader(store: self, staged: staged, db: db)
-                    let decision = try Rules.decide(s.command, by: s.actor, at: now, reading: reader)
+                    let decision = try s.decided ?? Rules.decide(s.command, by: s.actor, at: now,
+                                                                 reading: TransactionReader(store: self, staged: staged, db: db))
                     staged.records.absorb(decision)
                     let entry = try append(command: s.command.name, payload: Canonical.ledgerForm(s.command),
                                            events: Canonical.string(decision.events), actor: s.actor, at: now, origin: s.origin, in: db)

@@ -40,10 +40,21 @@ public struct Submission: Sendable {
     /// Empty for an external command; `plugin NAME, hook EVENT` for one a handler gave.
     public var origin: String
 
+    /// The rules' decision, when the caller has just made it against this store as the
+    /// transaction leaves it (the engine does, for every command of a cascade): the store then
+    /// writes it instead of deciding the command a second time. Only this package may give one,
+    /// so no caller outside it can write a decision the rules did not make.
+    package var decided: Decision?
+
     public init(_ command: Command, by actor: AgencyID, origin: String = "") {
         self.command = command
         self.actor = actor
         self.origin = origin
+    }
+
+    package init(_ command: Command, by actor: AgencyID, origin: String, decided: Decision) {
+        self.init(command, by: actor, origin: origin)
+        self.decided = decided
     }
 }
 
