@@ -4,21 +4,36 @@ import LiaisonStore
 import LuaKit
 import Mustache
 
+/// A model object as a plugin holds it: a reference into the model, and the plugin it belongs
+/// to (weakly: a reload may unload the plugin while a script still holds the object).
+protocol PluginHandle: AnyObject {
+    var plugin: PluginRuntime? { get }
+    /// `case R-0042`, in messages.
+    var label: String { get }
+}
+
+extension PluginHandle {
+    func live() throws -> PluginRuntime {
+        guard let plugin else { throw LuaScriptError("\(label) belongs to an unloaded plugin") }
+        return plugin
+    }
+}
+
 /// A case as a plugin holds it: a reference, read through the plugin agency's disclosure
 /// policy each time a field is read, so it always shows the model as it is now.
-final class CaseHandle {
+final class CaseHandle: PluginHandle {
     let ref: CaseRef
     weak var plugin: PluginRuntime?
     init(_ ref: CaseRef, _ plugin: PluginRuntime) { self.ref = ref; self.plugin = plugin }
 }
 
-final class MovementHandle {
+final class MovementHandle: PluginHandle {
     let ref: MovementRef
     weak var plugin: PluginRuntime?
     init(_ ref: MovementRef, _ plugin: PluginRuntime) { self.ref = ref; self.plugin = plugin }
 }
 
-final class HandoffHandle {
+final class HandoffHandle: PluginHandle {
     let ref: HandoffRef
     weak var plugin: PluginRuntime?
     init(_ ref: HandoffRef, _ plugin: PluginRuntime) { self.ref = ref; self.plugin = plugin }
@@ -477,14 +492,11 @@ extension PluginRuntime {
 // MARK: Handles reach the live model through their plugin
 
 extension CaseHandle {
-    func live() throws -> PluginRuntime {
-        guard let plugin else { throw LuaScriptError("case \(ref) belongs to an unloaded plugin") }
-        return plugin
-    }
+    var label: String { "case \(ref)" }
 
     func view() throws -> (PluginRuntime, CaseView) {
         let plugin = try live()
-        let engine = try plugin.engineInHandler("case \(ref)")
+        let engine = try plugin.engineInHandler(label)
         do {
             if plugin.seesEverything { return (plugin, try CaseView.coordinator(ref, at: engine.now, in: engine.reader)) }
             return (plugin, try CaseView(ref, for: plugin.manifest.agency, at: engine.now, in: engine.reader))
@@ -495,26 +507,20 @@ extension CaseHandle {
 }
 
 extension MovementHandle {
-    func live() throws -> PluginRuntime {
-        guard let plugin else { throw LuaScriptError("movement \(ref) belongs to an unloaded plugin") }
-        return plugin
-    }
+    var label: String { "movement \(ref)" }
 
     func movement() throws -> Movement {
-        let engine = try live().engineInHandler("movement \(ref)")
+        let engine = try live().engineInHandler(label)
         guard let m = try engine.reader.movement(ref) else { throw LuaScriptError("no movement \(ref) in this operation") }
         return m
     }
 }
 
 extension HandoffHandle {
-    func live() throws -> PluginRuntime {
-        guard let plugin else { throw LuaScriptError("handoff \(ref) belongs to an unloaded plugin") }
-        return plugin
-    }
+    var label: String { "handoff \(ref)" }
 
     func handoff() throws -> Handoff {
-        let engine = try live().engineInHandler("handoff \(ref)")
+        let engine = try live().engineInHandler(label)
         guard let h = try engine.reader.handoff(ref) else { throw LuaScriptError("no handoff \(ref) in this operation") }
         return h
     }

@@ -168,8 +168,10 @@ private final class NodeEncoder: Encoder {
             return Unkeyed(encoder: encoder, box: nested)
         }
 
-        mutating func superEncoder() -> Encoder { SuperEncoder(parent: encoder, box: box, key: "super") }
-        mutating func superEncoder(forKey key: Key) -> Encoder { SuperEncoder(parent: encoder, box: box, key: key.stringValue) }
+        mutating func superEncoder() -> Encoder { DeferredEncoder(parent: encoder) { [box] in box.set("super", $0) } }
+        mutating func superEncoder(forKey key: Key) -> Encoder {
+            DeferredEncoder(parent: encoder) { [box] in box.set(key.stringValue, $0) }
+        }
     }
 
     struct Unkeyed: UnkeyedEncodingContainer {
@@ -196,7 +198,7 @@ private final class NodeEncoder: Encoder {
         mutating func superEncoder() -> Encoder {
             let index = box.items.count
             box.items.append(.empty)
-            return ElementEncoder(parent: encoder, box: box, index: index)
+            return DeferredEncoder(parent: encoder) { [box] in box.items[index] = $0 }
         }
     }
 
@@ -208,39 +210,19 @@ private final class NodeEncoder: Encoder {
     }
 }
 
-/// The encoder `superEncoder()` hands out: what it encodes lands under its key when done.
-private final class SuperEncoder: Encoder {
+/// The encoder `superEncoder()` hands out: what it encodes lands where `deposit` puts it when
+/// the encoder is done with (under a key of an object, or at a place in an array).
+private final class DeferredEncoder: Encoder {
     let inner: NodeEncoder
-    let box: ObjectBox
-    let key: String
+    let deposit: (Node) -> Void
     var codingPath: [CodingKey] { inner.codingPath }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(parent: NodeEncoder, box: ObjectBox, key: String) {
+    init(parent: NodeEncoder, deposit: @escaping (Node) -> Void) {
         inner = NodeEncoder(sortedKeys: parent.sortedKeys)
-        self.box = box
-        self.key = key
+        self.deposit = deposit
     }
-    deinit { box.set(key, inner.node) }
-
-    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> { inner.container(keyedBy: type) }
-    func unkeyedContainer() -> UnkeyedEncodingContainer { inner.unkeyedContainer() }
-    func singleValueContainer() -> SingleValueEncodingContainer { inner.singleValueContainer() }
-}
-
-private final class ElementEncoder: Encoder {
-    let inner: NodeEncoder
-    let box: ArrayBox
-    let index: Int
-    var codingPath: [CodingKey] { inner.codingPath }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
-
-    init(parent: NodeEncoder, box: ArrayBox, index: Int) {
-        inner = NodeEncoder(sortedKeys: parent.sortedKeys)
-        self.box = box
-        self.index = index
-    }
-    deinit { box.items[index] = inner.node }
+    deinit { deposit(inner.node) }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> { inner.container(keyedBy: type) }
     func unkeyedContainer() -> UnkeyedEncodingContainer { inner.unkeyedContainer() }

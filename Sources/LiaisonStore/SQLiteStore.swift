@@ -131,24 +131,22 @@ public final class SQLiteStore: Store {
     // Reads go through the cache: a record read once is decoded once, until the cache is full.
 
     public func person(_ ref: PersonRef) throws -> Person? {
-        if let p = cache.people[ref] { return p }
-        let p = try db.read { try Self.fetch(Person.self, "people", ref.rawValue, $0) }
-        if let p { cache.keep(p) }
-        return p
+        try readThrough(cache.people[ref], "people", ref.rawValue) { cache.keep($0) }
     }
 
     public func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
-        if let c = cache.cases[ref] { return c }
-        let c = try db.read { try Self.fetch(ReturnCase.self, "cases", ref.rawValue, $0) }
-        if let c { cache.keep(c) }
-        return c
+        try readThrough(cache.cases[ref], "cases", ref.rawValue) { cache.keep($0) }
     }
 
     public func handoff(_ ref: HandoffRef) throws -> Handoff? {
-        if let h = cache.handoffs[ref] { return h }
-        let h = try db.read { try Self.fetch(Handoff.self, "handoffs", ref.rawValue, $0) }
-        if let h { cache.keep(h) }
-        return h
+        try readThrough(cache.handoffs[ref], "handoffs", ref.rawValue) { cache.keep($0) }
+    }
+
+    private func readThrough<T: Decodable>(_ cached: T?, _ table: String, _ key: String, keep: (T) -> Void) throws -> T? {
+        if let cached { return cached }
+        let record = try db.read { try Self.fetch(T.self, table, key, $0) }
+        if let record { keep(record) }
+        return record
     }
 
     public func movement(_ ref: MovementRef) throws -> Movement? {

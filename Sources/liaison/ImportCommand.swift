@@ -32,16 +32,10 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: folder)
         let path = store ?? url.appendingPathComponent("liaison.sqlite").path
-        let loaded: OperationFolder
-        do {
-            loaded = try OperationFolder.load(url)
-        } catch let error as ImportError {
-            fail("liaison import: \(error)")
-            throw ExitCode(1)
-        }
+        let loaded = try reportingInputErrors("import") { try OperationFolder.load(url) }
         progress("liaison import: \(loaded.operation.name): \(loaded.people.count) people, \(loaded.cases.count) cases; writing \(path)")
         do {
-            let created = try SQLiteStore.create(at: path, operation: loaded.operation)
+            let created = try reportingInputErrors("import") { try SQLiteStore.create(at: path, operation: loaded.operation) }
             do {
                 let applied = try created.applyAll(loaded.importCommands, at: loaded.start)
                 print("Imported \(loaded.operation.name): \(loaded.people.count) people and \(loaded.cases.count) cases into \(path) "
@@ -50,9 +44,6 @@ struct ImportCommand: ParsableCommand {
                 SQLiteStore.remove(at: path)
                 throw error
             }
-        } catch let error as StoreError {
-            fail("liaison import: \(error)")
-            throw ExitCode(1)
         } catch let refusal as Refusal {
             fail("liaison import: the manifest was refused, nothing was imported: \(refusal)")
             throw ExitCode(1)
@@ -98,29 +89,18 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let path = store ?? URL(fileURLWithPath: folder!).appendingPathComponent("liaison.sqlite").path
-            do {
-                let result = try SQLiteStore.open(at: path).verify { done, total in
+            let result = try reportingInputErrors("audit verify") {
+                try SQLiteStore.open(at: path).verify { done, total in
                     progress("liaison audit verify: \(done) of \(total) entries checked")
                 }
-                switch result {
-                case .intact:
-                    print("\(path): \(result)")
-                case .broken:
-                    fail("liaison audit verify: \(path): \(result)")
-                    throw ExitCode(1)
-                }
-            } catch let error as StoreError {
-                fail("liaison audit verify: \(error)")
+            }
+            switch result {
+            case .intact:
+                print("\(path): \(result)")
+            case .broken:
+                fail("liaison audit verify: \(path): \(result)")
                 throw ExitCode(1)
             }
         }
     }
-}
-
-func fail(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-}
-
-func progress(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
 }

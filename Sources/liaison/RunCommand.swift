@@ -38,29 +38,14 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: folder)
         let path = store ?? url.appendingPathComponent("liaison.sqlite").path
-        let host: OperationHost
-        do {
-            host = try OperationHost.open(url, store: path)
-        } catch let error as ImportError {
-            fail("liaison run: \(error)")
-            throw ExitCode(1)
-        } catch let error as PluginLoadError {
-            fail("liaison run: \(error)")
-            throw ExitCode(1)
-        } catch let error as StoreError {
-            fail("liaison run: \(error)")
-            throw ExitCode(1)
-        }
+        let host = try reportingInputErrors("run") { try OperationHost.open(url, store: path) }
         let line = ProgressLine()
-        do {
+        defer { line.finish() }
+        try reportingInputErrors("run") {
             try host.importManifest { done, total in line.show("import: \(done)/\(total) commands", final: done == total) }
             try host.play { done, total, entry in
                 line.show("timeline: \(done)/\(total) \(Timestamp.iso(entry.at)) \(entry.title)", final: done == total)
             }
-        } catch let error as HostError {
-            line.finish()
-            fail("liaison run: \(error)")
-            throw ExitCode(1)
         }
         line.finish()
         let summary = try host.summary()
@@ -129,22 +114,16 @@ struct PluginsCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: folder)
-        do {
+        let (op, set) = try reportingInputErrors("plugins") {
             let op = try OperationFolder.load(url)
-            let set = try PluginSet.load(operationFolder: url, operation: op.operation)
-            print("\(set.plugins.count) plugins for \(op.operation.name), in the order they handle events:")
-            for p in set.plugins {
-                let m = p.manifest
-                print("  \(m.name) \(m.version) for \(m.agency), priority \(m.priority)" + (m.dependencies.isEmpty ? "" : ", after " + m.dependencies.map { "\($0.name) \($0.range)" }.joined(separator: ", ")))
-                print("    permissions: " + (m.permissions.isEmpty ? "none" : m.permissions.sorted().joined(separator: ", ")))
-                for h in p.handlers { print("    on \(h.event)\(h.failClosed ? " (fail-closed)" : "") at \(h.location)") }
-            }
-        } catch let error as ImportError {
-            fail("liaison plugins: \(error)")
-            throw ExitCode(1)
-        } catch let error as PluginLoadError {
-            fail("liaison plugins: \(error)")
-            throw ExitCode(1)
+            return (op, try PluginSet.load(operationFolder: url, operation: op.operation))
+        }
+        print("\(set.plugins.count) plugins for \(op.operation.name), in the order they handle events:")
+        for p in set.plugins {
+            let m = p.manifest
+            print("  \(m.name) \(m.version) for \(m.agency), priority \(m.priority)" + (m.dependencies.isEmpty ? "" : ", after " + m.dependencies.map { "\($0.name) \($0.range)" }.joined(separator: ", ")))
+            print("    permissions: " + (m.permissions.isEmpty ? "none" : m.permissions.sorted().joined(separator: ", ")))
+            for h in p.handlers { print("    on \(h.event)\(h.failClosed ? " (fail-closed)" : "") at \(h.location)") }
         }
     }
 }

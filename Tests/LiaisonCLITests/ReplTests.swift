@@ -166,20 +166,29 @@ struct ReplTests {
     }
 }
 
+/// Runs `liaison repl ARGUMENTS` with `input` piped in; its exit status and everything it printed.
+func pipedRepl(_ arguments: [String], _ input: String) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = Liaison.executable
+    process.arguments = ["repl"] + arguments
+    process.currentDirectoryURL = repositoryRoot
+    let stdin = Pipe(), stdout = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    process.standardError = stdout
+    try process.run()
+    stdin.fileHandleForWriting.write(Data(input.utf8))
+    try stdin.fileHandleForWriting.close()
+    let text = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
+}
+
 @Suite("liaison repl with piped input")
 struct ReplScriptTests {
     @Test("piped input runs as a script: no prompts, no colours, output to compare")
     func piped() throws {
-        let process = Process()
-        process.executableURL = Liaison.executable
-        process.arguments = ["repl", "Examples/gulf-charter"]
-        process.currentDirectoryURL = repositoryRoot
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data("""
+        let (status, text) = try pipedRepl(["Examples/gulf-charter"], """
             x = 2
             = x * 21
             function double(n)
@@ -197,11 +206,8 @@ struct ReplScriptTests {
             :events
             { b = 1, a = { "x", true } }
 
-            """.utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+            """)
+        #expect(status == 0)
         #expect(text == """
             42
             8
@@ -226,17 +232,7 @@ struct ReplScriptTests {
 extension ReplScriptTests {
     @Test("piped input that ends inside a chunk says so")
     func unfinished() throws {
-        let process = Process()
-        process.executableURL = Liaison.executable
-        process.arguments = ["repl"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data("print('before')\nfunction f()\n  return 1\n".utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try pipedRepl([], "print('before')\nfunction f()\n  return 1\n").output
         #expect(text == "before\nthe input ended inside an unfinished chunk: stdin:3: 'end' expected (to close 'function' at line 1) near <eof>\n")
     }
 }
@@ -244,23 +240,13 @@ extension ReplScriptTests {
 extension ReplScriptTests {
     @Test("hostile input ends with a clear error and the console goes on")
     func hostile() throws {
-        let process = Process()
-        process.executableURL = Liaison.executable
-        process.arguments = ["repl"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data("""
+        let text = try pipedRepl([], """
             local t = {} while true do t[#t + 1] = ("x"):rep(1000) .. #t end
             io
             setmetatable({}, { __gc = function() end })
             1 + 1
 
-            """.utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+            """).output
         #expect(text == """
             memory limit of 256 MiB exceeded: the console holds at most that; keep less data alive
             nil
