@@ -10,6 +10,8 @@ protocol PluginHandle: AnyObject {
     var plugin: PluginRuntime? { get }
     /// `case R-0042`, in messages.
     var label: String { get }
+    /// The reference commands are given on: `R-0042`.
+    var subject: String { get }
 }
 
 extension PluginHandle {
@@ -194,12 +196,7 @@ extension PluginRuntime {
             return "<case \(h.ref) \(view.returnCase.state(at: view.now).rawValue)" + (holds > 0 ? ", \(holds) hold\(holds == 1 ? "" : "s")>" : ">")
         }
         caseType.eq { $0.ref == $1.ref }
-        for spec in CommandCatalog.specs where spec.subject == .case {
-            caseType.method(spec.method) { h, args -> LuaNoResults in
-                try h.live().give(spec, subject: h.ref.rawValue, args)
-                return .none
-            }
-        }
+        Self.addCommands(to: caseType, .case)
         try state.register(caseType)
 
         let movementType = LuaType<MovementHandle>("Movement")
@@ -227,12 +224,7 @@ extension PluginRuntime {
             }
             .tostring { "<movement \($0.ref)>" }
             .eq { $0.ref == $1.ref }
-        for spec in CommandCatalog.specs where spec.subject == .movement {
-            movementType.method(spec.method) { m, args -> LuaNoResults in
-                try m.live().give(spec, subject: m.ref.rawValue, args)
-                return .none
-            }
-        }
+        Self.addCommands(to: movementType, .movement)
         try state.register(movementType)
 
         let handoffType = LuaType<HandoffHandle>("Handoff")
@@ -250,12 +242,7 @@ extension PluginRuntime {
             }
             .tostring { "<handoff \($0.ref)>" }
             .eq { $0.ref == $1.ref }
-        for spec in CommandCatalog.specs where spec.subject == .handoff {
-            handoffType.method(spec.method) { h, args -> LuaNoResults in
-                try h.live().give(spec, subject: h.ref.rawValue, args)
-                return .none
-            }
-        }
+        Self.addCommands(to: handoffType, .handoff)
         try state.register(handoffType)
 
         try state.register(LuaType<HandlerContext>("Context")
@@ -285,6 +272,16 @@ extension PluginRuntime {
             .tostring { "<context \($0.hook)>" })
 
         try installGlobals()
+    }
+
+    /// A method for each command given on `subject`: `case:schedule{...}`, `handoff:accept()`.
+    static func addCommands<H: PluginHandle>(to type: LuaType<H>, _ subject: CommandSpec.Subject) {
+        for spec in CommandCatalog.specs where spec.subject == subject {
+            type.method(spec.method) { h, args -> LuaNoResults in
+                try h.live().give(spec, subject: h.subject, args)
+                return .none
+            }
+        }
     }
 
     private func installGlobals() throws {
@@ -493,6 +490,7 @@ extension PluginRuntime {
 
 extension CaseHandle {
     var label: String { "case \(ref)" }
+    var subject: String { ref.rawValue }
 
     func view() throws -> (PluginRuntime, CaseView) {
         let plugin = try live()
@@ -508,6 +506,7 @@ extension CaseHandle {
 
 extension MovementHandle {
     var label: String { "movement \(ref)" }
+    var subject: String { ref.rawValue }
 
     func movement() throws -> Movement {
         let engine = try live().engineInHandler(label)
@@ -518,6 +517,7 @@ extension MovementHandle {
 
 extension HandoffHandle {
     var label: String { "handoff \(ref)" }
+    var subject: String { ref.rawValue }
 
     func handoff() throws -> Handoff {
         let engine = try live().engineInHandler(label)
