@@ -81,10 +81,14 @@ public final class OperationHost {
     /// see every `case.opened`.
     public func importManifest(progress: ((Int, Int) -> Void)? = nil) throws {
         let commands = folder.importCommands
-        for (i, (command, actor)) in commands.enumerated() {
-            let outcome = try engine.submit(command, by: actor)
-            if let refusal = outcome.refusal { throw HostError.importRefused(command.name, refusal) }
-            progress?(i + 1, commands.count)
+        // An import is bulk work: its commands (each still with its own cascade) are made
+        // durable a thousand at a time, and all of them before this returns.
+        try store.inGroups(of: 1_000) {
+            for (i, (command, actor)) in commands.enumerated() {
+                let outcome = try engine.submit(command, by: actor)
+                if let refusal = outcome.refusal { throw HostError.importRefused(command.name, refusal) }
+                progress?(i + 1, commands.count)
+            }
         }
     }
 

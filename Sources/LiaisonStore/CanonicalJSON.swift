@@ -50,7 +50,7 @@ private enum Node {
             let entries = sorted ? box.entries.sorted { $0.key < $1.key } : box.entries
             for (i, entry) in entries.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(entry.key, into: &out)
+                writeJSONString(entry.key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 try entry.node.render(into: &out, sorted: sorted)
             }
@@ -70,33 +70,13 @@ private final class ArrayBox {
     var items: [Node] = []
 }
 
-private func writeString(_ s: String, into out: inout [UInt8]) {
-    out.append(UInt8(ascii: "\""))
-    for b in s.utf8 {
-        switch b {
-        case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-        case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-        case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-        case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-        case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-        case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-        case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-        case ..<0x20:
-            let hex = Array("0123456789abcdef".utf8)
-            out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
-        default: out.append(b)
-        }
-    }
-    out.append(UInt8(ascii: "\""))
-}
-
 /// The bytes of a scalar the model uses, or nil for a value that encodes itself.
 private func scalarBytes<T>(_ value: T) throws -> [UInt8]? {
     switch value {
     case let s as String:
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count + 2)
-        writeString(s, into: &out)
+        writeJSONString(s, into: &out)
         return out
     case let b as Bool: return Array((b ? "true" : "false").utf8)
     case let n as Int: return Array(String(n).utf8)

@@ -90,7 +90,7 @@ struct LedgerAudit {
         } catch {
             return "replaying \(entry.command) by \(entry.actor) is refused: \(error)"
         }
-        guard try Canonical.string(events) == entry.events else {
+        guard try Canonical.sameEvents(events, entry.events) else {
             return "replaying \(entry.command) by \(entry.actor) gives other events than the ledger records"
         }
         return nil

@@ -4,13 +4,28 @@ import LiaisonModel
 
 /// The embedded store: one SQLite file per operation, in WAL mode, through GRDB.
 ///
-/// Each command is one transaction: the records its decision changed, replaced whole, and its
-/// ledger entry. The ledger table refuses updates and deletes (triggers), and each entry
-/// carries the SHA-256 of the one before, so an edit made behind the store's back (dropping the
-/// triggers, or another tool) is found by `verify()`.
+/// Each command (with its cascade) is one transaction, and what it writes is its ledger entry:
+/// once that transaction commits, the command is durable. The ledger table refuses updates and
+/// deletes (triggers), and each entry carries the SHA-256 of the one before, so an edit made
+/// behind the store's back (dropping the triggers, or another tool) is found by `verify()`.
+///
+/// The record tables (cases, people, handoffs, movements, notices) are a *checkpoint* of the
+/// ledger, not part of each command's transaction: records a command changes stay in memory
+/// until the next checkpoint writes each of them once, however many commands touched it. A
+/// checkpoint runs every `checkpointInterval` commands, before any query that reads the tables
+/// (`caseRefs`, `notices`, `count`…), before `verify()`, and when the store is released.
+/// Writing every changed record in every command's transaction cost more than the rest of the
+/// command together (a case record is about a kilobyte of JSON); see issue #3's note.
+///
+/// If the process dies between checkpoints, opening the store replays the ledger entries after
+/// the last checkpoint through the rules, exactly as `verify()` replays the whole ledger, and
+/// writes a new checkpoint. The ledger keeps a person's record and a notice's text only as
+/// digests, so a command carrying them also writes its full form to a `journal` table in its
+/// transaction; a checkpoint deletes the journal rows it has made redundant.
 ///
 /// Memory stays flat as an operation grows: records are read from the database as commands need
-/// them, through a cache of at most `cacheLimit` decoded records.
+/// them, through a cache of at most `cacheLimit` decoded records, plus the records changed since
+/// the last checkpoint.
 public final class SQLiteStore: Store {
     /// What a committed command survives. `.process` (SQLite's synchronous=NORMAL in WAL mode):
     /// the process being killed at any point, which loses nothing that was acknowledged.
@@ -22,7 +37,22 @@ public final class SQLiteStore: Store {
     let db: DatabaseQueue
     private var lastSequence: Int64
     private var lastHash: String
+    /// Ledger entries decided but not yet written: see `groupCommit`.
+    private var unwritten: [Unwritten] = []
+    /// Why a group could not be written; the store then refuses further work.
+    private var failure: Error?
+    /// Clean records, evicted as needed.
     private var cache: RecordCache
+    /// Records changed since the last checkpoint; never evicted.
+    private var dirty = RecordCache(limit: .max)
+    /// The ledger entry the record tables reflect.
+    private var checkpointed: Int64
+
+    /// How many ledger entries may pass between checkpoints. Smaller means a shorter replay
+    /// after a crash (about two seconds for 100,000 entries here) and fewer records held in
+    /// memory; larger means fewer record writes, since a record changed many times between two
+    /// checkpoints is written once.
+    public var checkpointInterval: Int64 = 100_000
 
     /// Creates a new store for `operation`; refuses a path that already exists.
     public static func create(at path: String, operation: ReturnOperation, durability: Durability = .process,
@@ -36,16 +66,16 @@ public final class SQLiteStore: Store {
     /// Writes the operation and the ledger's first entry into a new database.
     private static func start(db: DatabaseQueue, path: String, operation: ReturnOperation, cacheLimit: Int) throws -> SQLiteStore {
         let opening = try Canonical.string(operation)
+        let genesis = LedgerEntry(sequence: 1, at: Date(timeIntervalSince1970: 0), actor: AgencyID(operation.name),
+                                  command: "operation.create", payload: opening, events: "[]", previousHash: LedgerEntry.genesisHash)
+        let store = SQLiteStore(path: path, db: db, operation: operation, last: (1, genesis.hash), checkpointed: 1, cacheLimit: cacheLimit)
         try db.write { db in
             try db.execute(sql: "INSERT INTO operation (id, json) VALUES (1, ?)", arguments: [opening])
             for m in operation.movements {
                 try db.execute(sql: "INSERT INTO movements (ref, json) VALUES (?, ?)", arguments: [m.ref.rawValue, try Canonical.string(m)])
             }
-        }
-        let store = SQLiteStore(path: path, db: db, operation: operation, last: (0, LedgerEntry.genesisHash), cacheLimit: cacheLimit)
-        try db.write { db in
-            _ = try store.append(command: "operation.create", payload: opening, events: "[]", actor: AgencyID(operation.name),
-                                 at: Date(timeIntervalSince1970: 0), in: db)
+            try store.insert(genesis, journal: nil, in: db)
+            try db.execute(sql: "UPDATE checkpoint SET seq = 1")
         }
         return store
     }
@@ -67,14 +97,48 @@ public final class SQLiteStore: Store {
         } catch {
             throw StoreError.notAStore(path, reason: String(describing: error))
         }
-        let (operation, last) = try db.read { conn -> (ReturnOperation, (Int64, String)) in
+        let (operation, last, checkpointed) = try db.read { conn -> (ReturnOperation, (Int64, String), Int64) in
             guard let json = try String.fetchOne(conn, sql: "SELECT json FROM operation WHERE id = 1") else {
                 throw StoreError.notAStore(path, reason: "it has no operation")
             }
             let row = try Row.fetchOne(conn, sql: "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")
-            return (try Canonical.decode(ReturnOperation.self, json), (row?["seq"] ?? 0, row?["hash"] ?? LedgerEntry.genesisHash))
+            let checkpointed = try Int64.fetchOne(conn, sql: "SELECT seq FROM checkpoint") ?? 0
+            return (try Canonical.decode(ReturnOperation.self, json), (row?["seq"] ?? 0, row?["hash"] ?? LedgerEntry.genesisHash),
+                    checkpointed)
         }
-        return SQLiteStore(path: path, db: db, operation: operation, last: last, cacheLimit: cacheLimit)
+        let store = SQLiteStore(path: path, db: db, operation: operation, last: last, checkpointed: checkpointed, cacheLimit: cacheLimit)
+        try store.recover()
+        return store
+    }
+
+    /// Replays the ledger entries written after the last checkpoint (the process that wrote
+    /// them ended before it checkpointed them), then checkpoints.
+    private func recover() throws {
+        guard checkpointed < lastSequence else { return }
+        var after = checkpointed
+        while true {
+            let batch = try db.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT ledger.*, journal.command AS full FROM ledger LEFT JOIN journal ON journal.seq = ledger.seq
+                    WHERE ledger.seq > ? ORDER BY ledger.seq LIMIT 1000
+                    """, arguments: [after])
+                    .map { (Self.entry($0), $0["full"] as String?) }
+            }
+            guard let last = batch.last else { break }
+            for (entry, full) in batch {
+                let failure = { (reason: String) in
+                    StoreError.notAStore(self.path, reason: "ledger entry \(entry.sequence) cannot be replayed after an interrupted run: \(reason); run 'liaison audit verify --store \(self.path)'")
+                }
+                let command: Command
+                do { command = try Canonical.decode(Command.self, full ?? entry.payload) } catch { throw failure("\(error)") }
+                let decision: Decision
+                do { decision = try Rules.decide(command, by: entry.actor, at: entry.at, reading: self) } catch { throw failure("\(error)") }
+                guard try Canonical.sameEvents(decision.events, entry.events) else { throw failure("it gives other events than it records") }
+                dirty.absorb(decision)
+            }
+            after = last.0.sequence
+        }
+        try checkpoint()
     }
 
     /// Removes a store and its WAL files (after an import that was refused).
@@ -82,17 +146,26 @@ public final class SQLiteStore: Store {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
-    private init(path: String, db: DatabaseQueue, operation: ReturnOperation, last: (Int64, String), cacheLimit: Int) {
+    private init(path: String, db: DatabaseQueue, operation: ReturnOperation, last: (Int64, String), checkpointed: Int64,
+                 cacheLimit: Int) {
         self.path = path
         self.db = db
         self.operation = operation
         (lastSequence, lastHash) = last
+        self.checkpointed = checkpointed
         cache = RecordCache(limit: cacheLimit)
+    }
+
+    deinit {
+        // Best effort: a store released without its last checkpoint is recovered when it is
+        // next opened.
+        try? checkpoint()
     }
 
     private static func configuration(_ durability: Durability) -> Configuration {
         var config = Configuration()
         config.journalMode = .wal
+        config.busyMode = .timeout(10)  // another process's checkpoint or recovery: wait, do not fail
         config.prepareDatabase { db in
             try db.execute(sql: durability == .power ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         }
@@ -123,23 +196,33 @@ public final class SQLiteStore: Store {
                                       acknowledged INTEGER NOT NULL, json TEXT NOT NULL);
                 """)
         }
+        m.registerMigration("v3: checkpointed records") { db in
+            // Stores written before this migration wrote every record with its command: their
+            // tables reflect the whole ledger.
+            try db.execute(sql: """
+                CREATE TABLE checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+                INSERT INTO checkpoint (id, seq) VALUES (1, (SELECT COALESCE(MAX(seq), 0) FROM ledger));
+                CREATE TABLE journal (seq INTEGER PRIMARY KEY, command TEXT NOT NULL);
+                """)
+        }
         return m
     }()
 
     // MARK: Reading (the rules read through these)
 
-    // Reads go through the cache: a record read once is decoded once, until the cache is full.
+    // A record is looked up where it is newest: changed since the checkpoint, then the cache,
+    // then the database. A record read from the database enters the cache.
 
     public func person(_ ref: PersonRef) throws -> Person? {
-        try readThrough(cache.people[ref], "people", ref.rawValue) { cache.keep($0) }
+        try dirty.people[ref] ?? readThrough(cache.people[ref], "people", ref.rawValue) { cache.keep($0) }
     }
 
     public func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
-        try readThrough(cache.cases[ref], "cases", ref.rawValue) { cache.keep($0) }
+        try dirty.cases[ref] ?? readThrough(cache.cases[ref], "cases", ref.rawValue) { cache.keep($0) }
     }
 
     public func handoff(_ ref: HandoffRef) throws -> Handoff? {
-        try readThrough(cache.handoffs[ref], "handoffs", ref.rawValue) { cache.keep($0) }
+        try dirty.handoffs[ref] ?? readThrough(cache.handoffs[ref], "handoffs", ref.rawValue) { cache.keep($0) }
     }
 
     private func readThrough<T: Decodable>(_ cached: T?, _ table: String, _ key: String, keep: (T) -> Void) throws -> T? {
@@ -150,56 +233,75 @@ public final class SQLiteStore: Store {
     }
 
     public func movement(_ ref: MovementRef) throws -> Movement? {
-        try cache.movements[ref] ?? db.read { try Self.fetch(Movement.self, "movements", ref.rawValue, $0) }
+        try dirty.movements[ref] ?? cache.movements[ref] ?? db.read { try Self.fetch(Movement.self, "movements", ref.rawValue, $0) }
     }
 
     public func notice(_ ref: NoticeRef) throws -> Notice? {
-        try db.read { try Self.fetch(Notice.self, "notices", ref.rawValue, $0) }
+        try dirty.notices[ref] ?? db.read { try Self.fetch(Notice.self, "notices", ref.rawValue, $0) }
     }
+
+    // Queries over whole tables read them, and correct what they find with the records
+    // changed since the checkpoint.
 
     /// The cases whose stored progress is `state` (all cases when nil), by reference.
     public func caseRefs(in state: CaseState? = nil) throws -> [CaseRef] {
-        try db.read { db in
+        var refs = Set(try db.read { db in
             if let state {
-                return try String.fetchAll(db, sql: "SELECT ref FROM cases WHERE state = ? ORDER BY ref", arguments: [state.rawValue]).map(CaseRef.init)
+                return try String.fetchAll(db, sql: "SELECT ref FROM cases WHERE state = ?", arguments: [state.rawValue]).map(CaseRef.init)
             }
-            return try String.fetchAll(db, sql: "SELECT ref FROM cases ORDER BY ref").map(CaseRef.init)
+            return try String.fetchAll(db, sql: "SELECT ref FROM cases").map(CaseRef.init)
+        })
+        for (ref, c) in dirty.cases {
+            if state == nil || c.progress == state { refs.insert(ref) } else { refs.remove(ref) }
         }
+        return refs.sorted()
     }
 
     /// Every notice in the outbox, oldest first.
     public func notices() throws -> [Notice] {
-        try db.read { db in
-            try String.fetchAll(db, sql: "SELECT json FROM notices ORDER BY ref").map { try Canonical.decode(Notice.self, $0) }
-        }
+        try overlaid(dirty.notices, "SELECT json FROM notices")
     }
 
     /// Every handoff, by reference.
     public func handoffs() throws -> [Handoff] {
-        try db.read { db in
-            try String.fetchAll(db, sql: "SELECT json FROM handoffs ORDER BY ref").map { try Canonical.decode(Handoff.self, $0) }
-        }
+        try overlaid(dirty.handoffs, "SELECT json FROM handoffs")
     }
 
     /// Notices not yet acknowledged whose deadline falls in `range`.
     public func unacknowledgedNotices(dueIn range: ClosedRange<Date>) throws -> [Notice] {
-        try db.read { db in
-            try String.fetchAll(db, sql: "SELECT json FROM notices WHERE acknowledged = 0 AND due_seconds > ? AND due_seconds <= ? ORDER BY ref",
-                                arguments: [range.lowerBound.timeIntervalSince1970, range.upperBound.timeIntervalSince1970])
-                .map { try Canonical.decode(Notice.self, $0) }
+        let bounds = (range.lowerBound.timeIntervalSince1970, range.upperBound.timeIntervalSince1970)
+        return try overlaid(dirty.notices, "SELECT json FROM notices WHERE acknowledged = 0 AND due_seconds > ? AND due_seconds <= ?",
+                            [bounds.0, bounds.1]) { n in
+            guard n.acknowledgedAt == nil, let due = n.due?.timeIntervalSince1970 else { return false }
+            return due > bounds.0 && due <= bounds.1
         }
+    }
+
+    /// The records a query finds in the table, with those changed since the checkpoint in
+    /// place of their stored versions (when they still match), by reference.
+    private func overlaid<T: Decodable & Referenced>(
+        _ changed: [T.Ref: T], _ sql: String, _ arguments: StatementArguments = [], matching: (T) -> Bool = { _ in true }
+    ) throws -> [T] {
+        var found = Dictionary(uniqueKeysWithValues: try db.read { db in
+            try String.fetchAll(db, sql: sql, arguments: arguments).map { try Canonical.decode(T.self, $0) }
+        }.map { ($0.ref, $0) })
+        for (ref, record) in changed { found[ref] = matching(record) ? record : nil }
+        return found.keys.sorted().map { found[$0]! }
     }
 
     /// How many records of each kind the store holds: for new references (`H-3`, `N-000012`).
     public func count(_ table: RecordTable) throws -> Int {
-        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table.rawValue)") ?? 0 }
+        if table == .ledger { return Int(lastSequence) }
+        try checkpoint()
+        return try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table.rawValue)") ?? 0 }
     }
 
     public enum RecordTable: String, Sendable { case cases, people, handoffs, notices, ledger }
 
     /// How many cases are in each state (as stored: the progress each has reached).
     public func caseCounts() throws -> [String: Int] {
-        try db.read { db in
+        try checkpoint()
+        return try db.read { db in
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM cases GROUP BY state") {
                 counts[row["state"]] = row["n"]
@@ -229,33 +331,125 @@ public final class SQLiteStore: Store {
 
     @discardableResult
     public func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
-        let start = (lastSequence, lastHash)
+        try checkUsable()
         let staged = Staged()
-        do {
-            let applied = try db.write { db -> [Applied] in
-                var results: [Applied] = []
-                for s in submissions {
-                    let decision = try s.decided ?? Rules.decide(s.command, by: s.actor, at: now,
-                                                                 reading: TransactionReader(store: self, staged: staged, db: db))
-                    staged.records.absorb(decision)
-                    let entry = try append(command: s.command.name, payload: Canonical.ledgerForm(s.command),
-                                           events: Canonical.string(decision.events), actor: s.actor, at: now, origin: s.origin, in: db)
-                    results.append(Applied(entry: entry, events: decision.events))
-                }
-                // Each record once, as the transaction leaves it, however many of its commands
-                // changed it.
-                var final = Decision()
-                (final.people, final.cases, final.handoffs, final.movements, final.notices) =
-                    (staged.records.people, staged.records.cases, staged.records.handoffs, staged.records.movements, staged.records.notices)
-                try write(final, in: db)
-                return results
+        var head = (lastSequence, lastHash)
+        var rows: [Unwritten] = []
+        // Decided against the records as earlier commands of this call left them; nothing is
+        // written until every command is decided, so a refusal writes nothing.
+        let applied = try db.inDatabase { db -> [Applied] in
+            var results: [Applied] = []
+            for s in submissions {
+                let decision = try s.decided ?? Rules.decide(s.command, by: s.actor, at: now,
+                                                             reading: TransactionReader(store: self, staged: staged, db: db))
+                staged.records.absorb(decision)
+                let ledgerForm = s.command.ledgerForm(digest: Canonical.digest, noticeDigest: Canonical.noticeDigest)
+                let entry = LedgerEntry(sequence: head.0 + 1, at: now, actor: s.actor, command: s.command.name,
+                                        payload: try Canonical.record(ledgerForm), events: try Canonical.record(decision.events),
+                                        previousHash: head.1, origin: s.origin)
+                head = (entry.sequence, entry.hash)
+                // What the ledger keeps only a digest of is journalled whole, for a replay
+                // before the next checkpoint.
+                rows.append(Unwritten(entry: entry, journal: ledgerForm == s.command ? nil : try Canonical.record(s.command)))
+                results.append(Applied(entry: entry, events: decision.events))
             }
-            cache.absorb(staged.records)
-            return applied
+            return results
+        }
+        let alone = unwritten.isEmpty
+        unwritten += rows
+        if unwritten.count >= groupCommit {
+            do {
+                try writeUnwritten()
+            } catch where alone {
+                unwritten.removeAll()  // only this call's commands were waiting: they are refused whole
+                throw error
+            } catch {
+                failure = error  // earlier commands of the group took effect here but are lost
+                throw error
+            }
+        }
+        (lastSequence, lastHash) = head
+        dirty.absorb(staged.records)
+        if lastSequence - checkpointed >= checkpointInterval { try checkpoint() }
+        return applied
+    }
+
+    /// Commands made durable together, in one SQLite transaction: with 1 (the default) each
+    /// call to `apply`/`commit` is durable before it returns. With more, a command waits in
+    /// memory until that many have gathered, or until `flush()`, a query or a checkpoint
+    /// writes them: much faster for bulk work such as an import, at the price that a crash
+    /// loses the commands still waiting (never part of one). `durableSequence` tells how far
+    /// the ledger is written. See `inGroups(of:_:)`.
+    public var groupCommit = 1 {
+        didSet { precondition(groupCommit >= 1, "groupCommit must be at least 1") }
+    }
+
+    /// The last ledger entry written to the database.
+    public var durableSequence: Int64 { lastSequence - Int64(unwritten.count) }
+
+    /// Runs `body` with commands committed in groups of `size`, then makes everything durable.
+    public func inGroups<T>(of size: Int, _ body: () throws -> T) throws -> T {
+        let previous = groupCommit
+        groupCommit = size
+        defer { groupCommit = previous }
+        let result: T
+        do {
+            result = try body()
         } catch {
-            (lastSequence, lastHash) = start  // the transaction rolled back: so does the chain's head
+            try? flush()  // what took effect before the error stays, as it would have one by one
             throw error
         }
+        try flush()
+        return result
+    }
+
+    /// Writes the commands still waiting for their group (see `groupCommit`).
+    public func flush() throws {
+        try checkUsable()
+        guard !unwritten.isEmpty else { return }
+        do { try writeUnwritten() } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    private func writeUnwritten() throws {
+        try db.write { db in
+            for row in unwritten { try insert(row.entry, journal: row.journal, in: db) }
+        }
+        unwritten.removeAll(keepingCapacity: true)
+    }
+
+    /// After a group could not be written, the records held here are ahead of the database:
+    /// the store refuses further work, and opening it again recovers what was durable.
+    private func checkUsable() throws {
+        if let failure {
+            throw StoreError.unusable(path, reason: String(describing: failure))
+        }
+    }
+
+    /// Writes every record changed since the last checkpoint, once, and marks the ledger entry
+    /// the tables now reflect. Runs by itself every `checkpointInterval` commands and before
+    /// queries; call it to leave the tables current for another reader of the file.
+    public func checkpoint() throws {
+        try flush()
+        guard checkpointed < lastSequence else { return }
+        let sequence = lastSequence
+        let wrote = try db.write { db -> Bool in
+            // Another store on this file has written since: its own recovery has made the
+            // tables current, and records held here are older than the ledger.
+            guard try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM ledger") == sequence else { return false }
+            var records = Decision()
+            (records.people, records.cases, records.handoffs, records.movements, records.notices) =
+                (dirty.people, dirty.cases, dirty.handoffs, dirty.movements, dirty.notices)
+            try write(records, in: db)
+            try db.execute(sql: "UPDATE checkpoint SET seq = ?", arguments: [sequence])
+            try db.execute(sql: "DELETE FROM journal WHERE seq <= ?", arguments: [sequence])
+            return true
+        }
+        if wrote { cache.absorb(dirty) }
+        dirty = RecordCache(limit: .max)
+        checkpointed = sequence
     }
 
     private func write(_ d: Decision, in db: Database) throws {
@@ -285,26 +479,22 @@ public final class SQLiteStore: Store {
         }
     }
 
-    private func append(command: String, payload: String, events: String, actor: AgencyID, at: Date, origin: String = "",
-                        in db: Database) throws -> LedgerEntry {
-        let seq = lastSequence + 1
-        let hash = LedgerEntry.hash(sequence: seq, at: at, actor: actor, command: command, payload: payload, events: events,
-                                    previousHash: lastHash, origin: origin)
-        let entry = LedgerEntry(sequence: seq, at: at, actor: actor, command: command, payload: payload, events: events,
-                                previousHash: lastHash, hash: hash, origin: origin)
+    private func insert(_ entry: LedgerEntry, journal: String?, in db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO ledger (seq, at, at_seconds, actor, command, payload, events, prev_hash, hash, origin)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [seq, Timestamp.iso(at), at.timeIntervalSince1970, actor.rawValue, command, payload, events,
-                                     lastHash, hash, origin])
-        (lastSequence, lastHash) = (seq, hash)
-        return entry
+            """).execute(arguments: [entry.sequence, Timestamp.iso(entry.at), entry.at.timeIntervalSince1970, entry.actor.rawValue,
+                                     entry.command, entry.payload, entry.events, entry.previousHash, entry.hash, entry.origin])
+        if let journal {
+            try db.cachedStatement(sql: "INSERT INTO journal (seq, command) VALUES (?, ?)").execute(arguments: [entry.sequence, journal])
+        }
     }
 
     // MARK: The ledger
 
     public func ledger(after sequence: Int64, limit: Int) throws -> [LedgerEntry] {
-        try db.read { db in
+        try flush()
+        return try db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit])
                 .map(Self.entry)
         }
@@ -322,7 +512,8 @@ public final class SQLiteStore: Store {
 
     /// `verify()`, telling `progress` (entries checked, entries in all) every 100,000 entries.
     public func verify(progress: ((Int64, Int64) -> Void)?) throws -> Verification {
-        try LedgerAudit(store: self, progress: progress).run()
+        try checkpoint()
+        return try LedgerAudit(store: self, progress: progress).run()
     }
 }
 
@@ -334,7 +525,8 @@ struct RecordCache {
     var cases: [CaseRef: ReturnCase] = [:]
     var handoffs: [HandoffRef: Handoff] = [:]
     var movements: [MovementRef: Movement] = [:]
-    /// Only within a transaction: the store reads notices from the database.
+    /// Only where nothing is evicted (a transaction's staged records, those changed since the
+    /// checkpoint): the store reads notices from the database otherwise.
     var notices: [NoticeRef: Notice] = [:]
 
     mutating func absorb(_ d: Decision) {
@@ -367,9 +559,24 @@ struct RecordCache {
 
     mutating func absorb(_ other: RecordCache) {
         var d = Decision()
-        (d.people, d.cases, d.handoffs, d.movements) = (other.people, other.cases, other.handoffs, other.movements)
+        (d.people, d.cases, d.handoffs, d.movements, d.notices) = (other.people, other.cases, other.handoffs, other.movements, other.notices)
         absorb(d)
     }
+}
+
+/// A record known by its reference.
+protocol Referenced {
+    associatedtype Ref: Identifier
+    var ref: Ref { get }
+}
+
+extension Notice: Referenced {}
+extension Handoff: Referenced {}
+
+/// A ledger entry decided but not yet written, with its journal text.
+private struct Unwritten {
+    var entry: LedgerEntry
+    var journal: String?
 }
 
 /// The records a transaction's earlier commands changed. A class, so that the reader of each
@@ -388,25 +595,25 @@ private struct TransactionReader: ModelReader {
     var operation: ReturnOperation { store.operation }
 
     func person(_ ref: PersonRef) throws -> Person? {
-        try staged.records.people[ref] ?? store.cachedPerson(ref) ?? SQLiteStore.fetch(Person.self, "people", ref.rawValue, db)
+        try staged.records.people[ref] ?? store.held(\.people, ref) ?? SQLiteStore.fetch(Person.self, "people", ref.rawValue, db)
     }
     func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
-        try staged.records.cases[ref] ?? store.cachedCase(ref) ?? SQLiteStore.fetch(ReturnCase.self, "cases", ref.rawValue, db)
+        try staged.records.cases[ref] ?? store.held(\.cases, ref) ?? SQLiteStore.fetch(ReturnCase.self, "cases", ref.rawValue, db)
     }
     func handoff(_ ref: HandoffRef) throws -> Handoff? {
-        try staged.records.handoffs[ref] ?? store.cachedHandoff(ref) ?? SQLiteStore.fetch(Handoff.self, "handoffs", ref.rawValue, db)
+        try staged.records.handoffs[ref] ?? store.held(\.handoffs, ref) ?? SQLiteStore.fetch(Handoff.self, "handoffs", ref.rawValue, db)
     }
     func movement(_ ref: MovementRef) throws -> Movement? {
-        try staged.records.movements[ref] ?? store.cachedMovement(ref) ?? SQLiteStore.fetch(Movement.self, "movements", ref.rawValue, db)
+        try staged.records.movements[ref] ?? store.held(\.movements, ref) ?? SQLiteStore.fetch(Movement.self, "movements", ref.rawValue, db)
     }
     func notice(_ ref: NoticeRef) throws -> Notice? {
-        try staged.records.notices[ref] ?? SQLiteStore.fetch(Notice.self, "notices", ref.rawValue, db)
+        try staged.records.notices[ref] ?? store.held(\.notices, ref) ?? SQLiteStore.fetch(Notice.self, "notices", ref.rawValue, db)
     }
 }
 
 extension SQLiteStore {
-    fileprivate func cachedPerson(_ ref: PersonRef) -> Person? { cache.people[ref] }
-    fileprivate func cachedCase(_ ref: CaseRef) -> ReturnCase? { cache.cases[ref] }
-    fileprivate func cachedHandoff(_ ref: HandoffRef) -> Handoff? { cache.handoffs[ref] }
-    fileprivate func cachedMovement(_ ref: MovementRef) -> Movement? { cache.movements[ref] }
+    /// A record held in memory: changed since the checkpoint, or cached.
+    fileprivate func held<K: Hashable, T>(_ table: KeyPath<RecordCache, [K: T]>, _ ref: K) -> T? {
+        dirty[keyPath: table][ref] ?? cache[keyPath: table][ref]
+    }
 }

@@ -84,12 +84,15 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case exists(String)
     case missing(String)
     case notAStore(String, reason: String)
+    case unusable(String, reason: String)
 
     public var description: String {
         switch self {
         case .exists(let p): return "\(p) already exists: give another --store, or remove it to start the operation again"
         case .missing(let p): return "no store at \(p): import the operation first (liaison import OPERATION_DIR)"
         case let .notAStore(p, reason): return "\(p) is not a Liaison store: \(reason)"
+        case let .unusable(p, reason):
+            return "the store \(p) could not write a group of commands (\(reason)); open it again to recover every command that was durable"
         }
     }
 }

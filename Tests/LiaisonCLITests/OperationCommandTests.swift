@@ -70,25 +70,31 @@ struct OperationCommandTests {
 @Suite("Durability: a killed process loses nothing it acknowledged", .serialized)
 struct DurabilityTests {
     /// Kills `liaison debug churn` with SIGKILL once it has acknowledged `acks` commands, then
-    /// checks the store: the ledger verifies (chain, replay, records), and holds every entry
-    /// the process said was committed.
-    @Test("killed after N acknowledged commands", arguments: [1, 37, 160, 411, 977])
-    func killed(after acks: Int) throws {
+    /// checks the store: opening it replays what was written after the last checkpoint, the
+    /// ledger verifies (chain, replay, records), and it holds every entry the process said was
+    /// durable. Runs with commands durable one by one and in groups, with checkpoints rare and
+    /// frequent.
+    @Test("killed after N acknowledged commands", arguments: [
+        (1, 1, 100_000), (37, 1, 100_000), (160, 1, 50), (411, 1, 500), (977, 1, 100_000),
+        (300, 64, 100_000), (1_200, 100, 250),
+    ] as [(Int, Int, Int)])
+    func killed(after acks: Int, group: Int, checkpointInterval: Int) throws {
         let store = temporaryPath("churn.sqlite")
         let process = Process()
         process.executableURL = Liaison.executable
-        process.arguments = ["debug", "churn", "--store", store, "--cases", "200"]
+        process.arguments = ["debug", "churn", "--store", store, "--cases", "200", "--group", String(group),
+                             "--checkpoint-interval", String(checkpointInterval)]
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        var buffer = "", acknowledged: Int64 = 0, seen = 0
+        var buffer = "", acknowledged: Int64 = 0
         let reader = out.fileHandleForReading
-        while seen < acks {
+        while acknowledged < Int64(acks) {
             let data = reader.availableData
             if data.isEmpty { break }
             buffer += String(decoding: data, as: UTF8.self)
             while let newline = buffer.firstIndex(of: "\n") {
-                if let n = Int64(buffer[..<newline].dropFirst(4)) { acknowledged = max(acknowledged, n); seen += 1 }
+                if let n = Int64(buffer[..<newline].dropFirst(4)) { acknowledged = max(acknowledged, n) }
                 buffer = String(buffer[buffer.index(after: newline)...])
             }
         }

@@ -8,14 +8,13 @@ func temporaryStorePath() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("liaison-store-\(UUID().uuidString).sqlite").path
 }
 
-/// A store with `n` synthetic cases taken the whole way.
+/// A store with `n` synthetic cases taken the whole way, its records checkpointed (so that a
+/// test can edit them behind the store's back).
 func syntheticStore(cases n: Int) throws -> SQLiteStore {
     let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: n))
     var t = Synthetic.start
-    for (command, actor) in Synthetic.opening + (1...n).flatMap(Synthetic.lifecycle) {
-        try store.apply(command, by: actor, at: t)
-        t += 1
-    }
+    try apply(Synthetic.opening + (1...n).flatMap(Synthetic.lifecycle), to: store, from: &t)
+    try store.checkpoint()
     return store
 }
 

@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import LiaisonModel
+import LiaisonStore
+import Testing
+
+/// Applies `commands` one by one, a second apart from `t` on.
+func apply(_ commands: [(Command, AgencyID)], to store: SQLiteStore, from t: inout Date) throws {
+    for (command, actor) in commands {
+        try store.apply(command, by: actor, at: t)
+        t += 1
+    }
+}
+
+/// What a store's files hold at this moment, copied as a crash would leave them: the database
+/// and its WAL, without the process that was writing them.
+func crashImage(of store: SQLiteStore) throws -> String {
+    let copy = temporaryStorePath()
+    try FileManager.default.copyItem(atPath: store.path, toPath: copy)
+    if FileManager.default.fileExists(atPath: store.path + "-wal") {
+        try FileManager.default.copyItem(atPath: store.path + "-wal", toPath: copy + "-wal")
+    }
+    return copy
+}
+
+/// The ledger entry the record tables of the store at `path` reflect, read behind its back.
+func checkpointed(_ path: String) throws -> Int64 {
+    try DatabaseQueue(path: path).read { try Int64.fetchOne($0, sql: "SELECT seq FROM checkpoint") ?? -1 }
+}
+
+/// A notice sent about `c` and what the ledger will keep of it.
+func notice(_ ref: NoticeRef, about c: CaseRef, due: Date) -> Notice {
+    Notice(ref: ref, from: Synthetic.sending, to: "SYN-MFA/consular", template: "identity-request", cases: [c], due: due,
+           sentAt: Synthetic.start, body: "Please confirm the identity of the person in case \(c).\n")
+}
+
+@Suite("Checkpoints, recovery and grouped commits")
+struct CheckpointTests {
+    @Test("records changed since the checkpoint are read, queried and recovered after a crash, a person's and a notice's text from the journal")
+    func recovery() throws {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 3))
+        var t = Synthetic.start
+        try apply(Synthetic.opening + Synthetic.lifecycle(1) + Array(Synthetic.lifecycle(2).prefix(5)), to: store, from: &t)
+        try store.apply(.sendNotice(notice("N-000001", about: "S-0000002", due: t + 3600)), by: Synthetic.sending, at: t)
+        try store.apply(.sendNotice(notice("N-000002", about: "S-0000001", due: t + 7200)), by: Synthetic.sending, at: t)
+        try store.apply(.acknowledgeNotice("N-000001"), by: Synthetic.ministry, at: t + 60)
+
+        // Nothing has been checkpointed since the store was made, yet every query sees it all.
+        #expect(try checkpointed(store.path) == 1)
+        #expect(try store.caseRefs(in: .received) == ["S-0000001"])
+        #expect(try store.caseRefs(in: .documented) == ["S-0000002"])
+        #expect(try store.caseRefs() == ["S-0000001", "S-0000002"])
+        #expect(try store.notices().map(\.ref) == ["N-000001", "N-000002"])
+        #expect(try store.unacknowledgedNotices(dueIn: t...(t + 86_400)).map(\.ref) == ["N-000002"])
+        #expect(try store.handoffs().map(\.ref) == ["SH-1"])
+
+        let recovered = try SQLiteStore.open(at: try crashImage(of: store))
+        #expect(try checkpointed(recovered.path) == 1 + 12 + 5 + 3 + 1)
+        #expect(try recovered.returnCase("S-0000002") == store.returnCase("S-0000002"))
+        #expect(try recovered.person("SP-0000002")?.names == ["Synthetic Person 2"])
+        #expect(try recovered.notice("N-000001")?.body == "Please confirm the identity of the person in case S-0000002.\n")
+        #expect(try recovered.notice("N-000001")?.acknowledgedAt == t + 60)
+        #expect(try recovered.verify() == .intact(entries: 22))
+        // The journal keeps personal data only until the checkpoint has it in the tables.
+        #expect(try DatabaseQueue(path: recovered.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM journal") } == 0)
+    }
+
+    @Test("a checkpoint runs every checkpointInterval entries, and a crash after it replays only the entries since")
+    func interval() throws {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 4))
+        store.checkpointInterval = 20
+        var t = Synthetic.start
+        try apply(Synthetic.opening + (1...2).flatMap(Synthetic.lifecycle), to: store, from: &t)
+        #expect(try checkpointed(store.path) == 21)  // the operation, then 20 entries; the last 5 wait for the next
+        let image = try crashImage(of: store)
+        let result = try SQLiteStore.open(at: image).verify()
+        #expect(result == .intact(entries: 26), "\(result)")
+    }
+
+    @Test("grouped commits: nothing is durable until the group is written, then all of it is; a refusal inside a group drops only itself")
+    func groups() throws {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 3))
+        store.groupCommit = 10
+        var t = Synthetic.start
+        try apply(Synthetic.opening + Array(Synthetic.lifecycle(1).prefix(5)), to: store, from: &t)
+        #expect(store.durableSequence == 1)
+        #expect(try store.returnCase("S-0000001")?.progress == .documented)  // applied, though not yet durable
+        #expect(try SQLiteStore.open(at: try crashImage(of: store)).verify() == .intact(entries: 1))
+
+        #expect(throws: Refusal.self) { try store.apply(.receive("S-0000001"), by: Synthetic.reception, at: t) }
+        try store.flush()
+        #expect(store.durableSequence == 7)
+        #expect(try SQLiteStore.open(at: try crashImage(of: store)).verify() == .intact(entries: 7))
+
+        // Eleven commands: one group of ten is written as the tenth arrives.
+        try apply(Array(Synthetic.lifecycle(1).dropFirst(5)) + Synthetic.lifecycle(2).prefix(4), to: store, from: &t)
+        #expect(store.durableSequence == 17)
+        #expect(try store.ledger(after: 0, limit: 100).count == 18)  // reading the ledger writes what waits
+        #expect(store.durableSequence == 18)
+    }
+
+    @Test("inGroups makes everything durable when it returns, or throws")
+    func inGroups() throws {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 3))
+        var t = Synthetic.start
+        try store.inGroups(of: 1_000) {
+            try apply(Synthetic.opening + (1...3).flatMap(Synthetic.lifecycle), to: store, from: &t)
+            #expect(store.durableSequence == 1)
+        }
+        #expect(store.groupCommit == 1)
+        #expect(store.durableSequence == 38)
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try store.inGroups(of: 1_000) {
+                try store.apply(.close("S-0000001"), by: Synthetic.reception, at: t)
+                throw Stop()
+            }
+        }
+        #expect(store.durableSequence == 39)  // what took effect before the error is kept
+        #expect(try SQLiteStore.open(at: try crashImage(of: store)).verify() == .intact(entries: 39))
+    }
+
+    @Test("a store that could not write a group refuses further work and says to reopen it")
+    func unusable() throws {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 3))
+        store.groupCommit = 100
+        var t = Synthetic.start
+        try apply(Synthetic.opening + Array(Synthetic.lifecycle(1).prefix(3)), to: store, from: &t)
+        // Another writer takes sequence 2 behind the store's back: the group cannot be written.
+        try DatabaseQueue(path: store.path).write { db in
+            try db.execute(sql: "INSERT INTO ledger (seq, at, at_seconds, actor, command, payload, events, prev_hash, hash) VALUES (2, '', 0, '', '', '', '', '', '')")
+        }
+        #expect(throws: DatabaseError.self) { try store.flush() }
+        let error = #expect(throws: StoreError.self) { try store.apply(.clear("S-0000001"), by: Synthetic.sending, at: t) }
+        #expect(String(describing: error!).contains("open it again to recover every command that was durable"))
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import LiaisonModel
+import Testing
+@testable import LiaisonStore
+
+/// Writes to its outer container after a nested one: a use of `Codable` the streaming writer
+/// cannot follow, so it must hand the value to the tree encoder.
+private struct OutOfOrder: Encodable {
+    enum Keys: String, CodingKey { case a, b, c }
+    func encode(to encoder: Encoder) throws {
+        var outer = encoder.container(keyedBy: Keys.self)
+        var nested = outer.nestedContainer(keyedBy: Keys.self, forKey: .a)
+        try outer.encode(1, forKey: .b)
+        try nested.encode("late", forKey: .c)
+    }
+}
+
+private struct WithSuper: Encodable {
+    enum Keys: String, CodingKey { case x }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(2, forKey: .x)
+        try "base".encode(to: c.superEncoder())
+    }
+}
+
+@Suite("The store's streaming JSON writer")
+struct StreamingJSONTests {
+    func roundTrip<T: Codable & Equatable>(_ value: T) throws {
+        let text = try StreamingJSON().string(value)
+        #expect(try Canonical.decode(T.self, text) == value, "\(text)")
+    }
+
+    @Test("every command of a lifecycle, its events and the records it leaves read back equal")
+    func model() throws {
+        let store = try syntheticStore(cases: 2)
+        for (command, _) in Synthetic.opening + Synthetic.lifecycle(7) { try roundTrip(command) }
+        for entry in try store.ledger(after: 1, limit: 100) { try roundTrip(try entry.decodedEvents()) }
+        try roundTrip(try #require(try store.returnCase("S-0000002")))
+        try roundTrip(try #require(try store.handoff("SH-2")))
+        try roundTrip(try #require(try store.movement("SYN-M")))
+        try roundTrip(try #require(try store.person("SP-0000001")))
+        try roundTrip(store.operation)
+    }
+
+    @Test("strings are escaped as JSON requires, and nothing else is")
+    func strings() throws {
+        let awkward = "quote \" backslash \\ newline \n tab \t bell \u{07} slash / Farsi فارسی emoji 🛬"
+        try roundTrip(awkward)
+        try roundTrip(Notice(ref: "N-1", from: "US-ENF", to: "IR-MFA/consular", template: "t", cases: ["R-1"], due: nil,
+                             sentAt: Date(timeIntervalSince1970: 1.5), body: awkward))
+        #expect(try StreamingJSON().string("a/b\u{07}") == #""a/b\u0007""#)
+    }
+
+    @Test("a dictionary of strings is written with sorted keys, so the same value gives the same bytes every run")
+    func dictionaries() throws {
+        let signal = Signal(name: "leg.landed", fields: ["movement": "M-1", "leg": "2", "at": "IKA", "zone": "B"])
+        let text = try StreamingJSON().string(Command.signal(signal))
+        #expect(text == #"{"signal":{"_0":{"name":"leg.landed","fields":{"at":"IKA","leg":"2","movement":"M-1","zone":"B"}}}}"#)
+        try roundTrip(Command.signal(signal))
+    }
+
+    @Test("a value that uses Codable in ways the writer cannot stream is written by the tree encoder instead")
+    func fallback() throws {
+        #expect(try StreamingJSON().string(OutOfOrder()) == CanonicalJSON(sortedKeys: false).string(OutOfOrder()))
+        #expect(try StreamingJSON().string(OutOfOrder()) == #"{"a":{"c":"late"},"b":1}"#)
+        #expect(try StreamingJSON().string([WithSuper()]) == CanonicalJSON(sortedKeys: false).string([WithSuper()]))
+        #expect(throws: EncodingError.self) { try StreamingJSON().string([Double.nan]) }
+    }
+}
