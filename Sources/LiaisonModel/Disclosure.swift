@@ -150,15 +150,19 @@ public struct CaseView: Sendable {
     ]
 
     /// Whether the policy lets this agency read `field` (false for a field that does not exist).
+    /// Each field's place in `fields`, by name: plugins read fields by name in every handler.
+    static let fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
+
     public func discloses(_ field: String) -> Bool {
-        guard let entry = Self.fields.first(where: { $0.name == field }) else { return false }
-        return entry.category.map(allowed.contains) ?? true
+        guard let i = Self.fieldIndex[field] else { return false }
+        return Self.fields[i].category.map(allowed.contains) ?? true
     }
 
     public func read(_ field: String) throws -> FieldValue {
-        guard let entry = Self.fields.first(where: { $0.name == field }) else {
+        guard let i = Self.fieldIndex[field] else {
             throw ModelError.unknownField(field, known: Self.fields.map(\.name))
         }
+        let entry = Self.fields[i]
         if let category = entry.category, !allowed.contains(category) {
             throw DisclosureError(agency: agency.id, field: field, category: category, policy: policySource)
         }

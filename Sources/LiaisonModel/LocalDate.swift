@@ -22,7 +22,7 @@ public struct LocalDate: Hashable, Codable, Comparable, Sendable, CustomStringCo
         }
     }
 
-    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    public var description: String { "\(zeroPadded(year, 4))-\(zeroPadded(month, 2))-\(zeroPadded(day, 2))" }
 
     /// Midnight UTC at the start of the date.
     public var start: Date {
@@ -70,7 +70,7 @@ public enum Timestamp {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var t = tm()
         gmtime_r(&seconds, &t)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        func two(_ n: Int32) -> String { zeroPadded(Int(n), 2) }
         return "\(t.tm_year + 1900)-\(two(t.tm_mon + 1))-\(two(t.tm_mday))T\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec))Z"
     }
 
@@ -117,4 +117,12 @@ public enum Timestamp {
         let days = era * 146_097 + doe - 719_468
         return Date(timeIntervalSince1970: Double(days * 86_400 + h * 3600 + mi * 60 + s))
     }
+}
+
+/// `n` in decimal, with leading zeros to `width` digits: what `String(format: "%0*d")` gives,
+/// without parsing a format each time (references and dates are made in every command).
+public func zeroPadded(_ n: Int, _ width: Int) -> String {
+    let digits = String(n.magnitude)
+    let padding = String(repeating: "0", count: max(0, width - digits.count - (n < 0 ? 1 : 0)))
+    return (n < 0 ? "-" : "") + padding + digits
 }

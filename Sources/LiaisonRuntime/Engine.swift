@@ -191,7 +191,7 @@ public final class Engine {
     }
 
     func newNoticeRef() -> NoticeRef {
-        NoticeRef(String(format: "N-%06d", noticeCount + (current?.sentNotices.count ?? 0) + 1))
+        NoticeRef("N-" + zeroPadded(noticeCount + (current?.sentNotices.count ?? 0) + 1, 6))
     }
 
     /// Cases by stored state, corrected for what the running transaction changed; all when nil.

@@ -444,16 +444,9 @@ extension PluginRuntime {
             throw LuaScriptError("ctx:send_notice: \(recipient) is not an agency of this operation")
         }
         // The text carries what both the sender and the recipient may see, and no more.
-        var caseData: [[String: Any]] = []
-        for ref in cases {
-            let mine = try CaseView(ref, for: manifest.agency, at: engine.now, in: engine.reader)
-            let theirs = try CaseView(ref, for: recipient, at: engine.now, in: engine.reader)
-            var d: [String: Any] = [:]
-            for f in CaseView.fields where mine.discloses(f.name) && theirs.discloses(f.name) {
-                let v = try mine.read(f.name)
-                if v != .none && v != .list([]) { d[f.name] = Self.text(v) }  // absent, so {{#field}} sections skip it
-            }
-            caseData.append(d)
+        let caseData = try cases.map { ref in
+            NoticeCase(mine: try CaseView(ref, for: manifest.agency, at: engine.now, in: engine.reader),
+                       theirs: try CaseView(ref, for: recipient, at: engine.now, in: engine.reader))
         }
         var data: [String: Any] = [:]
         for (k, v) in value("data")?.tableValue ?? [:] {
@@ -468,7 +461,8 @@ extension PluginRuntime {
         }
         let context: [String: Any] = [
             "from": manifest.agency.rawValue, "to": to, "now": Timestamp.iso(engine.now), "due": due.map(Timestamp.iso) ?? "",
-            "operation": engine.operation.name, "case": caseData.first ?? [:], "cases": caseData, "count": caseData.count, "data": data,
+            "operation": engine.operation.name, "case": caseData.first.map { $0 as Any } ?? [String: Any](), "cases": caseData,
+            "count": caseData.count, "data": data,
         ]
         let ref = engine.newNoticeRef()
         let notice = Notice(ref: ref, from: manifest.agency, to: to, template: templateName, cases: cases, due: due, sentAt: engine.now,
@@ -483,6 +477,21 @@ extension PluginRuntime {
         case .list(let l): return l.map(text).joined(separator: ", ")
         default: return v.description
         }
+    }
+}
+
+/// A case as a notice's template sees it: a field both the sender and the recipient may see,
+/// as text, read only when the template asks for it (a template names a few of the case's
+/// thirty fields, and reading each through two disclosure policies was most of what sending
+/// a notice cost). A withheld, absent or empty field is missing, so `{{#field}}` skips it.
+private struct NoticeCase: MustacheParent {
+    let mine: CaseView
+    let theirs: CaseView
+
+    func child(named name: String) -> Any? {
+        guard mine.discloses(name), theirs.discloses(name),
+              let v = try? mine.read(name), v != .none, v != .list([]) else { return nil }
+        return PluginRuntime.text(v)
     }
 }
 

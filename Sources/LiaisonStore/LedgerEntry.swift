@@ -22,18 +22,37 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
 
     public static let genesisHash = String(repeating: "0", count: 64)
 
-    /// The hash an entry with these contents must carry.
+    /// The hash an entry with these contents must carry: the SHA-256 of its parts, each
+    /// followed by 0x1F (a separator no field contains unescaped), hashed in one pass.
     public static func hash(sequence: Int64, at: Date, actor: AgencyID, command: String, payload: String, events: String,
                             previousHash: String, origin: String = "") -> String {
-        var h = SHA256()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(payload.utf8.count + events.utf8.count + previousHash.utf8.count + 128)
+        func part(_ s: String) {
+            bytes.append(contentsOf: s.utf8)
+            bytes.append(0x1F)
+        }
+        part(previousHash)
+        part(String(sequence))
+        part(Timestamp.iso(at))
+        part(secondsText(at.timeIntervalSince1970))
+        part(actor.rawValue)
+        part(command)
+        part(payload)
+        part(events)
         // The origin joins the hashed parts only when there is one, so entries written before
         // it existed keep their hashes.
-        for part in [previousHash, String(sequence), Timestamp.iso(at), String(at.timeIntervalSince1970), actor.rawValue,
-                     command, payload, events] + (origin.isEmpty ? [] : [origin]) {
-            h.update(data: Data(part.utf8))
-            h.update(data: Data([0x1F]))  // a separator no field contains unescaped
+        if !origin.isEmpty { part(origin) }
+        return Canonical.hex(SHA256.hash(data: bytes))
+    }
+
+    /// `String(seconds)`, as the hash has always used it; whole seconds (every time the host
+    /// makes) without Swift's general float printing.
+    static func secondsText(_ seconds: Double) -> String {
+        if seconds == seconds.rounded(), abs(seconds) < 1e15, !(seconds == 0 && seconds.sign == .minus) {
+            return String(Int64(seconds)) + ".0"
         }
-        return Canonical.hex(h.finalize())
+        return String(seconds)
     }
 
     public var expectedHash: String {

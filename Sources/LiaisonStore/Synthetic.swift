@@ -30,7 +30,7 @@ public enum Synthetic {
     /// The whole lifecycle of case `i`: open, clear, document, fit, schedule, depart, transit,
     /// hand over (proposed and acknowledged), receive. Twelve commands.
     public static func lifecycle(_ i: Int) -> [(Command, AgencyID)] {
-        let c = CaseRef(String(format: "S-%07d", i)), p = PersonRef(String(format: "SP-%07d", i))
+        let c = CaseRef("S-" + zeroPadded(i, 7)), p = PersonRef("SP-" + zeroPadded(i, 7))
         let person = Person(ref: p, names: ["Synthetic Person \(i)"], dateOfBirth: LocalDate("1985-01-01")!, sex: i % 2 == 0 ? .female : .male,
                             nationalities: ["IR"], languages: ["fa"])
         return [

@@ -68,3 +68,24 @@ struct StreamingJSONTests {
         #expect(throws: EncodingError.self) { try StreamingJSON().string([Double.nan]) }
     }
 }
+
+@Suite("The text a ledger entry's hash covers")
+struct HashedTextTests {
+    @Test("whole seconds are written as String(Double) writes them, without its general printing")
+    func seconds() {
+        var values: [Double] = [0, -0.0, 1, -1, 1_796_000_000, 1e15 - 1, 1e15, 1e16, 0.5, -2.25, 1_796_000_000.125, .pi]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            values.append(Double(Int64.random(in: -4_000_000_000...4_000_000_000, using: &rng)))
+            values.append(Double.random(in: -1e17...1e17, using: &rng))
+        }
+        for v in values { #expect(LedgerEntry.secondsText(v) == String(v), "\(v)") }
+    }
+
+    @Test("zero-padded numbers are what String(format:) gives")
+    func padding() {
+        for (n, width) in [(0, 6), (7, 6), (123456, 6), (1234567, 6), (-42, 5), (2026, 4), (3, 2)] {
+            #expect(zeroPadded(n, width) == String(format: "%0\(width)d", n))
+        }
+    }
+}
