@@ -102,7 +102,11 @@ public struct CaseView: Sendable {
     public let returnCase: ReturnCase
     public let person: Person
     public let now: Date
-    let policySource: String
+    /// The policy the view reads through; nil for the coordinator's view.
+    let policy: DisclosurePolicy?
+
+    /// Where the view's grants come from, for messages (made only when one is needed).
+    var policySource: String { policy?.source(for: agency) ?? "the coordinator's view" }
 
     /// The fields a view offers, their categories (nil: operational, always visible), and how
     /// to read them.

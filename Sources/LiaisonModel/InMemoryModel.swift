@@ -51,15 +51,15 @@ extension CaseView {
     public static func coordinator(_ ref: CaseRef, at now: Date, in model: ModelReader) throws -> CaseView {
         guard let c = try model.returnCase(ref), let p = try model.person(c.person) else { throw ModelError.unknownCase(ref) }
         let agency = Agency(id: .coordinator, name: "coordinator", country: "", role: .sendingEnforcement)
-        return CaseView(agency: agency, allowed: Set(FieldCategory.allCases), returnCase: c, person: p, now: now,
-                        policySource: "the coordinator's view")
+        return CaseView(agency: agency, allowed: Set(FieldCategory.allCases), returnCase: c, person: p, now: now, policy: nil)
     }
 
     /// A case and its person as `agency` may see them, read from any model.
     public init(_ ref: CaseRef, for agencyID: AgencyID, at now: Date, in model: ModelReader) throws {
-        guard let agency = model.operation.agency(agencyID) else { throw ModelError.unknownAgency(agencyID) }
+        let operation = model.operation
+        guard let agency = operation.agency(agencyID) else { throw ModelError.unknownAgency(agencyID) }
         guard let c = try model.returnCase(ref), let p = try model.person(c.person) else { throw ModelError.unknownCase(ref) }
-        self.init(agency: agency, allowed: model.operation.disclosure.categories(for: agency), returnCase: c, person: p,
-                  now: now, policySource: model.operation.disclosure.source(for: agency))
+        self.init(agency: agency, allowed: operation.disclosure.categories(for: agency), returnCase: c, person: p,
+                  now: now, policy: operation.disclosure)
     }
 }

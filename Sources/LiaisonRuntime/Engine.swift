@@ -126,7 +126,7 @@ public final class Engine {
                 outcome.failures.append(o)
                 if refuses {
                     // The triggering command is refused: only the failures are recorded.
-                    var record = Transaction(base: store, now: now)
+                    let record = Transaction(base: store, now: now)
                     for f in outcome.failures {
                         _ = try? record.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
                     }
@@ -243,10 +243,14 @@ public struct Outcome: Sendable {
 
 /// A command and its cascade, not yet committed: the records they changed over the store's.
 ///
+/// A class: every read a handler makes goes through the engine's `reader`, and a struct this
+/// size handed out as a `ModelReader` was copied into a new box, with a retain per field, at
+/// every read.
+///
 /// A handler's savepoint is a mark in an undo journal, and its rollback undoes the journal back
 /// to the mark: both cost only what the handler changed, however large the transaction (a
 /// copy of the transaction per handler would make a big cascade quadratic).
-struct Transaction: ModelReader {
+final class Transaction: ModelReader {
     let base: SQLiteStore
     let now: Date
     private(set) var people: [PersonRef: Person] = [:]
@@ -281,7 +285,7 @@ struct Transaction: ModelReader {
     func movement(_ ref: MovementRef) throws -> Movement? { try movements[ref] ?? base.movement(ref) }
     func notice(_ ref: NoticeRef) throws -> Notice? { try notices[ref] ?? base.notice(ref) }
 
-    mutating func apply(_ command: Command, by actor: AgencyID, origin: String) throws -> [Event] {
+    func apply(_ command: Command, by actor: AgencyID, origin: String) throws -> [Event] {
         let d = try Rules.decide(command, by: actor, at: now, reading: self)
         for (k, v) in d.people { undo.append(.person(k, people.updateValue(v, forKey: k))) }
         for (k, v) in d.cases { undo.append(.returnCase(k, cases.updateValue(v, forKey: k))) }
@@ -302,7 +306,7 @@ struct Transaction: ModelReader {
         Savepoint(undo: undo.count, submissions: submissions.count, events: events.count, notices: sentNotices.count, newHandoffs: newHandoffs)
     }
 
-    mutating func rollback(to mark: Savepoint) {
+    func rollback(to mark: Savepoint) {
         while undo.count > mark.undo {
             switch undo.removeLast() {
             case let .person(k, v): people[k] = v

@@ -35,10 +35,12 @@ public final class OperationHost {
     /// store: at `store`, or in memory when nil. Nothing is imported yet.
     ///
     /// `cacheLimit` bounds the decoded records the store keeps between commands (see
-    /// `SQLiteStore`). Plugins read the same people and cases again and again, so a host keeps
-    /// ten times the store's default: every person and case of an operation of up to 50,000
-    /// cases.
-    public static func open(_ url: URL, store path: String?, cacheLimit: Int = 100_000) throws -> OperationHost {
+    /// `SQLiteStore`). Plugins read the same people and cases again and again, and a signal's
+    /// handlers may walk every case, so a host keeps 25 times the store's default: every person
+    /// and case of an operation of up to 125,000 cases. (A record read again after eviction is
+    /// decoded from JSON again: at 100,000 cases, a limit of 100,000 made the run 1.6 times
+    /// slower.)
+    public static func open(_ url: URL, store path: String?, cacheLimit: Int = 250_000) throws -> OperationHost {
         let folder = try OperationFolder.load(url)
         let timeline = try Timeline.load(url, operation: folder.operation)
         let plugins = try PluginSet.load(operationFolder: url, operation: folder.operation)
@@ -49,7 +51,7 @@ public final class OperationHost {
 
     /// Continues an operation whose store exists: the clock resumes at its last ledger entry,
     /// and the timeline's entries up to then count as played.
-    public static func attach(_ url: URL, store path: String, cacheLimit: Int = 100_000) throws -> OperationHost {
+    public static func attach(_ url: URL, store path: String, cacheLimit: Int = 250_000) throws -> OperationHost {
         let folder = try OperationFolder.load(url)
         let timeline = try Timeline.load(url, operation: folder.operation)
         let plugins = try PluginSet.load(operationFolder: url, operation: folder.operation)

@@ -12,8 +12,10 @@ import LiaisonModel
 /// The record tables (cases, people, handoffs, movements, notices) are a *checkpoint* of the
 /// ledger, not part of each command's transaction: records a command changes stay in memory
 /// until the next checkpoint writes each of them once, however many commands touched it. A
-/// checkpoint runs every `checkpointInterval` commands, before any query that reads the tables
-/// (`caseRefs`, `notices`, `count`…), before `verify()`, and when the store is released.
+/// checkpoint runs every `checkpointInterval` ledger entries (or, when more records than a
+/// quarter of that are waiting, every four entries per waiting record), before `count`,
+/// `caseCounts` and `verify()`, and when the store is released. Other queries read the tables
+/// and correct them with the records changed since.
 /// Writing every changed record in every command's transaction cost more than the rest of the
 /// command together (a case record is about a kilobyte of JSON); see issue #3's note.
 ///
@@ -48,11 +50,18 @@ public final class SQLiteStore: Store {
     /// The ledger entry the record tables reflect.
     private var checkpointed: Int64
 
-    /// How many ledger entries may pass between checkpoints. Smaller means a shorter replay
-    /// after a crash (about two seconds for 100,000 entries here) and fewer records held in
-    /// memory; larger means fewer record writes, since a record changed many times between two
-    /// checkpoints is written once.
+    /// How many ledger entries may pass between checkpoints, at least. Smaller means a shorter
+    /// replay after a crash (about two seconds for 100,000 entries here) and fewer records held
+    /// in memory; larger means fewer record writes, since a record changed many times between
+    /// two checkpoints is written once. When more records wait than a quarter of this, the
+    /// checkpoint waits for four entries per record: a signal whose handlers change all of
+    /// 100,000 cases would otherwise have every case written after every such signal.
     public var checkpointInterval: Int64 = 100_000
+
+    private var checkpointDue: Bool {
+        let waiting = Int64(dirty.cases.count + dirty.people.count + dirty.handoffs.count + dirty.notices.count)
+        return lastSequence - checkpointed >= max(checkpointInterval, 4 * waiting)
+    }
 
     /// Creates a new store for `operation`; refuses a path that already exists.
     public static func create(at path: String, operation: ReturnOperation, durability: Durability = .process,
@@ -212,6 +221,11 @@ public final class SQLiteStore: Store {
 
     // A record is looked up where it is newest: changed since the checkpoint, then the cache,
     // then the database. A record read from the database enters the cache.
+    //
+    // A read of one statement runs on the connection as it is (`inDatabase`), in SQLite's own
+    // implicit transaction: GRDB's `read` adds a transaction and two `query_only` pragmas
+    // around it, which made a lookup that finds nothing (every new person, case and notice
+    // is looked up first) cost as much as the rest of its command.
 
     public func person(_ ref: PersonRef) throws -> Person? {
         try dirty.people[ref] ?? readThrough(cache.people[ref], "people", ref.rawValue) { cache.keep($0) }
@@ -227,17 +241,17 @@ public final class SQLiteStore: Store {
 
     private func readThrough<T: Decodable>(_ cached: T?, _ table: String, _ key: String, keep: (T) -> Void) throws -> T? {
         if let cached { return cached }
-        let record = try db.read { try Self.fetch(T.self, table, key, $0) }
+        let record = try db.inDatabase { try Self.fetch(T.self, table, key, $0) }
         if let record { keep(record) }
         return record
     }
 
     public func movement(_ ref: MovementRef) throws -> Movement? {
-        try dirty.movements[ref] ?? cache.movements[ref] ?? db.read { try Self.fetch(Movement.self, "movements", ref.rawValue, $0) }
+        try dirty.movements[ref] ?? cache.movements[ref] ?? db.inDatabase { try Self.fetch(Movement.self, "movements", ref.rawValue, $0) }
     }
 
     public func notice(_ ref: NoticeRef) throws -> Notice? {
-        try dirty.notices[ref] ?? db.read { try Self.fetch(Notice.self, "notices", ref.rawValue, $0) }
+        try dirty.notices[ref] ?? db.inDatabase { try Self.fetch(Notice.self, "notices", ref.rawValue, $0) }
     }
 
     // Queries over whole tables read them, and correct what they find with the records
@@ -245,7 +259,7 @@ public final class SQLiteStore: Store {
 
     /// The cases whose stored progress is `state` (all cases when nil), by reference.
     public func caseRefs(in state: CaseState? = nil) throws -> [CaseRef] {
-        var refs = Set(try db.read { db in
+        var refs = Set(try db.inDatabase { db in
             if let state {
                 return try String.fetchAll(db, sql: "SELECT ref FROM cases WHERE state = ?", arguments: [state.rawValue]).map(CaseRef.init)
             }
@@ -282,7 +296,7 @@ public final class SQLiteStore: Store {
     private func overlaid<T: Decodable & Referenced>(
         _ changed: [T.Ref: T], _ sql: String, _ arguments: StatementArguments = [], matching: (T) -> Bool = { _ in true }
     ) throws -> [T] {
-        var found = Dictionary(uniqueKeysWithValues: try db.read { db in
+        var found = Dictionary(uniqueKeysWithValues: try db.inDatabase { db in
             try String.fetchAll(db, sql: sql, arguments: arguments).map { try Canonical.decode(T.self, $0) }
         }.map { ($0.ref, $0) })
         for (ref, record) in changed { found[ref] = matching(record) ? record : nil }
@@ -370,7 +384,7 @@ public final class SQLiteStore: Store {
         }
         (lastSequence, lastHash) = head
         dirty.absorb(staged.records)
-        if lastSequence - checkpointed >= checkpointInterval { try checkpoint() }
+        if checkpointDue { try checkpoint() }
         return applied
     }
 
@@ -429,8 +443,8 @@ public final class SQLiteStore: Store {
     }
 
     /// Writes every record changed since the last checkpoint, once, and marks the ledger entry
-    /// the tables now reflect. Runs by itself every `checkpointInterval` commands and before
-    /// queries; call it to leave the tables current for another reader of the file.
+    /// the tables now reflect. Runs by itself (see `checkpointInterval`); call it to leave the
+    /// tables current for another reader of the file.
     public func checkpoint() throws {
         try flush()
         guard checkpointed < lastSequence else { return }

@@ -264,8 +264,10 @@ if wanted("plugins") {
     progress("the gulf-charter plugins over \(cases) generated cases, full lifecycle")
     let folder = try GeneratedOperation.gulfCharter(cases: cases)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let cacheLimit = ProcessInfo.processInfo.environment["LIAISON_BENCH_CACHE"].flatMap(Int.init) ?? 100_000
-    let host = try OperationHost.open(folder, store: folder.appendingPathComponent("bench.sqlite").path, cacheLimit: cacheLimit)
+    let storePath = folder.appendingPathComponent("bench.sqlite").path
+    let host = try ProcessInfo.processInfo.environment["LIAISON_BENCH_CACHE"].flatMap(Int.init).map {
+        try OperationHost.open(folder, store: storePath, cacheLimit: $0)
+    } ?? OperationHost.open(folder, store: storePath)
     host.keepsOutcomes = false
     host.engine.maxCascade = 20 * cases  // a signal's handlers act on every case in one transaction
     resetPeakResident()
