@@ -12,9 +12,8 @@ import LiaisonModel
 /// The record tables (cases, people, handoffs, movements, notices) are a *checkpoint* of the
 /// ledger, not part of each command's transaction: records a command changes stay in memory
 /// until the next checkpoint writes each of them once, however many commands touched it. A
-/// checkpoint runs every `checkpointInterval` ledger entries (or, when more records than a
-/// quarter of that are waiting, every four entries per waiting record), before `count`,
-/// `caseCounts` and `verify()`, and when the store is released. Other queries read the tables
+/// checkpoint runs every `checkpointInterval` ledger entries (later when many records wait:
+/// see there), before `count`, `caseCounts` and `verify()`, and when the store is released. Other queries read the tables
 /// and correct them with the records changed since.
 /// Writing every changed record in every command's transaction cost more than the rest of the
 /// command together (a case record is about a kilobyte of JSON); see issue #3's note.
@@ -53,14 +52,19 @@ public final class SQLiteStore: Store {
     /// How many ledger entries may pass between checkpoints, at least. Smaller means a shorter
     /// replay after a crash (about two seconds for 100,000 entries here) and fewer records held
     /// in memory; larger means fewer record writes, since a record changed many times between
-    /// two checkpoints is written once. When more records wait than a quarter of this, the
-    /// checkpoint waits for four entries per record: a signal whose handlers change all of
-    /// 100,000 cases would otherwise have every case written after every such signal.
+    /// two checkpoints is written once.
+    ///
+    /// Past this many entries, a checkpoint also waits while more records wait than half the
+    /// entries since the last one, up to as many records as the cache holds: a signal whose
+    /// handlers change every one of 100,000 cases would otherwise have every case written
+    /// after every such signal.
     public var checkpointInterval: Int64 = 100_000
 
     private var checkpointDue: Bool {
-        let waiting = Int64(dirty.cases.count + dirty.people.count + dirty.handoffs.count + dirty.notices.count)
-        return lastSequence - checkpointed >= max(checkpointInterval, 4 * waiting)
+        let entries = lastSequence - checkpointed
+        guard entries >= checkpointInterval else { return false }
+        let waiting = dirty.cases.count + dirty.people.count + dirty.handoffs.count + dirty.notices.count
+        return entries >= 2 * Int64(waiting) || waiting >= cache.limit
     }
 
     /// Creates a new store for `operation`; refuses a path that already exists.
@@ -121,10 +125,13 @@ public final class SQLiteStore: Store {
     }
 
     /// Replays the ledger entries written after the last checkpoint (the process that wrote
-    /// them ended before it checkpointed them), then checkpoints.
+    /// them ended before it checkpointed them), then checkpoints. Only entries whose hashes
+    /// hold, whose journalled full form (where the ledger keeps digests) matches them, and
+    /// whose replay gives the events they record are taken; anything else refuses to open.
     private func recover() throws {
         guard checkpointed < lastSequence else { return }
         var after = checkpointed
+        var previous = try db.inDatabase { try String.fetchOne($0, sql: "SELECT hash FROM ledger WHERE seq = ?", arguments: [after]) }
         while true {
             let batch = try db.read { db in
                 try Row.fetchAll(db, sql: """
@@ -135,19 +142,38 @@ public final class SQLiteStore: Store {
             }
             guard let last = batch.last else { break }
             for (entry, full) in batch {
-                let failure = { (reason: String) in
-                    StoreError.notAStore(self.path, reason: "ledger entry \(entry.sequence) cannot be replayed after an interrupted run: \(reason); run 'liaison audit verify --store \(self.path)'")
-                }
-                let command: Command
-                do { command = try Canonical.decode(Command.self, full ?? entry.payload) } catch { throw failure("\(error)") }
-                let decision: Decision
-                do { decision = try Rules.decide(command, by: entry.actor, at: entry.at, reading: self) } catch { throw failure("\(error)") }
-                guard try Canonical.sameEvents(decision.events, entry.events) else { throw failure("it gives other events than it records") }
-                dirty.absorb(decision)
+                try replayForRecovery(entry, full: full, after: previous)
+                previous = entry.hash
             }
             after = last.0.sequence
         }
         try checkpoint()
+    }
+
+    private func replayForRecovery(_ entry: LedgerEntry, full: String?, after previous: String?) throws {
+        func failure(_ reason: String) -> StoreError {
+            .notAStore(path, reason: "ledger entry \(entry.sequence) cannot be replayed after an interrupted run: \(reason); "
+                       + "run 'liaison audit verify --store \(path)'")
+        }
+        guard entry.previousHash == previous, entry.hash == entry.expectedHash else {
+            throw failure("its hash chain does not hold")
+        }
+        let recorded: Command, command: Command
+        do {
+            recorded = try Canonical.decode(Command.self, entry.payload)
+            command = try full.map { try Canonical.decode(Command.self, $0) } ?? recorded
+        } catch {
+            throw failure("its command cannot be read: \(error)")
+        }
+        // The ledger form of a command that carries personal data is not the command: its full
+        // form must be in the journal, and must be what the ledger holds the digest of.
+        let ledgerForm = command.ledgerForm(digest: Canonical.digest, noticeDigest: Canonical.noticeDigest)
+        guard full != nil || ledgerForm == command else { throw failure("its full form is missing from the journal") }
+        guard full == nil || ledgerForm == recorded else { throw failure("the journal holds another command than the ledger") }
+        let decision: Decision
+        do { decision = try Rules.decide(command, by: entry.actor, at: entry.at, reading: self) } catch { throw failure("\(error)") }
+        guard try Canonical.sameEvents(decision.events, entry.events) else { throw failure("it gives other events than it records") }
+        dirty.absorb(decision)
     }
 
     /// Removes a store and its WAL files (after an import that was refused).

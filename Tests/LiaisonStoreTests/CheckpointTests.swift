@@ -135,3 +135,33 @@ struct CheckpointTests {
         #expect(String(describing: error!).contains("open it again to recover every command that was durable"))
     }
 }
+
+@Suite("Recovery refuses what it cannot trust")
+struct RecoveryRefusalTests {
+    /// A crash image of a store whose last commands (a person's registration among them) were
+    /// not checkpointed, edited by `sql` behind its back.
+    func image(editedBy sql: String) throws -> String {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 2))
+        var t = Synthetic.start
+        try apply(Synthetic.opening + Array(Synthetic.lifecycle(1).prefix(4)), to: store, from: &t)
+        let image = try crashImage(of: store)
+        try DatabaseQueue(path: image).write { db in
+            try db.execute(sql: "DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete")
+            try db.execute(sql: sql)
+        }
+        return image
+    }
+
+    @Test("each edit refuses to open, naming the entry", arguments: [
+        ("DELETE FROM journal WHERE seq = 3", "ledger entry 3 cannot be replayed after an interrupted run: its full form is missing from the journal"),
+        ("UPDATE journal SET command = replace(command, 'Synthetic Person 1', 'Someone Else') WHERE seq = 3",
+         "ledger entry 3 cannot be replayed after an interrupted run: the journal holds another command than the ledger"),
+        ("UPDATE ledger SET actor = 'SYN-MFA' WHERE seq = 5", "ledger entry 5 cannot be replayed after an interrupted run: its hash chain does not hold"),
+    ])
+    func refused(sql: String, message: String) throws {
+        let path = try image(editedBy: sql)
+        let error = #expect(throws: StoreError.self) { try SQLiteStore.open(at: path) }
+        #expect(String(describing: error!).contains(message), "\(error!)")
+        #expect(String(describing: error!).contains("run 'liaison audit verify --store \(path)'"))
+    }
+}
