@@ -79,7 +79,7 @@ let package = Package(
         // A small application embedding the host (Examples/embedding), built and run by the tests.
         .executableTarget(name: "liaison-embedding", dependencies: ["LiaisonRuntime", "LiaisonModel"], path: "Examples/embedding"),
         // Baselines for the benchmark, written against the raw C API of the same liblua.
-        .target(name: "LiaisonBenchBaseline", dependencies: ["CLua"]),
+        .target(name: "LiaisonBenchBaseline", dependencies: ["CLua"], linkerSettings: [.linkedLibrary("sqlite3")]),
         .executableTarget(
             name: "liaison-bench",
             dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore", "LiaisonRuntime"]

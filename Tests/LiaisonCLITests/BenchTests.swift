@@ -35,6 +35,12 @@ struct BenchTests {
             #expect(row?.ratio.map { $0 > 0 } == true)
             #expect(row?.target != nil)
         }
+        // The store, grouped and command by command; the latter against SQLite alone.
+        let grouped = rows.first { $0.name.hasPrefix("store: lifecycle") && $0.name.contains("groups of") }
+        let single = rows.first { $0.name.hasPrefix("store: lifecycle") && $0.name.contains("each command durable") }
+        #expect(grouped?.unit == "commands/s" && grouped?.target == 50_000, "\(names)")
+        #expect(single?.baseline.map { $0 > 0 } == true, "\(names)")
+        #expect(rows.contains { $0.name.hasPrefix("plugins: gulf-charter") && $0.unit == "cases/s" })
         #expect(rows.contains { $0.unit == "ms" && $0.target == 0.5 })
         #expect(rows.contains { $0.unit == "KiB" && $0.value > 0 && $0.target == 150 })
     }

@@ -15,6 +15,11 @@ double baseline_method(long n);
 /// Runs `script` (a chunk taking n) in a stock state with the standard libraries.
 double baseline_script(const char *script, long n);
 
+/// SQLite alone, as the store uses it (WAL, synchronous=NORMAL): n transactions, each
+/// inserting one row shaped like a ledger entry of the lifecycle case into a new database at
+/// `path`. The floor under a store that makes each command durable before the next.
+double baseline_sqlite_ledger(const char *path, long n);
+
 /// Bytes the C heap has handed out now (glibc's mallinfo2), for per-state memory.
 unsigned long baseline_heap_in_use(void);
 
