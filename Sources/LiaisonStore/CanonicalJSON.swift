@@ -91,8 +91,9 @@ private func number(_ d: Double) throws -> [UInt8] {
     guard d.isFinite else {
         throw EncodingError.invalidValue(d, EncodingError.Context(codingPath: [], debugDescription: "\(d) cannot be written as JSON"))
     }
-    if d == d.rounded(), abs(d) < 1e15 { return Array(String(Int64(d)).utf8) }
-    return Array("\(d)".utf8)
+    var out: [UInt8] = []
+    writeJSONNumber(d, into: &out)
+    return out
 }
 
 private final class NodeEncoder: Encoder {

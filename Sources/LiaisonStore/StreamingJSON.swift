@@ -1,4 +1,5 @@
 import Foundation
+import LiaisonModel
 
 /// JSON written straight into one byte buffer as `Encodable` values hand it over: for the
 /// ledger's payloads and events, the journal and the record tables, which a store writes for
@@ -87,6 +88,7 @@ private final class StreamWriter: Encoder {
 
     func value<T: Encodable>(_ value: T) throws {
         if writeScalar(value) { return }
+        if T.self == [Event].self { return EventJSON.write(unsafeBitCast(value, to: [Event].self), into: &out) }
         if T.self == [String: String].self {
             let dictionary = unsafeBitCast(value, to: [String: String].self)
             let (level, id) = open(object: true)
@@ -122,7 +124,7 @@ private final class StreamWriter: Encoder {
     func writeBool(_ b: Bool) { out += (b ? "true" : "false").utf8 }
     func writeDouble(_ d: Double) {
         guard d.isFinite else { unsupported = true; out += "null".utf8; return }  // the tree encoder throws the error
-        if d == d.rounded(), abs(d) < 1e15 { writeInteger(Int64(d)) } else { out += "\(d)".utf8 }
+        writeJSONNumber(d, into: &out)
     }
 
     // MARK: Encoder
@@ -218,6 +220,11 @@ private final class StreamWriter: Encoder {
         mutating func encode(_ value: Double) throws { writer.writeDouble(value) }
         mutating func encode<T: Encodable>(_ value: T) throws { try writer.value(value) }
     }
+}
+
+/// A finite number as JSON: whole numbers without a fraction, as `JSONEncoder` writes them.
+func writeJSONNumber(_ d: Double, into out: inout [UInt8]) {
+    if d == d.rounded(), abs(d) < 1e15 { out += String(Int64(d)).utf8 } else { out += "\(d)".utf8 }
 }
 
 /// A JSON string literal: the bytes as they are, unless one needs escaping.
