@@ -77,6 +77,18 @@ struct CheckpointTests {
         #expect(result == .intact(entries: 26), "\(result)")
     }
 
+    @Test("past the interval, a checkpoint waits while many records wait, but no longer than the cache holds")
+    func waitingRecords() throws {
+        for (cacheLimit, expected) in [(1_000, Int64(1)), (30, 42)] {
+            let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 20), cacheLimit: cacheLimit)
+            store.checkpointInterval = 10
+            // One batch that changes 40 records in 41 entries: fewer than four entries a record.
+            let batch = Synthetic.opening + (1...20).flatMap { Array(Synthetic.lifecycle($0).prefix(2)) }
+            try store.applyAll(batch.map { ($0.0, $0.1) }, at: Synthetic.start)
+            #expect(try checkpointed(store.path) == expected, "cache limit \(cacheLimit)")
+        }
+    }
+
     @Test("grouped commits: nothing is durable until the group is written, then all of it is; a refusal inside a group drops only itself")
     func groups() throws {
         let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 3))
