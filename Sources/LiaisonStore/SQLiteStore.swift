@@ -133,6 +133,7 @@ public final class SQLiteStore: Store {
         guard checkpointed < lastSequence else { return }
         var after = checkpointed
         var previous = try db.inDatabase { try String.fetchOne($0, sql: "SELECT hash FROM ledger WHERE seq = ?", arguments: [after]) }
+            ?? LedgerEntry.genesisHash
         while true {
             let batch = try db.read { db in
                 try Row.fetchAll(db, sql: """
@@ -151,7 +152,7 @@ public final class SQLiteStore: Store {
         try checkpoint()
     }
 
-    private func replayForRecovery(_ entry: LedgerEntry, full: String?, after previous: String?) throws {
+    private func replayForRecovery(_ entry: LedgerEntry, full: String?, after previous: String) throws {
         func failure(_ reason: String) -> StoreError {
             .notAStore(path, reason: "ledger entry \(entry.sequence) cannot be replayed after an interrupted run: \(reason); "
                        + "run 'liaison audit verify --store \(path)'")

@@ -135,16 +135,21 @@ private final class StreamWriter: Encoder {
             closeFrames(downTo: valueBase + 1)
             return KeyedEncodingContainer(Keyed(writer: self, level: valueBase, id: frames[valueBase].id))
         }
+        if frames.count > valueBase { unsupported = true }  // an object after an array, in one value
         let (level, id) = open(object: true)
         return KeyedEncodingContainer(Keyed(writer: self, level: level, id: id))
     }
 
     func unkeyedContainer() -> UnkeyedEncodingContainer {
+        if frames.count > valueBase { unsupported = true }  // a second container for one value
         let (level, id) = open(object: false)
         return Unkeyed(writer: self, level: level, id: id)
     }
 
-    func singleValueContainer() -> SingleValueEncodingContainer { Single(writer: self) }
+    func singleValueContainer() -> SingleValueEncodingContainer {
+        if frames.count > valueBase { unsupported = true }
+        return Single(writer: self)
+    }
 
     struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
         let writer: StreamWriter

@@ -24,6 +24,16 @@ private struct WithSuper: Encodable {
     }
 }
 
+/// Asks for an array twice, as `JSONEncoder` allows (both add to one array).
+private struct TwoArrays: Encodable {
+    func encode(to encoder: Encoder) throws {
+        var a = encoder.unkeyedContainer()
+        try a.encode(1)
+        var b = encoder.unkeyedContainer()
+        try b.encode(2)
+    }
+}
+
 @Suite("The store's streaming JSON writer")
 struct StreamingJSONTests {
     func roundTrip<T: Codable & Equatable>(_ value: T) throws {
@@ -65,6 +75,7 @@ struct StreamingJSONTests {
         #expect(try StreamingJSON().string(OutOfOrder()) == CanonicalJSON(sortedKeys: false).string(OutOfOrder()))
         #expect(try StreamingJSON().string(OutOfOrder()) == #"{"a":{"c":"late"},"b":1}"#)
         #expect(try StreamingJSON().string([WithSuper()]) == CanonicalJSON(sortedKeys: false).string([WithSuper()]))
+        #expect(try StreamingJSON().string(TwoArrays()) == "[1,2]")
         #expect(throws: EncodingError.self) { try StreamingJSON().string([Double.nan]) }
     }
 }
