@@ -444,10 +444,7 @@ extension PluginRuntime {
             throw LuaScriptError("ctx:send_notice: \(recipient) is not an agency of this operation")
         }
         // The text carries what both the sender and the recipient may see, and no more.
-        let caseData = try cases.map { ref in
-            NoticeCase(mine: try CaseView(ref, for: manifest.agency, at: engine.now, in: engine.reader),
-                       theirs: try CaseView(ref, for: recipient, at: engine.now, in: engine.reader))
-        }
+        let caseData = cases.map { NoticeCase(ref: $0, sender: manifest.agency, recipient: recipient, now: engine.now, model: engine.reader) }
         var data: [String: Any] = [:]
         for (k, v) in value("data")?.tableValue ?? [:] {
             guard let key = k.stringValue else { continue }
@@ -482,14 +479,26 @@ extension PluginRuntime {
 
 /// A case as a notice's template sees it: a field both the sender and the recipient may see,
 /// as text, read only when the template asks for it (a template names a few of the case's
-/// thirty fields, and reading each through two disclosure policies was most of what sending
-/// a notice cost). A withheld, absent or empty field is missing, so `{{#field}}` skips it.
-private struct NoticeCase: MustacheParent {
-    let mine: CaseView
-    let theirs: CaseView
+/// thirty fields, or none, and reading each through two disclosure policies was most of what
+/// sending a notice cost). A withheld, absent or empty field is missing, so `{{#field}}` skips
+/// it. A case that does not exist has no fields; the rules then refuse the notice.
+private final class NoticeCase: MustacheParent {
+    let ref: CaseRef
+    let sender: AgencyID, recipient: AgencyID
+    let now: Date
+    let model: ModelReader
+    private lazy var views: (mine: CaseView, theirs: CaseView)? = {
+        guard let mine = try? CaseView(ref, for: sender, at: now, in: model),
+              let theirs = try? CaseView(ref, for: recipient, at: now, in: model) else { return nil }
+        return (mine, theirs)
+    }()
+
+    init(ref: CaseRef, sender: AgencyID, recipient: AgencyID, now: Date, model: ModelReader) {
+        (self.ref, self.sender, self.recipient, self.now, self.model) = (ref, sender, recipient, now, model)
+    }
 
     func child(named name: String) -> Any? {
-        guard mine.discloses(name), theirs.discloses(name),
+        guard let (mine, theirs) = views, mine.discloses(name), theirs.discloses(name),
               let v = try? mine.read(name), v != .none, v != .list([]) else { return nil }
         return PluginRuntime.text(v)
     }

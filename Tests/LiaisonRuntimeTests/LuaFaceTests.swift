@@ -83,6 +83,14 @@ struct LuaFaceTests {
         #expect(try host.store.notices().map(\.body) == ["Ana Example|||"])
     }
 
+    @Test("a notice about a case that does not exist is refused by the rules, and nothing is sent")
+    func noticeAboutNoCase() throws {
+        let (outcome, host, op) = try run("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'QA-TRANSIT', template = 't', case = 'R-999' } end)")
+        defer { op.remove() }
+        #expect(outcome.failures.first?.message == "notice.send refused: no case R-999 in this operation")
+        #expect(try host.store.notices().isEmpty)
+    }
+
     @Test("plugins cannot reach io, debug, bytecode, files outside their folder, or each other's globals")
     func isolation() throws {
         let op = try TestOperation(plugins: [
