@@ -187,7 +187,9 @@ private final class NodeEncoder: Encoder {
         let encoder: NodeEncoder
         var codingPath: [CodingKey] { encoder.codingPath }
         mutating func encodeNil() throws { encoder.node = .scalar(Array("null".utf8)) }
-        mutating func encode<T: Encodable>(_ value: T) throws { encoder.node = try encoder.child(value) }
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            encoder.node = try otherNumberText(value).map { .scalar(Array($0.utf8)) } ?? encoder.child(value)
+        }
     }
 }
 

@@ -223,8 +223,23 @@ private final class StreamWriter: Encoder {
         mutating func encode(_ value: Bool) throws { writer.writeBool(value) }
         mutating func encode(_ value: Int) throws { writer.writeInteger(Int64(value)) }
         mutating func encode(_ value: Double) throws { writer.writeDouble(value) }
-        mutating func encode<T: Encodable>(_ value: T) throws { try writer.value(value) }
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            if let text = try otherNumberText(value) { writer.out += text.utf8 } else { try writer.value(value) }
+        }
     }
+}
+
+/// The text of a number of a type other than `Int`, `Int64` and `Double`, which both writers
+/// handle themselves: `Int8`…`UInt64`, `Float`. `Codable` encodes these through a single-value
+/// container whose default methods call its generic one, so a writer that passes them on to
+/// `encode(to:)` again recurses without end. Nil for any other type.
+func otherNumberText<T>(_ value: T) throws -> String? {
+    if let n = value as? any BinaryInteger { return String(describing: n) }
+    guard let f = value as? Float else { return nil }
+    guard f.isFinite else {
+        throw EncodingError.invalidValue(f, EncodingError.Context(codingPath: [], debugDescription: "\(f) cannot be written as JSON"))
+    }
+    return f == f.rounded() && abs(f) < 1e7 ? String(Int64(f)) : "\(f)"
 }
 
 /// A finite number as JSON: whole numbers without a fraction, as `JSONEncoder` writes them.

@@ -100,3 +100,19 @@ struct HashedTextTests {
         }
     }
 }
+
+@Suite("The JSON writers and Swift's other number types")
+struct OtherScalarTests {
+    struct Sizes: Codable, Equatable {
+        var small: Int8 = -3, unsigned: UInt16 = 7, wide: UInt64 = 1 << 40, single: Float = 1.5, flags: [Int32] = [1, 2]
+    }
+
+    @Test("integers and floats of every width are written as numbers and read back equal, by both writers")
+    func widths() throws {
+        let text = try StreamingJSON().string(Sizes())
+        #expect(text == #"{"small":-3,"unsigned":7,"wide":1099511627776,"single":1.5,"flags":[1,2]}"#)
+        #expect(try Canonical.decode(Sizes.self, text) == Sizes())
+        #expect(try CanonicalJSON(sortedKeys: false).string(Sizes()) == text)
+        #expect(throws: EncodingError.self) { try StreamingJSON().string([Float.infinity]) }
+    }
+}
