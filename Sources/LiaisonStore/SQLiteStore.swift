@@ -5,7 +5,8 @@ import LiaisonModel
 /// The embedded store: one SQLite file per operation, in WAL mode, through GRDB.
 ///
 /// Each command (with its cascade) is one transaction, and what it writes is its ledger entry:
-/// once that transaction commits, the command is durable. The ledger table refuses updates and
+/// once that transaction commits, the command is durable. (With `groupCommit` above 1, several
+/// commands share one transaction, each still whole.) The ledger table refuses updates and
 /// deletes (triggers), and each entry carries the SHA-256 of the one before, so an edit made
 /// behind the store's back (dropping the triggers, or another tool) is found by `verify()`.
 ///
@@ -13,16 +14,16 @@ import LiaisonModel
 /// ledger, not part of each command's transaction: records a command changes stay in memory
 /// until the next checkpoint writes each of them once, however many commands touched it. A
 /// checkpoint runs every `checkpointInterval` ledger entries (later when many records wait:
-/// see there), before `count`, `caseCounts` and `verify()`, and when the store is released. Other queries read the tables
-/// and correct them with the records changed since.
-/// Writing every changed record in every command's transaction cost more than the rest of the
-/// command together (a case record is about a kilobyte of JSON); see issue #3's note.
+/// see there), before `count`, `caseCounts` and `verify()`, and when the store is released.
+/// Other queries read the tables and correct them with the records changed since. Writing every
+/// changed record in every command's transaction cost more than the rest of the command
+/// together (a case record is about a kilobyte of JSON).
 ///
 /// If the process dies between checkpoints, opening the store replays the ledger entries after
-/// the last checkpoint through the rules, exactly as `verify()` replays the whole ledger, and
-/// writes a new checkpoint. The ledger keeps a person's record and a notice's text only as
-/// digests, so a command carrying them also writes its full form to a `journal` table in its
-/// transaction; a checkpoint deletes the journal rows it has made redundant.
+/// the last checkpoint through the rules, as `verify()` replays the whole ledger, and writes a
+/// new checkpoint. The ledger keeps a person's record and a notice's text only as digests, so a
+/// command carrying them also writes its full form to a `journal` table in its transaction; a
+/// checkpoint deletes the journal rows it has made redundant.
 ///
 /// Memory stays flat as an operation grows: records are read from the database as commands need
 /// them, through a cache of at most `cacheLimit` decoded records, plus the records changed since

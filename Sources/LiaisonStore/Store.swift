@@ -10,13 +10,15 @@ import LiaisonModel
 /// switch try store.verify() { case .intact: ...; case let .broken(at, reason): ... }
 /// ```
 public protocol Store: ModelReader, AnyObject {
-    /// Decides `command` under the rules and, if it is allowed, persists the records it changed
-    /// and its ledger entry in one transaction. A refusal (`Refusal`) writes nothing.
+    /// Decides `command` under the rules and, if it is allowed, makes it durable: its ledger
+    /// entry in one transaction (the records it changed follow at the next checkpoint, and are
+    /// recovered from the ledger if the process dies first; see `SQLiteStore`). A refusal
+    /// (`Refusal`) writes nothing.
     @discardableResult
     func apply(_ command: Command, by actor: AgencyID, at now: Date) throws -> Applied
 
-    /// Applies `commands` in order in one transaction: all of them, or (if one is refused or
-    /// fails) none. Each still gets its own ledger entry.
+    /// Applies `commands` in order, atomically: all of them, or (if one is refused or fails)
+    /// none. Each still gets its own ledger entry.
     @discardableResult
     func applyAll(_ commands: [(Command, AgencyID)], at now: Date) throws -> [Applied]
 
