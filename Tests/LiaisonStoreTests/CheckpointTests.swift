@@ -12,6 +12,15 @@ func apply(_ commands: [(Command, AgencyID)], to store: SQLiteStore, from t: ino
     }
 }
 
+/// A store of three synthetic cases that commits in groups of `group`, with the transit
+/// authorisation and the first `n` commands of case 1 applied.
+func groupedStore(_ group: Int, firstCommands n: Int, from t: inout Date) throws -> SQLiteStore {
+    let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 3))
+    store.groupCommit = group
+    try apply(Synthetic.opening + Array(Synthetic.lifecycle(1).prefix(n)), to: store, from: &t)
+    return store
+}
+
 /// What a store's files hold at this moment, copied as a crash would leave them: the database
 /// and its WAL, without the process that was writing them.
 func crashImage(of store: SQLiteStore) throws -> String {
@@ -91,10 +100,8 @@ struct CheckpointTests {
 
     @Test("grouped commits: nothing is durable until the group is written, then all of it is; a refusal inside a group drops only itself")
     func groups() throws {
-        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 3))
-        store.groupCommit = 10
         var t = Synthetic.start
-        try apply(Synthetic.opening + Array(Synthetic.lifecycle(1).prefix(5)), to: store, from: &t)
+        let store = try groupedStore(10, firstCommands: 5, from: &t)
         #expect(store.durableSequence == 1)
         #expect(try store.returnCase("S-0000001")?.progress == .documented)  // applied, though not yet durable
         #expect(try SQLiteStore.open(at: try crashImage(of: store)).verify() == .intact(entries: 1))
@@ -134,10 +141,8 @@ struct CheckpointTests {
 
     @Test("a store that could not write a group refuses further work and says to reopen it")
     func unusable() throws {
-        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 3))
-        store.groupCommit = 100
         var t = Synthetic.start
-        try apply(Synthetic.opening + Array(Synthetic.lifecycle(1).prefix(3)), to: store, from: &t)
+        let store = try groupedStore(100, firstCommands: 3, from: &t)
         // Another writer takes sequence 2 behind the store's back: the group cannot be written.
         try DatabaseQueue(path: store.path).write { db in
             try db.execute(sql: "INSERT INTO ledger (seq, at, at_seconds, actor, command, payload, events, prev_hash, hash) VALUES (2, '', 0, '', '', '', '', '', '')")
