@@ -19,6 +19,13 @@ extension PluginHandle {
         guard let plugin else { throw LuaScriptError("\(label) belongs to an unloaded plugin") }
         return plugin
     }
+
+    /// The record this handle names, as the running transaction has it.
+    func current<T>(_ read: (ModelReader) throws -> T?) throws -> T {
+        let engine = try live().engineInHandler(label)
+        guard let record = try read(engine.reader) else { throw LuaScriptError("no \(label) in this operation") }
+        return record
+    }
 }
 
 /// A case as a plugin holds it: a reference, read through the plugin agency's disclosure
@@ -526,22 +533,14 @@ extension MovementHandle {
     var label: String { "movement \(ref)" }
     var subject: String { ref.rawValue }
 
-    func movement() throws -> Movement {
-        let engine = try live().engineInHandler(label)
-        guard let m = try engine.reader.movement(ref) else { throw LuaScriptError("no movement \(ref) in this operation") }
-        return m
-    }
+    func movement() throws -> Movement { try current { try $0.movement(ref) } }
 }
 
 extension HandoffHandle {
     var label: String { "handoff \(ref)" }
     var subject: String { ref.rawValue }
 
-    func handoff() throws -> Handoff {
-        let engine = try live().engineInHandler(label)
-        guard let h = try engine.reader.handoff(ref) else { throw LuaScriptError("no handoff \(ref) in this operation") }
-        return h
-    }
+    func handoff() throws -> Handoff { try current { try $0.handoff(ref) } }
 }
 
 extension HandlerContext {

@@ -482,10 +482,7 @@ public final class SQLiteStore: Store {
             // Another store on this file has written since: its own recovery has made the
             // tables current, and records held here are older than the ledger.
             guard try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM ledger") == sequence else { return false }
-            var records = Decision()
-            (records.people, records.cases, records.handoffs, records.movements, records.notices) =
-                (dirty.people, dirty.cases, dirty.handoffs, dirty.movements, dirty.notices)
-            try write(records, in: db)
+            try write(dirty, in: db)
             try db.execute(sql: "UPDATE checkpoint SET seq = ?", arguments: [sequence])
             try db.execute(sql: "DELETE FROM journal WHERE seq <= ?", arguments: [sequence])
             return true
@@ -495,7 +492,7 @@ public final class SQLiteStore: Store {
         checkpointed = sequence
     }
 
-    private func write(_ d: Decision, in db: Database) throws {
+    private func write(_ d: RecordCache, in db: Database) throws {
         for p in d.people.values {
             try db.cachedStatement(sql: "INSERT INTO people (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json")
                 .execute(arguments: [p.ref.rawValue, Canonical.record(p)])
