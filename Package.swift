@@ -40,6 +40,8 @@ let package = Package(
             dependencies: [
                 "LiaisonModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, as GRDB links it: the ledger insert binds its columns directly.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 "TOMLKit",
             ]

@@ -134,15 +134,16 @@ unsigned long baseline_heap_in_use(void) {
 double baseline_sqlite_ledger(const char *path, long n) {
     sqlite3 *db;
     if (sqlite3_open(path, &db) != SQLITE_OK) return -1;
-    // The store's ledger table, as its migration makes it.
+    // The store's ledger table, as its migration makes it, on a connection configured as the
+    // store configures its own (an exclusive lock, WAL, synchronous=NORMAL).
     const char *setup =
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         "CREATE TABLE ledger (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, at_seconds REAL NOT NULL, actor TEXT NOT NULL,"
         " command TEXT NOT NULL, payload TEXT NOT NULL, events TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,"
         " origin TEXT NOT NULL DEFAULT '');";
     sqlite3_stmt *begin = NULL, *insert = NULL, *commit = NULL;
     if (sqlite3_exec(db, setup, NULL, NULL, NULL) != SQLITE_OK
-        || sqlite3_prepare_v2(db, "BEGIN", -1, &begin, NULL) != SQLITE_OK
+        || sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL) != SQLITE_OK
         || sqlite3_prepare_v2(db, "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &insert, NULL) != SQLITE_OK
         || sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL) != SQLITE_OK) {
         sqlite3_close(db);
@@ -154,7 +155,7 @@ double baseline_sqlite_ledger(const char *path, long n) {
     const char *hash = "8f2c1e0a5b7d9c3e4f6a8b0c2d4e6f8a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e";
     double start = now();
     for (long i = 1; i <= n; i++) {
-        sqlite3_step(begin);
+        sqlite3_step(begin);  // BEGIN IMMEDIATE, as the store begins
         sqlite3_reset(begin);
         sqlite3_bind_int64(insert, 1, i);
         sqlite3_bind_text(insert, 2, "2026-11-30T00:00:00Z", -1, SQLITE_STATIC);

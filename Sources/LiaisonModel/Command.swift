@@ -119,13 +119,15 @@ public enum Command: Codable, Hashable, Sendable {
         }
     }
 
+    private static let placeholderBirth = LocalDate("1900-01-01")!
+
     /// The form the ledger keeps: a person's record and a notice's text are kept as digests
     /// only (the people table and the outbox hold them), so the ledger holds no more personal
     /// data than it must.
     public func ledgerForm(digest: (Person) -> String, noticeDigest: (Notice) -> String) -> Command {
         switch self {
         case .registerPerson(let p):
-            return .registerPerson(Person(ref: p.ref, names: ["sha256:" + digest(p)], dateOfBirth: LocalDate("1900-01-01")!,
+            return .registerPerson(Person(ref: p.ref, names: ["sha256:" + digest(p)], dateOfBirth: Self.placeholderBirth,
                                           sex: .unspecified, nationalities: []))
         case .sendNotice(var n):
             n.body = "sha256:" + noticeDigest(n)

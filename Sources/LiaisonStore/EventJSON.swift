@@ -17,8 +17,8 @@ enum EventJSON {
     }
 
     static func write(_ event: Event, into out: inout [UInt8]) {
-        var f = Fields()
-        let name: String
+        var f = JSONFields()
+        let name: StaticString
         switch event {
         case .personRegistered(let p): name = "personRegistered"; f.text("_0", p.rawValue)
         case .caseOpened(let c): name = "caseOpened"; f.text("_0", c.rawValue)
@@ -53,46 +53,75 @@ enum EventJSON {
         case let .noticeAcknowledged(n, by): name = "noticeAcknowledged"; f.text("_0", n.rawValue); f.text("by", by.rawValue)
         case .signalled(let signal):
             name = "signalled"
-            var s = Fields()
+            var s = JSONFields()
             s.text("name", signal.name)
-            s.key("fields")
-            var fields = Fields()
-            for k in signal.fields.keys.sorted() { fields.text(k, signal.fields[k]!) }
-            s.bytes += fields.object
-            f.key("_0")
-            f.bytes += s.object
+            var fields = JSONFields()
+            for k in signal.fields.keys.sorted() { fields.text(dynamicKey: k, signal.fields[k]!) }
+            s.object("fields", fields)
+            f.object("_0", s)
         case let .pluginFailed(plugin, hook, kind):
             name = "pluginFailed"; f.text("plugin", plugin); f.text("hook", hook); f.text("kind", kind.rawValue)
         }
+        JSONFields.single(name, f, into: &out)
+    }
+}
+
+/// An object's members, written as they are added: for the hand-written encoders of events
+/// and commands.
+struct JSONFields {
+    var bytes: [UInt8] = []
+
+    /// Appends `{"name":{…}}`, the form an enum case takes.
+    static func single(_ name: StaticString, _ value: JSONFields, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        writeJSONString(name, into: &out)
-        out.append(UInt8(ascii: ":"))
-        out += f.object
+        out.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { out += $0 }
+        out += [UInt8(ascii: "\""), UInt8(ascii: ":")]
+        value.write(into: &out)
         out.append(UInt8(ascii: "}"))
     }
 
-    /// An object's members, written as they are added.
-    private struct Fields {
-        var bytes: [UInt8] = []
-        var object: [UInt8] { [UInt8(ascii: "{")] + bytes + [UInt8(ascii: "}")] }
-
-        mutating func key(_ k: String) {
-            if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
-            writeJSONString(k, into: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-        }
-        mutating func text(_ k: String, _ v: String) { key(k); writeJSONString(v, into: &bytes) }
-        mutating func integer(_ k: String, _ v: Int) { key(k); bytes += String(v).utf8 }
-        mutating func flag(_ k: String, _ v: Bool) { key(k); bytes += (v ? "true" : "false").utf8 }
-        mutating func seconds(_ k: String, _ d: Date) { key(k); writeJSONNumber(d.timeIntervalSince1970, into: &bytes) }
-        mutating func texts(_ k: String, _ v: [String]) {
-            key(k)
-            bytes.append(UInt8(ascii: "["))
-            for (i, s) in v.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                writeJSONString(s, into: &bytes)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        }
+    /// Appends the object, braces and all.
+    func write(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out += bytes
+        out.append(UInt8(ascii: "}"))
     }
+
+    /// `k` is written as it is: every key here is a Swift identifier, or a signal's field name
+    /// (escaped, since a timeline gives those).
+    mutating func key(_ k: StaticString) {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        k.withUTF8Buffer { bytes += $0 }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// A member whose name is data (a signal's field), escaped as any text is.
+    mutating func text(dynamicKey k: String, _ v: String) {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
+        writeJSONString(k, into: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        writeJSONString(v, into: &bytes)
+    }
+    mutating func text(_ k: StaticString, _ v: String) { key(k); writeJSONString(v, into: &bytes) }
+    mutating func integer(_ k: StaticString, _ v: Int) { key(k); bytes += String(v).utf8 }
+    mutating func flag(_ k: StaticString, _ v: Bool) { key(k); bytes += (v ? "true" : "false").utf8 }
+    mutating func seconds(_ k: StaticString, _ d: Date) { key(k); writeJSONNumber(d.timeIntervalSince1970, into: &bytes) }
+    mutating func texts(_ k: StaticString, _ v: [String]) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for (i, s) in v.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            writeJSONString(s, into: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    mutating func optionalText(_ k: StaticString, _ v: String?) { if let v { text(k, v) } }
+    /// A member whose value is already JSON.
+    mutating func json(_ k: StaticString, _ v: [UInt8]) { key(k); bytes += v }
+    /// A member that is an object itself.
+    mutating func object(_ k: StaticString, _ v: JSONFields) { key(k); v.write(into: &bytes) }
 }

@@ -84,16 +84,19 @@ enum Canonical {
         try fast.string(events) == text || (try? decode([Event].self, text)) == events
     }
 
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+                for (i, b) in bytes.enumerated() {
+                    out[2 * i] = hexDigits[Int(b >> 4)]
+                    out[2 * i + 1] = hexDigits[Int(b & 0xF)]
+                }
+                return bytes.count * 2
+            }
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     static let decoder: JSONDecoder = {
         let d = JSONDecoder()
@@ -111,7 +114,8 @@ enum Canonical {
 
     /// The SHA-256 of a person's record, kept in the ledger instead of the record.
     static func digest(_ person: Person) -> String {
-        let bytes = (try? encoder.encode(person)) ?? []
+        var bytes: [UInt8] = []
+        PersonJSON.write(person, sortedKeys: true, into: &bytes)  // what `encoder` gives, written directly
         return hex(SHA256.hash(data: bytes))
     }
 

@@ -87,6 +87,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case missing(String)
     case notAStore(String, reason: String)
     case unusable(String, reason: String)
+    /// Another store (in this process or another) has the file open: a store holds its file
+    /// exclusively while it is open.
+    case inUse(String)
 
     public var description: String {
         switch self {
@@ -95,6 +98,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .notAStore(p, reason): return "\(p) is not a Liaison store: \(reason)"
         case let .unusable(p, reason):
             return "the store \(p) could not write a group of commands (\(reason)); open it again to recover every command that was durable"
+        case .inUse(let p):
+            return "the store \(p) is open in another process (a liaison run or repl on it?): wait until that ends, or work on a copy"
         }
     }
 }

@@ -89,6 +89,8 @@ private final class StreamWriter: Encoder {
     func value<T: Encodable>(_ value: T) throws {
         if writeScalar(value) { return }
         if T.self == [Event].self { return EventJSON.write(unsafeBitCast(value, to: [Event].self), into: &out) }
+        if T.self == Command.self { return try CommandJSON.write(unsafeBitCast(value, to: Command.self), into: &out) }
+        if T.self == Person.self { return PersonJSON.write(unsafeBitCast(value, to: Person.self), sortedKeys: false, into: &out) }
         if T.self == [String: String].self {
             let dictionary = unsafeBitCast(value, to: [String: String].self)
             let (level, id) = open(object: true)

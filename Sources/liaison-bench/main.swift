@@ -214,10 +214,11 @@ if wanted("create a sandboxed state") {
 
 // 8. The store: the full lifecycle of many cases, made durable in groups as an import is, then
 // each command durable before the next.
-if wanted("lifecycle") {
+do {
     let cases = quick ? 200 : (ProcessInfo.processInfo.environment["LIAISON_BENCH_CASES"].flatMap(Int.init) ?? 100_000)
     for group in [1_000, 1] {  // the audit, which holds every case in memory, comes last
         let how = group == 1 ? "each command durable before the next" : "durable in groups of \(group)"
+        guard wanted("store: lifecycle of \(cases) cases, \(how)") else { continue }
         progress("the full lifecycle of \(cases) cases through the SQLite store, \(how)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -255,7 +256,8 @@ if wanted("lifecycle") {
         results.append(Measurement(name: "  resident memory after the first tenth of the cases", value: rss.first?.1 ?? 0, unit: "MiB"))
         results.append(Measurement(name: "  resident memory after all of them", value: rss.last?.1 ?? 0, unit: "MiB"))
         results.append(Measurement(name: "  peak resident memory", value: peakResidentMiB(), unit: "MiB"))
-        guard group == 1 else { continue }
+        // Its name matches --only lifecycle or --only audit, not --only "each command".
+        guard group == 1, wanted("store: lifecycle of \(cases) cases, then audit verify") else { continue }
         progress("audit verify of that store")
         var verdict = Verification.intact(entries: 0)
         let audit = try seconds { verdict = try store.verify() }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import LiaisonModel
-import LiaisonStore
+@testable import LiaisonStore
 import Testing
 
 /// Applies `commands` one by one, a second apart from `t` on.
@@ -32,9 +32,10 @@ func crashImage(of store: SQLiteStore) throws -> String {
     return copy
 }
 
-/// The ledger entry the record tables of the store at `path` reflect, read behind its back.
-func checkpointed(_ path: String) throws -> Int64 {
-    try DatabaseQueue(path: path).read { try Int64.fetchOne($0, sql: "SELECT seq FROM checkpoint") ?? -1 }
+/// The ledger entry the record tables of `store` reflect, read from its database rather than
+/// asked of it. (Through its own connection: the store holds its file exclusively.)
+func checkpointed(_ store: SQLiteStore) throws -> Int64 {
+    try store.db.read { try Int64.fetchOne($0, sql: "SELECT seq FROM checkpoint") ?? -1 }
 }
 
 /// A notice sent about `c` and what the ledger will keep of it.
@@ -55,7 +56,7 @@ struct CheckpointTests {
         try store.apply(.acknowledgeNotice("N-000001"), by: Synthetic.ministry, at: t + 60)
 
         // Nothing has been checkpointed since the store was made, yet every query sees it all.
-        #expect(try checkpointed(store.path) == 1)
+        #expect(try checkpointed(store) == 1)
         #expect(try store.caseRefs(in: .received) == ["S-0000001"])
         #expect(try store.caseRefs(in: .documented) == ["S-0000002"])
         #expect(try store.caseRefs() == ["S-0000001", "S-0000002"])
@@ -64,14 +65,14 @@ struct CheckpointTests {
         #expect(try store.handoffs().map(\.ref) == ["SH-1"])
 
         let recovered = try SQLiteStore.open(at: try crashImage(of: store))
-        #expect(try checkpointed(recovered.path) == 1 + 12 + 5 + 3 + 1)
+        #expect(try checkpointed(recovered) == 1 + 12 + 5 + 3 + 1)
         #expect(try recovered.returnCase("S-0000002") == store.returnCase("S-0000002"))
         #expect(try recovered.person("SP-0000002")?.names == ["Synthetic Person 2"])
         #expect(try recovered.notice("N-000001")?.body == "Please confirm the identity of the person in case S-0000002.\n")
         #expect(try recovered.notice("N-000001")?.acknowledgedAt == t + 60)
         #expect(try recovered.verify() == .intact(entries: 22))
         // The journal keeps personal data only until the checkpoint has it in the tables.
-        #expect(try DatabaseQueue(path: recovered.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM journal") } == 0)
+        #expect(try recovered.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM journal") } == 0)
     }
 
     @Test("a checkpoint runs every checkpointInterval entries, and a crash after it replays only the entries since")
@@ -80,7 +81,7 @@ struct CheckpointTests {
         store.checkpointInterval = 20
         var t = Synthetic.start
         try apply(Synthetic.opening + (1...2).flatMap(Synthetic.lifecycle), to: store, from: &t)
-        #expect(try checkpointed(store.path) == 21)  // the operation, then 20 entries; the last 5 wait for the next
+        #expect(try checkpointed(store) == 21)  // the operation, then 20 entries; the last 5 wait for the next
         let image = try crashImage(of: store)
         let result = try SQLiteStore.open(at: image).verify()
         #expect(result == .intact(entries: 26), "\(result)")
@@ -94,7 +95,7 @@ struct CheckpointTests {
             // One batch that changes 40 records in 41 entries: fewer than four entries a record.
             let batch = Synthetic.opening + (1...20).flatMap { Array(Synthetic.lifecycle($0).prefix(2)) }
             try store.applyAll(batch.map { ($0.0, $0.1) }, at: Synthetic.start)
-            #expect(try checkpointed(store.path) == expected, "cache limit \(cacheLimit)")
+            #expect(try checkpointed(store) == expected, "cache limit \(cacheLimit)")
         }
     }
 
@@ -143,8 +144,9 @@ struct CheckpointTests {
     func unusable() throws {
         var t = Synthetic.start
         let store = try groupedStore(100, firstCommands: 3, from: &t)
-        // Another writer takes sequence 2 behind the store's back: the group cannot be written.
-        try DatabaseQueue(path: store.path).write { db in
+        // Sequence 2 is taken behind the store's back (on its own connection, since it holds
+        // the file exclusively): the group cannot be written.
+        try store.db.write { db in
             try db.execute(sql: "INSERT INTO ledger (seq, at, at_seconds, actor, command, payload, events, prev_hash, hash) VALUES (2, '', 0, '', '', '', '', '', '')")
         }
         #expect(throws: DatabaseError.self) { try store.flush() }

@@ -8,8 +8,13 @@ func temporaryStorePath() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("liaison-store-\(UUID().uuidString).sqlite").path
 }
 
-/// A store with `n` synthetic cases taken the whole way, its records checkpointed (so that a
-/// test can edit them behind the store's back).
+/// The path of a store with `n` synthetic cases taken the whole way, closed (so that a test can
+/// edit it behind the store's back: an open store holds its file exclusively).
+func closedSyntheticStore(cases n: Int) throws -> String {
+    try syntheticStore(cases: n).path  // released here, which checkpoints and closes it
+}
+
+/// A store with `n` synthetic cases taken the whole way, its records checkpointed.
 func syntheticStore(cases n: Int) throws -> SQLiteStore {
     let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: n))
     var t = Synthetic.start
@@ -22,11 +27,14 @@ func syntheticStore(cases n: Int) throws -> SQLiteStore {
 struct StoreTests {
     @Test("commands persist, and a reopened store reads the same records and continues the chain")
     func persistAndReopen() throws {
-        let store = try syntheticStore(cases: 3)
-        #expect(try store.returnCase("S-0000002")?.progress == .received)
-        #expect(try store.caseCounts() == ["received": 3])
-        let reopened = try SQLiteStore.open(at: store.path)
-        #expect(try reopened.returnCase("S-0000002") == store.returnCase("S-0000002"))
+        var store: SQLiteStore? = try syntheticStore(cases: 3)
+        let path = store!.path
+        let before = try store!.returnCase("S-0000002")
+        #expect(before?.progress == .received)
+        #expect(try store!.caseCounts() == ["received": 3])
+        store = nil
+        let reopened = try SQLiteStore.open(at: path)
+        #expect(try reopened.returnCase("S-0000002") == before)
         try reopened.apply(.close("S-0000002"), by: Synthetic.reception, at: Synthetic.start + 1000)
         #expect(try reopened.verify() == .intact(entries: 1 + 1 + 3 * 12 + 1))
     }
@@ -44,10 +52,21 @@ struct StoreTests {
         #expect(try store.verify() == .intact(entries: Int64(before + 2)))
     }
 
+    @Test("an open store holds its file: a second store on it is refused, saying why, until the first is released")
+    func exclusive() throws {
+        var first: SQLiteStore? = try syntheticStore(cases: 1)
+        let path = first!.path
+        let error = #expect(throws: StoreError.self) { try SQLiteStore.open(at: path) }
+        #expect(error == .inUse(path))
+        #expect(String(describing: error!).contains("is open in another process"))
+        #expect(try first!.verify() == .intact(entries: 14))  // the first store is unharmed
+        first = nil
+        #expect(try SQLiteStore.open(at: path).verify() == .intact(entries: 14))
+    }
+
     @Test("the ledger table refuses updates and deletes")
     func appendOnly() throws {
-        let store = try syntheticStore(cases: 1)
-        let db = try DatabaseQueue(path: store.path)
+        let db = try DatabaseQueue(path: try closedSyntheticStore(cases: 1))
         #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "UPDATE ledger SET actor = 'X' WHERE seq = 3") } }
         #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "DELETE FROM ledger WHERE seq = 3") } }
     }
@@ -109,14 +128,13 @@ struct TamperingTests {
 
     @Test("each edit is found, at the entry or record it touched", arguments: tamperings)
     func tampered(_ t: Tampering) throws {
-        let store = try syntheticStore(cases: 3)
-        let db = try DatabaseQueue(path: store.path)
-        try db.write { db in
+        let path = try closedSyntheticStore(cases: 3)
+        try DatabaseQueue(path: path).write { db in
             try db.execute(sql: "DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete")
             try db.execute(sql: t.sql)
             #expect(db.changesCount == 1, "the tampering SQL must change one row")
         }
-        let result = try SQLiteStore.open(at: store.path).verify()
+        let result = try SQLiteStore.open(at: path).verify()
         #expect(result == t.expected, "\(result)")
     }
 }

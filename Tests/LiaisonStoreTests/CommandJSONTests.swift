@@ -1,0 +1,88 @@
+import Foundation
+import LiaisonModel
+import Testing
+@testable import LiaisonStore
+
+@Suite("Commands written by hand read as Codable writes them")
+struct CommandJSONTests {
+    static let day = Date(timeIntervalSince1970: 1_796_112_000)
+
+    /// One of each case (and of each optional present and absent), with text that needs
+    /// escaping where a case carries free text.
+    static let everyCase: [Command] = [
+        .registerPerson(Person(ref: "P-1", names: ["Dara \"Test\" Example"], dateOfBirth: LocalDate("1990-02-03")!, sex: .female,
+                               nationalities: ["IR"], languages: ["fa", "en"], vulnerabilities: [.minor], group: "G-1")),
+        .openCase(CaseOpening(ref: "R-1", person: "P-1", track: .voluntary, sendingState: "US", destinationState: "IR")),
+        .openCase(CaseOpening(ref: "R-2", person: "P-2", track: .removal, sendingState: "US", destinationState: "IR",
+                              legalBasis: LegalBasis(order: "EOIR-1", finalOn: LocalDate("2026-10-01")), parent: "R-1")),
+        .clear("R-1"),
+        .recordLegalEvent("R-1", kind: .appeal, suspensive: true),
+        .decideLegalEvent("R-1", event: 1, outcome: "dismissed\nin full", removalMayProceed: false),
+        .raiseHold("R-1", kind: .appealPending, reason: "appeal filed", evidence: "BIA-1", until: day),
+        .raiseHold("R-1", kind: .fitToFly, reason: "unwell", evidence: nil, until: nil),
+        .liftHold("R-1", hold: 2, reason: "decided"),
+        .recordConsent("R-1", scope: .returnItself, interpreter: "Farsi interpreter"),
+        .recordConsent("R-1", scope: .dataRelease(recipient: "IR-MFA", purpose: "reception"), interpreter: nil),
+        .withdrawConsent("R-1", consent: 1),
+        .requestDocument("R-1", kind: .laissezPasser, issuer: "IR-MFA"),
+        .issueDocument("R-1", kind: .passport, number: "P123", validUntil: day.addingTimeInterval(0.5)),
+        .refuseDocument("R-1", reason: "no record"),
+        .assessFitness("R-1", FitToFly(assessor: "clinic", fit: true, conditions: nil, medicalEscort: false, expiresAt: day)),
+        .assessFitness("R-1", FitToFly(assessor: "clinic", fit: false, conditions: "oxygen", medicalEscort: true, expiresAt: day)),
+        .serveNotice("R-1", charter: true), .verifyReception("R-1"),
+        .schedule("R-1", movement: "M-1", escorted: true), .strike("R-1", reason: "fit-to-fly expired"),
+        .authoriseTransit("M-1", leg: 0), .refuseTransit("M-1", leg: 1, reason: "slot"),
+        .depart("R-1"), .arriveInTransit("R-1"),
+        .proposeHandoff(HandoffProposal(ref: "H-1", cases: ["R-1", "R-2"], from: "US-ENF", to: "IR-MFA", place: "IKA",
+                                        documents: ["LP-1"], property: [], monitorPresent: true)),
+        .acknowledgeHandoff("H-1"), .refuseHandoff("H-1", reason: "papers"),
+        .receive("R-1"), .close("R-1"), .abort("R-1", reason: "withdrawn"),
+        .releaseData("R-1", to: "QA-TRANSIT", categories: [.identity, .travelDocument], purpose: "transit"),
+        .sendNotice(Notice(ref: "N-1", from: "US-ENF", to: "IR-MFA/consular", template: "identity-request", cases: ["R-1"],
+                           due: day, sentAt: day, body: "Dear colleagues,\n\"please\" reply")),
+        .sendNotice(Notice(ref: "N-2", from: "US-ENF", to: "IR-MFA", template: "t", cases: [], due: nil, sentAt: day, body: "")),
+        .acknowledgeNotice("N-1"),
+        .signal(Signal(name: "leg.landed", fields: ["leg": "2"])),  // one field: Codable's order of several varies by run
+        .recordPluginOutcome(PluginOutcome(plugin: "us-enf", agency: "US-ENF", hook: "case.opened", kind: .error, failClosed: true,
+                                           message: "boom", location: "main.lua:3", trigger: "case.open", refusedTrigger: true)),
+    ]
+
+    @Test("every case gives the same text as the Codable writer, and reads back equal", arguments: everyCase)
+    func sameText(_ command: Command) throws {
+        var out: [UInt8] = []
+        try CommandJSON.write(command, into: &out)
+        let text = String(decoding: out, as: UTF8.self)
+        #expect(text == (try CanonicalJSON(sortedKeys: false).string(command)))
+        #expect(try Canonical.decode(Command.self, text) == command)
+        #expect(try StreamingJSON().string([command, command]) == CanonicalJSON(sortedKeys: false).string([command, command]))
+    }
+
+    @Test("a signal's fields are written in sorted order")
+    func sortedFields() throws {
+        let command = Command.signal(Signal(name: "leg.landed", fields: ["movement": "M-1", "leg": "2", "at": "IKA"]))
+        #expect(try StreamingJSON().string(command) == #"{"signal":{"_0":{"name":"leg.landed","fields":{"at":"IKA","leg":"2","movement":"M-1"}}}}"#)
+    }
+
+    @Test("every case of Command is among those compared")
+    func everyCaseCovered() {
+        let names = Set(Self.everyCase.map(\.name))
+        #expect(names.count == 32, "cases compared: \(names.sorted())")
+    }
+
+    static let people: [Person] = [
+        Person(ref: "P-1", names: ["Dara \"Test\" Example", "D. Example"], aliases: ["Dara\tE."], dateOfBirth: LocalDate("1990-02-03")!,
+               sex: .female, nationalities: ["IR", "IQ"], languages: ["fa"], vulnerabilities: [.unaccompanied, .minor], group: "G-1"),
+        Person(ref: "P-2", names: [], dateOfBirth: LocalDate("0999-12-31")!, sex: .unspecified, nationalities: []),
+    ]
+
+    @Test("a person's record by hand: declaration order as the streaming writer gives it, sorted as the digest's encoder does",
+          arguments: people)
+    func person(_ p: Person) throws {
+        var declared: [UInt8] = [], sorted: [UInt8] = []
+        PersonJSON.write(p, sortedKeys: false, into: &declared)
+        PersonJSON.write(p, sortedKeys: true, into: &sorted)
+        #expect(String(decoding: declared, as: UTF8.self) == (try CanonicalJSON(sortedKeys: false).string(p)))
+        #expect(String(decoding: sorted, as: UTF8.self) == (try CanonicalJSON(sortedKeys: true).string(p)))
+        #expect(try Canonical.decode(Person.self, String(decoding: declared, as: UTF8.self)) == p)
+    }
+}
