@@ -50,8 +50,10 @@ public struct LuaStack {
                 throw LuaError.conversion("table nested deeper than \(Self.maxDepth) levels")
             }
             guard lua_checkstack(L, 3) != 0 else { throw LuaError.conversion("Lua stack overflow") }
-            let n = (1...max(t.count, 1)).prefix { t[.integer(Int64($0))] != nil }.count
-            lua_createtable(L, Int32(clamping: n), Int32(clamping: t.count - n))
+            // Room for a sequence when the table looks like one (its first and last index are
+            // there): checking every index cost a hash lookup per element of a long list.
+            let sequence = !t.isEmpty && t[.integer(1)] != nil && t[.integer(Int64(t.count))] != nil
+            lua_createtable(L, sequence ? Int32(clamping: t.count) : 0, sequence ? 0 : Int32(clamping: t.count))
             for (k, v) in t {
                 if case .number(let d) = k, d.isNaN { lk_pop(L, 1); throw LuaError.conversion("a table key is NaN") }
                 if case .nil = k { continue }

@@ -83,6 +83,18 @@ struct LuaFaceTests {
         #expect(try host.store.notices().map(\.body) == ["Ana Example|||"])
     }
 
+    @Test("a notice's case fields take Mustache transforms, sections and inverted sections as text does")
+    func noticeFieldsAsText() throws {
+        let template = "{{uppercased(case.names)}}|{{#case.names}}[{{case.names}}]{{/case.names}}|{{^case.names}}none{{/case.names}}|"
+            + "{{^case.fit_to_fly_conditions}}withheld{{/case.fit_to_fly_conditions}}|{{#cases}}{{ref}} {{names}};{{/cases}}"
+        let op = try TestOperation(plugins: ["p": ("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'QA-TRANSIT', template = 't', case = 'R-1' } end)", "")],
+                                   templates: ["p": ["t": template]])
+        defer { op.remove() }
+        let host = try op.host()
+        #expect(try host.engine.submit(go, by: .coordinator).failures.isEmpty)
+        #expect(try host.store.notices().map(\.body) == ["ANA EXAMPLE|[Ana Example]||withheld|R-1 Ana Example;"])
+    }
+
     @Test("a notice about a case that does not exist is refused by the rules, and nothing is sent")
     func noticeAboutNoCase() throws {
         let (outcome, host, op) = try run("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'QA-TRANSIT', template = 't', case = 'R-999' } end)")
