@@ -29,6 +29,10 @@ import LiaisonModel
 /// Memory stays flat as an operation grows: records are read from the database as commands need
 /// them, through a cache of at most `cacheLimit` decoded records, plus the records changed since
 /// the last checkpoint.
+///
+/// Because records wait in its memory, a store is its file's only writer: it holds the file
+/// with SQLite's exclusive locking mode, and a second store opened on it (in this process or
+/// another) is refused with `StoreError.inUse`.
 public final class SQLiteStore: Store {
     /// What a committed command survives. `.process` (SQLite's synchronous=NORMAL in WAL mode):
     /// the process being killed at any point, which loses nothing that was acknowledged.
