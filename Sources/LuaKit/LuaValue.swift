@@ -163,6 +163,7 @@ extension LuaValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expres
     /// A sequence table {values[1], values[2], ...}. Nil elements are left out, as Lua would.
     public static func array(_ values: [LuaValue]) -> LuaValue {
         var t: [LuaValue: LuaValue] = [:]
+        t.reserveCapacity(values.count)  // growing it a step at a time rehashed every element
         for (i, v) in values.enumerated() where !v.isNil { t[.integer(Int64(i + 1))] = v }
         return .table(t)
     }

@@ -1,0 +1,73 @@
+import Foundation
+@testable import LiaisonModel
+import Testing
+
+@Suite("Timestamps as the ledger writes them")
+struct TimestampTests {
+    /// What `Timestamp.iso` gave through gmtime_r and string interpolation: every ledger hash
+    /// includes this text, so the fast formatter must give exactly the same bytes.
+    static func reference(_ seconds: Int) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ n: Int32) -> String { zeroPadded(Int(n), 2) }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+
+    @Test("the same text as gmtime gives, across leap years, centuries and the epoch")
+    func sameAsGmtime() {
+        var generator = SystemRandomNumberGenerator()
+        let fixed = [0, -1, 59, 86_399, 86_400, 951_782_400 /* 2000-02-29 */, 4_107_542_399 /* 2100-02-28T23:59:59 */,
+                     253_402_300_799 /* 9999-12-31T23:59:59 */, -30_610_224_000 /* 1000-01-01 */, 1_795_683_600]
+        let random = (0..<20_000).map { _ in Int.random(in: -62_135_596_800...253_402_300_799, using: &generator) }
+        for seconds in fixed + random {
+            #expect(Timestamp.iso(Date(timeIntervalSince1970: Double(seconds))) == Self.reference(seconds), "at \(seconds) s")
+        }
+    }
+
+    @Test("fractions of a second are dropped, and the text parses back to the second")
+    func roundTrip() {
+        let date = Date(timeIntervalSince1970: 1_795_683_600.75)
+        #expect(Timestamp.iso(date) == "2026-11-26T09:00:00Z")
+        #expect(Timestamp.parse(Timestamp.iso(date)) == Date(timeIntervalSince1970: 1_795_683_600))
+        #expect(Timestamp.iso(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59Z")
+    }
+}
+
+@Suite("A case record is a value")
+struct ReturnCaseValueTests {
+    static func sample() -> ReturnCase {
+        var c = ReturnCase(ref: "R-0001", person: "P-0001", track: .removal, sendingState: "US", destinationState: "IR",
+                           legalBasis: LegalBasis(order: "EOIR-1", finalOn: LocalDate("2026-10-01")), owner: "US-ENF")
+        c.documents.append(TravelDocument(kind: .laissezPasser, issuer: "IR-MFA", number: "LP-1",
+                                          validUntil: Date(timeIntervalSince1970: 1_800_000_000), status: .issued))
+        return c
+    }
+
+    @Test("changing a copy leaves the original as it was, however deep the change")
+    func copies() {
+        let original = Self.sample()
+        var copy = original
+        #expect(copy == original)
+        copy.documents[0].number = "LP-2"
+        copy.progress = .cleared
+        copy.manifest = ManifestEntry(movement: "M-1", escorted: true, seat: nil, struck: nil)
+        copy.manifest?.struck = "appeal-pending"
+        #expect(original.documents[0].number == "LP-1")
+        #expect(original.progress == .identified && original.manifest == nil)
+        #expect(copy.manifest?.struck == "appeal-pending")
+        #expect(copy != original)
+        #expect(Set([original, copy, Self.sample()]).count == 2)  // equal values hash alike
+    }
+
+    @Test("its JSON is its fields' JSON, and reads back equal")
+    func json() throws {
+        let c = Self.sample()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(c) == encoder.encode(c.fields))
+        let text = String(decoding: try encoder.encode(c), as: UTF8.self)
+        #expect(text.hasPrefix(#"{"consents":[],"custody":"US-ENF","destinationState":"IR","documents":[{"#))
+        #expect(try JSONDecoder().decode(ReturnCase.self, from: Data(text.utf8)) == c)
+    }
+}
