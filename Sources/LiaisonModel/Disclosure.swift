@@ -96,7 +96,11 @@ public struct DisclosureError: Error, Equatable, CustomStringConvertible {
 
 /// A case and its person as one agency may see them. Every read goes through the policy, so
 /// every layer above the model (plugins, the REPL, reports) inherits it.
-public struct CaseView: Sendable {
+///
+/// A class, though immutable: a view is handed around a good deal (into each field's reader,
+/// out of the Lua bridge, through a notice's template), and as a struct of a case, a person,
+/// an agency and a policy every copy retained each of their buffers.
+public final class CaseView: Sendable {
     public let agency: Agency
     public let allowed: Set<FieldCategory>
     public let returnCase: ReturnCase
@@ -104,6 +108,10 @@ public struct CaseView: Sendable {
     public let now: Date
     /// The policy the view reads through; nil for the coordinator's view.
     let policy: DisclosurePolicy?
+
+    init(agency: Agency, allowed: Set<FieldCategory>, returnCase: ReturnCase, person: Person, now: Date, policy: DisclosurePolicy?) {
+        (self.agency, self.allowed, self.returnCase, self.person, self.now, self.policy) = (agency, allowed, returnCase, person, now, policy)
+    }
 
     /// Where the view's grants come from, for messages (made only when one is needed).
     var policySource: String { policy?.source(for: agency) ?? "the coordinator's view" }

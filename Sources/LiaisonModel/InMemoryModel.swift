@@ -55,7 +55,7 @@ extension CaseView {
     }
 
     /// A case and its person as `agency` may see them, read from any model.
-    public init(_ ref: CaseRef, for agencyID: AgencyID, at now: Date, in model: ModelReader) throws {
+    public convenience init(_ ref: CaseRef, for agencyID: AgencyID, at now: Date, in model: ModelReader) throws {
         let operation = model.operation
         guard let agency = operation.agency(agencyID) else { throw ModelError.unknownAgency(agencyID) }
         guard let c = try model.returnCase(ref), let p = try model.person(c.person) else { throw ModelError.unknownCase(ref) }
