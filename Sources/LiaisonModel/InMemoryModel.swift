@@ -54,12 +54,27 @@ extension CaseView {
         return CaseView(agency: agency, allowed: Set(FieldCategory.allCases), returnCase: c, person: p, now: now, policy: nil)
     }
 
+    /// A case as both `agencyID` and `other` may see it: only the categories both are granted.
+    /// What one agency writes to another (a notice) is read through this, so it carries nothing
+    /// either may not see, down to the protection claims among a case's holds.
+    public convenience init(_ ref: CaseRef, for agencyID: AgencyID, sharedWith other: AgencyID, at now: Date, in model: ModelReader) throws {
+        let (operation, agency, c, p) = try Self.parts(ref, agencyID, model)
+        guard let recipient = operation.agency(other) else { throw ModelError.unknownAgency(other) }
+        let allowed = operation.disclosure.categories(for: agency).intersection(operation.disclosure.categories(for: recipient))
+        self.init(agency: agency, allowed: allowed, returnCase: c, person: p, now: now, policy: operation.disclosure)
+    }
+
     /// A case and its person as `agency` may see them, read from any model.
     public convenience init(_ ref: CaseRef, for agencyID: AgencyID, at now: Date, in model: ModelReader) throws {
+        let (operation, agency, c, p) = try Self.parts(ref, agencyID, model)
+        self.init(agency: agency, allowed: operation.disclosure.categories(for: agency), returnCase: c, person: p,
+                  now: now, policy: operation.disclosure)
+    }
+
+    private static func parts(_ ref: CaseRef, _ agencyID: AgencyID, _ model: ModelReader) throws -> (ReturnOperation, Agency, ReturnCase, Person) {
         let operation = model.operation
         guard let agency = operation.agency(agencyID) else { throw ModelError.unknownAgency(agencyID) }
         guard let c = try model.returnCase(ref), let p = try model.person(c.person) else { throw ModelError.unknownCase(ref) }
-        self.init(agency: agency, allowed: operation.disclosure.categories(for: agency), returnCase: c, person: p,
-                  now: now, policy: operation.disclosure)
+        return (operation, agency, c, p)
     }
 }

@@ -489,26 +489,23 @@ extension PluginRuntime {
 /// A case as a notice's template sees it: a field both the sender and the recipient may see,
 /// as text, read only when the template asks for it (a template names a few of the case's
 /// thirty fields, or none, and reading each through two disclosure policies was most of what
-/// sending a notice cost). A withheld, absent or empty field is missing, so `{{#field}}` skips
-/// it. A case that does not exist has no fields; the rules then refuse the notice.
+/// sending a notice cost). It is read through one view granted only what both may see, so a
+/// field that filters itself by category (the protection claims among `holds`) is filtered for
+/// the recipient too. A withheld, absent or empty field is missing, so `{{#field}}` skips it.
+/// A case that does not exist has no fields; the rules then refuse the notice.
 private final class NoticeCase: MustacheParent {
     let ref: CaseRef
     let sender: AgencyID, recipient: AgencyID
     let now: Date
     let model: ModelReader
-    private lazy var views: (mine: CaseView, theirs: CaseView)? = {
-        guard let mine = try? CaseView(ref, for: sender, at: now, in: model),
-              let theirs = try? CaseView(ref, for: recipient, at: now, in: model) else { return nil }
-        return (mine, theirs)
-    }()
+    private lazy var view: CaseView? = try? CaseView(ref, for: sender, sharedWith: recipient, at: now, in: model)
 
     init(ref: CaseRef, sender: AgencyID, recipient: AgencyID, now: Date, model: ModelReader) {
         (self.ref, self.sender, self.recipient, self.now, self.model) = (ref, sender, recipient, now, model)
     }
 
     func child(named name: String) -> Any? {
-        guard let (mine, theirs) = views, mine.discloses(name), theirs.discloses(name),
-              let v = try? mine.read(name), v != .none, v != .list([]) else { return nil }
+        guard let view, view.discloses(name), let v = try? view.read(name), v != .none, v != .list([]) else { return nil }
         return NoticeText(text: PluginRuntime.text(v))
     }
 }

@@ -95,6 +95,26 @@ struct LuaFaceTests {
         #expect(try host.store.notices().map(\.body) == ["ANA EXAMPLE|[Ana Example]||withheld|R-1 Ana Example;"])
     }
 
+    @Test("a notice names a protection claim among a case's holds only to a recipient who may see protection data")
+    func noticeHoldsFiltered() throws {
+        let lua = """
+            on('test.go', function(ev, ctx)
+              ctx:send_notice{ to = 'IR-RECEPTION', template = 't', case = 'R-1' }
+              ctx:send_notice{ to = 'US-ENF', template = 't', case = 'R-1' }
+            end)
+            """
+        let op = try TestOperation(plugins: ["p": ("US-ENF", ["notice.send"], lua, "")], templates: ["p": ["t": "{{case.holds}}"]],
+                                   operationTail: "[disclosure.agencies]\nIR-RECEPTION = [\"identity\", \"legal\"]")
+        defer { op.remove() }
+        let host = try op.host()
+        for kind in [LegalEventKind.appeal, .protectionClaim] {
+            #expect(try host.engine.submit(.recordLegalEvent("R-1", kind: kind, suspensive: true), by: "US-ENF").failures.isEmpty)
+        }
+        #expect(try host.engine.submit(go, by: .coordinator).failures.isEmpty)
+        let bodies = try host.store.notices().map(\.body)
+        #expect(bodies == ["notice-period, appeal-pending", "notice-period, appeal-pending, protection-claim"], "\(bodies)")
+    }
+
     @Test("a notice about a case that does not exist is refused by the rules, and nothing is sent")
     func noticeAboutNoCase() throws {
         let (outcome, host, op) = try run("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'QA-TRANSIT', template = 't', case = 'R-999' } end)")

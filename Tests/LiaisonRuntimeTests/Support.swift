@@ -11,7 +11,7 @@ struct TestOperation {
 
     /// `plugins`: folder name → (agency, permissions, main.lua, extra plugin.toml lines).
     init(plugins: [String: (agency: String, permissions: [String], lua: String, extra: String)] = [:], timeline: String? = nil,
-         templates: [String: [String: String]] = [:]) throws {
+         templates: [String: [String: String]] = [:], operationTail: String = "") throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try """
@@ -49,6 +49,7 @@ struct TestOperation {
             departs = "2026-12-15T06:00:00Z"
             arrives = "2026-12-15T20:00:00Z"
             transit_authority = "QA-TRANSIT"
+            \(operationTail)
             """.write(to: url.appendingPathComponent("operation.toml"), atomically: true, encoding: .utf8)
         try """
             case_ref,person_ref,names,aliases,date_of_birth,sex,nationalities,languages,vulnerabilities,group,track,destination_state,order,order_final_on
