@@ -48,6 +48,16 @@ final class HandoffHandle: PluginHandle {
     init(_ ref: HandoffRef, _ plugin: PluginRuntime) { self.ref = ref; self.plugin = plugin }
 }
 
+/// A notice as a plugin sees it in a `notice.sent` or `notice.acknowledged` event. A bridged
+/// object rather than a table, so that its list of cases becomes case handles only when a
+/// handler asks for it: every plugin subscribed to `notice.sent` is offered every notice, and
+/// building the list for each made most of the case handles a run allocated.
+final class NoticeHandle: PluginHandle {
+    let ref: NoticeRef
+    weak var plugin: PluginRuntime?
+    init(_ ref: NoticeRef, _ plugin: PluginRuntime) { self.ref = ref; self.plugin = plugin }
+}
+
 /// The `ctx` a handler gets: who it acts for, the operation's time, and what it may do besides
 /// the model's methods. It dies when the call returns.
 final class HandlerContext {
@@ -122,6 +132,14 @@ extension PluginRuntime {
         APIMember(owner: "Handoff", name: "documents", kind: .field, type: "string[]", params: [], doc: "Documents handed over."),
         APIMember(owner: "Handoff", name: "acknowledged_by", kind: .field, type: "string[]", params: [], doc: "Agencies that acknowledged it."),
         APIMember(owner: "Handoff", name: "cases", kind: .method, type: "Case[]", params: [], doc: "The cases handed over."),
+        APIMember(owner: "Notice", name: "ref", kind: .field, type: "string", params: [], doc: "The notice's reference."),
+        APIMember(owner: "Notice", name: "from", kind: .field, type: "string", params: [], doc: "The agency that sent it."),
+        APIMember(owner: "Notice", name: "to", kind: .field, type: "string", params: [], doc: "AGENCY or AGENCY/contact."),
+        APIMember(owner: "Notice", name: "template", kind: .field, type: "string", params: [], doc: "The template it was rendered from."),
+        APIMember(owner: "Notice", name: "due", kind: .field, type: "integer?", params: [], doc: "The deadline, in seconds since 1970 (UTC), if any."),
+        APIMember(owner: "Notice", name: "body", kind: .field, type: "string?", params: [], doc: "The text; nil unless your agency is the recipient."),
+        APIMember(owner: "Notice", name: "acknowledged", kind: .field, type: "boolean", params: [], doc: "Whether the recipient has acknowledged it."),
+        APIMember(owner: "Notice", name: "cases", kind: .field, type: "Case[]", params: [], doc: "The cases it is about."),
         APIMember(owner: "Context", name: "agency", kind: .field, type: "string", params: [], doc: "Your plugin's agency."),
         APIMember(owner: "Context", name: "now", kind: .field, type: "integer", params: [], doc: "The operation's time, in seconds since 1970 (UTC)."),
         APIMember(owner: "Context", name: "hook", kind: .field, type: "string", params: [], doc: "The event being handled."),
@@ -132,7 +150,7 @@ extension PluginRuntime {
                            CommandCatalog.p("due", "integer|string", "the deadline", optional: true),
                            CommandCatalog.p("data", "table<string, string|number|boolean>", "more values for the template", optional: true)],
                   doc: "Renders a template with what the recipient may see and puts the notice in the outbox. Needs permission notice.send. Returns its reference."),
-        APIMember(owner: "Context", name: "acknowledge", kind: .method, type: "nil", params: [CommandCatalog.p("notice", "string|table", "the notice or its reference")],
+        APIMember(owner: "Context", name: "acknowledge", kind: .method, type: "nil", params: [CommandCatalog.p("notice", "Notice|string", "the notice or its reference")],
                   doc: "Acknowledges a notice addressed to your agency. Needs permission notice.acknowledge."),
         APIMember(owner: "Context", name: "veto", kind: .method, type: "nil", params: [CommandCatalog.p("reason", "string", "why")],
                   doc: "Refuses the command that triggered this event: nothing it caused takes effect; the veto is recorded."),
@@ -252,6 +270,24 @@ extension PluginRuntime {
         Self.addCommands(to: handoffType, .handoff)
         try state.register(handoffType)
 
+        try state.register(LuaType<NoticeHandle>("Notice")
+            .field("ref") { $0.ref.rawValue }
+            .field("from") { try $0.notice().from.rawValue }
+            .field("to") { try $0.notice().to }
+            .field("template") { try $0.notice().template }
+            .field("due") { n -> LuaValue in try n.notice().due.map { .integer(Self.seconds($0)) } ?? .nil }
+            .field("body") { n -> LuaValue in
+                let notice = try n.notice()
+                return notice.recipient == n.plugin?.manifest.agency ? .string(LuaString(notice.body)) : .nil
+            }
+            .field("acknowledged") { try $0.notice().acknowledgedAt != nil }
+            .field("cases") { n -> LuaValue in
+                let plugin = try n.live()
+                return .array(try n.notice().cases.map { .object(CaseHandle($0, plugin)) })
+            }
+            .tostring { "<notice \($0.ref)>" }
+            .eq { $0.ref == $1.ref })
+
         try state.register(LuaType<HandlerContext>("Context")
             .field("agency") { try $0.live().manifest.agency.rawValue }
             .field("now") { Self.seconds($0.now) }
@@ -261,7 +297,11 @@ extension PluginRuntime {
                 let plugin = try ctx.live()
                 try plugin.require("notice.acknowledge")
                 let ref: String
-                if case .table(let t) = try args.value(1), let r = t[.string(LuaString("ref"))]?.stringValue { ref = r } else { ref = try args.string(1) }
+                switch try args.value(1) {
+                case .object(let n as NoticeHandle): ref = n.ref.rawValue
+                case .table(let t) where t[.string(LuaString("ref"))]?.stringValue != nil: ref = t[.string(LuaString("ref"))]!.stringValue!
+                default: ref = try args.string(1)
+                }
                 try plugin.engineInHandler("ctx:acknowledge").applyFromHandler(.acknowledgeNotice(NoticeRef(ref)), by: plugin.manifest.agency, origin: plugin.origin)
                 return .none
             }
@@ -403,14 +443,7 @@ extension PluginRuntime {
         case let .noticeSent(ref, _), let .noticeAcknowledged(ref, _):
             if case let .noticeSent(_, to) = event { t["to"] = s(to) }
             if case let .noticeAcknowledged(_, by) = event { t["by"] = s(by.rawValue) }
-            if let n = try engine.reader.notice(ref) {
-                var nt = LuaFields()
-                (nt["ref"], nt["from"], nt["to"], nt["template"]) = (s(ref.rawValue), s(n.from.rawValue), s(n.to), s(n.template))
-                nt["cases"] = .array(n.cases.map(c))
-                if let due = n.due { nt["due"] = .integer(Self.seconds(due)) }
-                if n.recipient == manifest.agency { nt["body"] = s(n.body) }
-                t["notice"] = nt.table
-            }
+            t["notice"] = .object(NoticeHandle(ref, self))
         case .signalled(let signal):
             for (k, v) in signal.fields {
                 switch k {
@@ -565,6 +598,13 @@ extension HandoffHandle {
     var subject: String { ref.rawValue }
 
     func handoff() throws -> Handoff { try current { try $0.handoff(ref) } }
+}
+
+extension NoticeHandle {
+    var label: String { "notice \(ref)" }
+    var subject: String { ref.rawValue }
+
+    func notice() throws -> Notice { try current { try $0.notice(ref) } }
 }
 
 extension HandlerContext {

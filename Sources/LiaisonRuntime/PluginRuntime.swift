@@ -97,6 +97,7 @@ public final class PluginRuntime {
         case is CaseHandle: owner = "Case"
         case is MovementHandle: owner = "Movement"
         case is HandoffHandle: owner = "Handoff"
+        case is NoticeHandle: owner = "Notice"
         case is HandlerContext: owner = "Context"
         default: return []
         }
@@ -288,6 +289,7 @@ public final class PluginRuntime {
         case .object(let o as CaseHandle): return .text(o.ref.rawValue)
         case .object(let o as MovementHandle): return .text(o.ref.rawValue)
         case .object(let o as HandoffHandle): return .text(o.ref.rawValue)
+        case .object(let o as NoticeHandle): return .text(o.ref.rawValue)
         case .table:
             guard let a = v.arrayValue else { return nil }
             return .list(a.compactMap(argValue))

@@ -115,6 +115,31 @@ struct LuaFaceTests {
         #expect(bodies == ["notice-period, appeal-pending", "notice-period, appeal-pending, protection-claim"], "\(bodies)")
     }
 
+    @Test("a notice in an event reads like the outbox's record, its text only for the recipient, its cases as handles")
+    func noticeInEvent() throws {
+        let lua = """
+            on('test.go', function(ev, ctx)
+              ctx:send_notice{ to = 'IR-MFA/consular', template = 't', cases = { 'R-1', 'R-2' }, due = ctx.now + 3600 }
+              ctx:send_notice{ to = 'US-ENF', template = 't', case = 'R-3' }
+            end)
+            on('notice.sent', function(ev, ctx)
+              local n = ev.notice
+              ctx:log(table.concat({ tostring(n), n.ref, n.from, n.to, n.template, tostring(n.due and n.due - ctx.now),
+                                     tostring(n.body), #n.cases, n.cases[1].ref, tostring(n.acknowledged) }, " "))
+              if n.to == ctx.agency then ctx:acknowledge(n) end
+            end)
+            """
+        let op = try TestOperation(plugins: ["p": ("US-ENF", ["notice.send", "notice.acknowledge"], lua, "")], templates: ["p": ["t": "hello"]])
+        defer { op.remove() }
+        let host = try op.host()
+        #expect(try host.engine.submit(go, by: .coordinator).failures.isEmpty)
+        #expect(host.engine.log.map { String($0.split(separator: ":", maxSplits: 1)[1].dropFirst()) } == [
+            "<notice N-000001> N-000001 US-ENF IR-MFA/consular t 3600 nil 2 R-1 false",
+            "<notice N-000002> N-000002 US-ENF US-ENF t nil hello 1 R-3 false",
+        ])
+        #expect(try host.store.notices().map { $0.acknowledgedAt != nil } == [false, true])
+    }
+
     @Test("a notice about a case that does not exist is refused by the rules, and nothing is sent")
     func noticeAboutNoCase() throws {
         let (outcome, host, op) = try run("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'QA-TRANSIT', template = 't', case = 'R-999' } end)")
