@@ -91,6 +91,11 @@ private final class StreamWriter: Encoder {
         if T.self == [Event].self { return EventJSON.write(unsafeBitCast(value, to: [Event].self), into: &out) }
         if T.self == Command.self { return try CommandJSON.write(unsafeBitCast(value, to: Command.self), into: &out) }
         if T.self == Person.self { return PersonJSON.write(unsafeBitCast(value, to: Person.self), sortedKeys: false, into: &out) }
+        if T.self == Notice.self {
+            var f = JSONFields()
+            NoticeJSON.write(unsafeBitCast(value, to: Notice.self), into: &f)
+            return f.write(into: &out)
+        }
         if T.self == [String: String].self {
             let dictionary = unsafeBitCast(value, to: [String: String].self)
             let (level, id) = open(object: true)

@@ -85,4 +85,17 @@ struct CommandJSONTests {
         #expect(String(decoding: sorted, as: UTF8.self) == (try CanonicalJSON(sortedKeys: true).string(p)))
         #expect(try Canonical.decode(Person.self, String(decoding: declared, as: UTF8.self)) == p)
     }
+
+    @Test("a notice by hand, acknowledged or not, with a deadline or without, as Codable writes it")
+    func notice() throws {
+        var n = Notice(ref: "N-1", from: "US-ENF", to: "IR-MFA/consular", template: "identity-request", cases: ["R-1", "R-2"],
+                       due: Self.day, sentAt: Self.day.addingTimeInterval(-0.25), body: "Dear colleagues,\n\"please\" reply\u{1}")
+        var without = n
+        without.due = nil
+        n.acknowledgedAt = Self.day.addingTimeInterval(60)
+        for notice in [n, without] {
+            #expect(try StreamingJSON().string(notice) == CanonicalJSON(sortedKeys: false).string(notice))
+            #expect(try Canonical.decode(Notice.self, StreamingJSON().string(notice)) == notice)
+        }
+    }
 }
