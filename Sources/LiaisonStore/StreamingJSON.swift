@@ -13,6 +13,9 @@ import LiaisonModel
 /// the same bytes every run. Nothing here needs sorted keys: the ledger's hash covers the text
 /// as written, and an audit compares what the text *means* (see `Canonical.sameEvents`).
 ///
+/// Events, commands, people and notices, which every command writes, go to hand-written
+/// writers (`EventJSON`, `CommandJSON`, `PersonJSON`, `NoticeJSON`) that give the same text.
+///
 /// `Codable` never says when a container is finished, so the writer closes containers the way
 /// synthesized conformances use them: a container is done when the value that opened it has
 /// returned from `encode(to:)`, or when its parent writes its next key. A value that writes to a
