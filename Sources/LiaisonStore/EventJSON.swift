@@ -124,4 +124,14 @@ struct JSONFields {
     mutating func json(_ k: StaticString, _ v: [UInt8]) { key(k); bytes += v }
     /// A member that is an object itself.
     mutating func object(_ k: StaticString, _ v: JSONFields) { key(k); v.write(into: &bytes) }
+    /// A member that is an array of objects.
+    mutating func objects(_ k: StaticString, _ items: [JSONFields]) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            item.write(into: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
 }

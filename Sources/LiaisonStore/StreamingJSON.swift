@@ -13,8 +13,9 @@ import LiaisonModel
 /// the same bytes every run. Nothing here needs sorted keys: the ledger's hash covers the text
 /// as written, and an audit compares what the text *means* (see `Canonical.sameEvents`).
 ///
-/// Events, commands, people and notices, which every command writes, go to hand-written
-/// writers (`EventJSON`, `CommandJSON`, `PersonJSON`, `NoticeJSON`) that give the same text.
+/// Events, commands, people, notices and cases, which commands and checkpoints write all the
+/// time, go to hand-written writers (`EventJSON`, `CommandJSON`, `PersonJSON`, `NoticeJSON`,
+/// `ReturnCaseJSON`) that give the same text.
 ///
 /// `Codable` never says when a container is finished, so the writer closes containers the way
 /// synthesized conformances use them: a container is done when the value that opened it has
@@ -97,6 +98,11 @@ private final class StreamWriter: Encoder {
         if T.self == Notice.self {
             var f = JSONFields()
             NoticeJSON.write(unsafeBitCast(value, to: Notice.self), into: &f)
+            return f.write(into: &out)
+        }
+        if T.self == ReturnCase.self {
+            var f = JSONFields()
+            ReturnCaseJSON.write(unsafeBitCast(value, to: ReturnCase.self), into: &f)
             return f.write(into: &out)
         }
         if T.self == [String: String].self {

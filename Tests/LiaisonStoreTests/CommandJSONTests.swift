@@ -1,5 +1,5 @@
 import Foundation
-import LiaisonModel
+@testable import LiaisonModel
 import Testing
 @testable import LiaisonStore
 
@@ -97,5 +97,45 @@ struct CommandJSONTests {
             #expect(try StreamingJSON().string(notice) == CanonicalJSON(sortedKeys: false).string(notice))
             #expect(try Canonical.decode(Notice.self, StreamingJSON().string(notice)) == notice)
         }
+    }
+
+    /// A case with every optional field present, and one with none.
+    static var cases: [ReturnCase] {
+        var full = ReturnCase(ref: "R-1", person: "P-1", track: .removal, sendingState: "US", destinationState: "IR",
+                              legalBasis: LegalBasis(order: "EOIR \"A\"", finalOn: LocalDate("2026-10-01")), owner: "US-ENF")
+        full.progress = .scheduled
+        full.custody = "IR-MFA"
+        full.parent = "R-0"
+        full.legalEvents = [LegalEvent(id: 1, kind: .protectionClaim, suspensive: true, filedOn: day, decidedOn: day + 60, outcome: "refused", hold: 2),
+                            LegalEvent(id: 3, kind: .appeal, suspensive: false, filedOn: day, decidedOn: nil, outcome: nil, hold: nil)]
+        full.holds = [Hold(id: 2, kind: .protectionClaim, raisedBy: "US-ENF", raisedAt: day, reason: "claim\nfiled", evidence: "file 7",
+                           blocks: [.schedule, .departure, .dataRelease], until: day + 3600,
+                           lifted: Hold.Lifting(by: "US-ENF", at: day + 60, reason: "decided")),
+                      Hold(id: 4, kind: .noticePeriod, raisedBy: "US-ENF", raisedAt: day, reason: "notice", evidence: nil, blocks: [], until: nil, lifted: nil)]
+        full.consents = [Consent(id: 5, scope: .returnItself, interpreter: "fa", signedAt: day, withdrawnAt: day + 10),
+                         Consent(id: 6, scope: .dataRelease(recipient: "IR-MFA", purpose: "reception"), interpreter: nil, signedAt: day, withdrawnAt: nil)]
+        full.documents = [TravelDocument(kind: .laissezPasser, issuer: "IR-MFA", number: "LP-1", validUntil: day + 0.5, status: .issued),
+                          TravelDocument(kind: .passport, issuer: "IR-MFA", number: nil, validUntil: nil, status: .requested)]
+        full.fitToFly = FitToFly(assessor: "clinic", fit: true, conditions: "oxygen", medicalEscort: true, expiresAt: day)
+        full.noticeServedAt = day
+        full.receptionVerified = true
+        full.manifest = ManifestEntry(movement: "M-1", escorted: true, seat: "12A", struck: "unfit")
+        full.pendingHandoff = "H-1"
+        full.nextID = 7
+        let bare = ReturnCase(ref: "R-2", person: "P-2", track: .voluntary, sendingState: "US", destinationState: "IR",
+                              legalBasis: nil, owner: "US-ENF")
+        return [full, bare]
+    }
+
+    @Test("a case record by hand, every optional field present or absent, as Codable writes it", arguments: cases)
+    func returnCase(_ c: ReturnCase) throws {
+        var f = JSONFields()
+        ReturnCaseJSON.write(c, into: &f)
+        var out: [UInt8] = []
+        f.write(into: &out)
+        let text = String(decoding: out, as: UTF8.self)
+        #expect(text == (try CanonicalJSON(sortedKeys: false).string(c)))
+        #expect(try StreamingJSON().string(c) == text)
+        #expect(try Canonical.decode(ReturnCase.self, text) == c)
     }
 }
