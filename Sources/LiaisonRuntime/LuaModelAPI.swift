@@ -299,8 +299,7 @@ extension PluginRuntime {
                 let ref: String
                 switch try args.value(1) {
                 case .object(let n as NoticeHandle): ref = n.ref.rawValue
-                case .table(let t) where t[.string(LuaString("ref"))]?.stringValue != nil: ref = t[.string(LuaString("ref"))]!.stringValue!
-                default: ref = try args.string(1)
+                case let v: ref = try v["ref"]?.stringValue ?? args.string(1)  // a table with a ref, or the ref itself
                 }
                 try plugin.engineInHandler("ctx:acknowledge").applyFromHandler(.acknowledgeNotice(NoticeRef(ref)), by: plugin.manifest.agency, origin: plugin.origin)
                 return .none

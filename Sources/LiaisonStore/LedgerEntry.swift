@@ -114,9 +114,7 @@ enum Canonical {
 
     /// The SHA-256 of a person's record, kept in the ledger instead of the record.
     static func digest(_ person: Person) -> String {
-        var bytes: [UInt8] = []
-        PersonJSON.write(person, sortedKeys: true, into: &bytes)  // what `encoder` gives, written directly
-        return hex(SHA256.hash(data: bytes))
+        hex(SHA256.hash(data: PersonJSON.fields(person, sortedKeys: true).encoded))  // what `encoder` gives, written directly
     }
 
     /// The SHA-256 of a notice's text, kept in the ledger instead of the text.

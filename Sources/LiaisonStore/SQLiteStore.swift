@@ -271,30 +271,29 @@ public final class SQLiteStore: Store {
     // is looked up first) cost as much as the rest of its command.
 
     public func person(_ ref: PersonRef) throws -> Person? {
-        try dirty.people[ref] ?? readThrough(cache.people[ref], "people", ref.rawValue) { cache.keep($0) }
+        try held(\.people, ref) ?? readThrough("people", ref.rawValue) { cache.keep($0) }
     }
 
     public func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
-        try dirty.cases[ref] ?? readThrough(cache.cases[ref], "cases", ref.rawValue) { cache.keep($0) }
+        try held(\.cases, ref) ?? readThrough("cases", ref.rawValue) { cache.keep($0) }
     }
 
     public func handoff(_ ref: HandoffRef) throws -> Handoff? {
-        try dirty.handoffs[ref] ?? readThrough(cache.handoffs[ref], "handoffs", ref.rawValue) { cache.keep($0) }
-    }
-
-    private func readThrough<T: Decodable>(_ cached: T?, _ table: String, _ key: String, keep: (T) -> Void) throws -> T? {
-        if let cached { return cached }
-        let record = try db.inDatabase { try Self.fetch(T.self, table, key, $0) }
-        if let record { keep(record) }
-        return record
+        try held(\.handoffs, ref) ?? readThrough("handoffs", ref.rawValue) { cache.keep($0) }
     }
 
     public func movement(_ ref: MovementRef) throws -> Movement? {
-        try dirty.movements[ref] ?? cache.movements[ref] ?? db.inDatabase { try Self.fetch(Movement.self, "movements", ref.rawValue, $0) }
+        try held(\.movements, ref) ?? readThrough("movements", ref.rawValue) { _ in }
     }
 
     public func notice(_ ref: NoticeRef) throws -> Notice? {
-        try dirty.notices[ref] ?? db.inDatabase { try Self.fetch(Notice.self, "notices", ref.rawValue, $0) }
+        try held(\.notices, ref) ?? readThrough("notices", ref.rawValue) { _ in }  // notices are not cached
+    }
+
+    private func readThrough<T: Decodable>(_ table: String, _ key: String, keep: (T) -> Void) throws -> T? {
+        let record = try db.inDatabase { try Self.fetch(T.self, table, key, $0) }
+        if let record { keep(record) }
+        return record
     }
 
     // Queries over whole tables read them, and correct what they find with the records
@@ -547,30 +546,41 @@ public final class SQLiteStore: Store {
         checkpointed = sequence
     }
 
+    /// Writes records at a checkpoint, one statement each, bound through SQLite's C API as the
+    /// ledger insert is.
     private func write(_ d: RecordCache, in db: Database) throws {
+        func run(_ sql: String, _ bindings: (inout RawStatement) throws -> Void) throws {
+            try RawStatement(try db.cachedStatement(sql: sql), in: db).run(bindings)
+        }
         for p in d.people.values {
-            try db.cachedStatement(sql: "INSERT INTO people (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json")
-                .execute(arguments: [p.ref.rawValue, Canonical.record(p)])
+            try run("INSERT INTO people (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json") { s in
+                s.bind(p.ref.rawValue); s.bind(try Canonical.record(p))
+            }
         }
         for c in d.cases.values {
-            try db.cachedStatement(sql: """
+            try run("""
                 INSERT INTO cases (ref, person, state, json) VALUES (?, ?, ?, ?)
                 ON CONFLICT(ref) DO UPDATE SET person = excluded.person, state = excluded.state, json = excluded.json
-                """).execute(arguments: [c.ref.rawValue, c.person.rawValue, c.progress.rawValue, Canonical.record(c)])
+                """) { s in
+                s.bind(c.ref.rawValue); s.bind(c.person.rawValue); s.bind(c.progress.rawValue); s.bind(try Canonical.record(c))
+            }
         }
         for h in d.handoffs.values {
-            try db.cachedStatement(sql: "INSERT INTO handoffs (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json")
-                .execute(arguments: [h.ref.rawValue, Canonical.record(h)])
+            try run("INSERT INTO handoffs (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json") { s in
+                s.bind(h.ref.rawValue); s.bind(try Canonical.record(h))
+            }
         }
         for m in d.movements.values {
-            try db.cachedStatement(sql: "UPDATE movements SET json = ? WHERE ref = ?").execute(arguments: [Canonical.record(m), m.ref.rawValue])
+            try run("UPDATE movements SET json = ? WHERE ref = ?") { s in s.bind(try Canonical.record(m)); s.bind(m.ref.rawValue) }
         }
         for n in d.notices.values {
-            try db.cachedStatement(sql: """
+            try run("""
                 INSERT INTO notices (ref, recipient, due_seconds, acknowledged, json) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(ref) DO UPDATE SET acknowledged = excluded.acknowledged, json = excluded.json
-                """).execute(arguments: [n.ref.rawValue, n.recipient.rawValue, n.due?.timeIntervalSince1970, n.acknowledgedAt != nil,
-                                         Canonical.record(n)])
+                """) { s in
+                s.bind(n.ref.rawValue); s.bind(n.recipient.rawValue); s.bind(n.due?.timeIntervalSince1970)
+                s.bind(Int64(n.acknowledgedAt != nil ? 1 : 0)); s.bind(try Canonical.record(n))
+            }
         }
     }
 
@@ -724,7 +734,8 @@ private struct TransactionReader: ModelReader {
 }
 
 extension SQLiteStore {
-    /// A record held in memory: changed since the checkpoint, or cached.
+    /// A record held in memory: changed since the checkpoint, or cached. (The cache holds no
+    /// notices.)
     fileprivate func held<K: Hashable, T>(_ table: KeyPath<RecordCache, [K: T]>, _ ref: K) -> T? {
         dirty[keyPath: table][ref] ?? cache[keyPath: table][ref]
     }
@@ -751,9 +762,9 @@ private struct RawStatement {
         sqlite3_bind_int64(statement, column, value)
     }
 
-    mutating func bind(_ value: Double) {
+    mutating func bind(_ value: Double?) {
         column += 1
-        sqlite3_bind_double(statement, column, value)
+        if let value { sqlite3_bind_double(statement, column, value) } else { sqlite3_bind_null(statement, column) }
     }
 
     mutating func bind(_ value: String) {
@@ -772,7 +783,7 @@ private struct RawStatement {
     }
 
     /// Runs a statement that returns no rows.
-    func run(_ bindings: (inout RawStatement) -> Void = { _ in }) throws {
+    func run(_ bindings: (inout RawStatement) throws -> Void = { _ in }) throws {
         try step(bindings) { code in
             guard code == SQLITE_DONE else { throw error(code) }
         }
@@ -792,11 +803,11 @@ private struct RawStatement {
         }
     }
 
-    private func step<T>(_ bindings: (inout RawStatement) -> Void, _ result: (Int32) throws -> T) throws -> T {
+    private func step<T>(_ bindings: (inout RawStatement) throws -> Void, _ result: (Int32) throws -> T) throws -> T {
         var s = self
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
-        bindings(&s)
+        try bindings(&s)
         precondition(s.column == sqlite3_bind_parameter_count(statement), "bound \(s.column) parameters of \(sqlite3_bind_parameter_count(statement))")
         defer { sqlite3_reset(statement) }
         return try result(sqlite3_step(statement))

@@ -94,17 +94,7 @@ private final class StreamWriter: Encoder {
         if writeScalar(value) { return }
         if T.self == [Event].self { return EventJSON.write(unsafeBitCast(value, to: [Event].self), into: &out) }
         if T.self == Command.self { return try CommandJSON.write(unsafeBitCast(value, to: Command.self), into: &out) }
-        if T.self == Person.self { return PersonJSON.write(unsafeBitCast(value, to: Person.self), sortedKeys: false, into: &out) }
-        if T.self == Notice.self {
-            var f = JSONFields()
-            NoticeJSON.write(unsafeBitCast(value, to: Notice.self), into: &f)
-            return f.write(into: &out)
-        }
-        if T.self == ReturnCase.self {
-            var f = JSONFields()
-            ReturnCaseJSON.write(unsafeBitCast(value, to: ReturnCase.self), into: &f)
-            return f.write(into: &out)
-        }
+        if let fields = Self.handWritten(value) { return fields.write(into: &out) }
         if T.self == [String: String].self {
             let dictionary = unsafeBitCast(value, to: [String: String].self)
             let (level, id) = open(object: true)
@@ -122,6 +112,14 @@ private final class StreamWriter: Encoder {
         try value.encode(to: self)
         closeFrames(downTo: valueBase)
         if out.count == start { out += [UInt8(ascii: "{"), UInt8(ascii: "}")] }  // encoded nothing: as Foundation writes it
+    }
+
+    /// The records written by hand (RecordJSON.swift), by type, without a dynamic cast.
+    static func handWritten<T>(_ value: T) -> JSONFields? {
+        if T.self == Person.self { return PersonJSON.fields(unsafeBitCast(value, to: Person.self), sortedKeys: false) }
+        if T.self == Notice.self { return NoticeJSON.fields(unsafeBitCast(value, to: Notice.self)) }
+        if T.self == ReturnCase.self { return ReturnCaseJSON.fields(unsafeBitCast(value, to: ReturnCase.self)) }
+        return nil
     }
 
     /// The scalar types the model is made of, written without a dynamic cast.
@@ -290,4 +288,81 @@ func writeJSONString(_ s: String, into out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain...]))
     }
     out.append(UInt8(ascii: "\""))
+}
+
+/// An object's members, written as they are added: for the hand-written encoders of events
+/// and commands.
+struct JSONFields {
+    var bytes: [UInt8] = []
+
+    /// Appends `{"name":{…}}`, the form an enum case takes.
+    static func single(_ name: StaticString, _ value: JSONFields, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { out += $0 }
+        out += [UInt8(ascii: "\""), UInt8(ascii: ":")]
+        value.write(into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// The object, braces and all.
+    var encoded: [UInt8] {
+        var out: [UInt8] = []
+        write(into: &out)
+        return out
+    }
+
+    /// Appends the object, braces and all.
+    func write(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out += bytes
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// `k` is written as it is: every key here is a Swift identifier, or a signal's field name
+    /// (escaped, since a timeline gives those).
+    mutating func key(_ k: StaticString) {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        k.withUTF8Buffer { bytes += $0 }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// A member whose name is data (a signal's field), escaped as any text is.
+    mutating func text(dynamicKey k: String, _ v: String) {
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
+        writeJSONString(k, into: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        writeJSONString(v, into: &bytes)
+    }
+    mutating func text(_ k: StaticString, _ v: String) { key(k); writeJSONString(v, into: &bytes) }
+    mutating func integer(_ k: StaticString, _ v: Int) { key(k); bytes += String(v).utf8 }
+    mutating func flag(_ k: StaticString, _ v: Bool) { key(k); bytes += (v ? "true" : "false").utf8 }
+    mutating func seconds(_ k: StaticString, _ d: Date) { key(k); writeJSONNumber(d.timeIntervalSince1970, into: &bytes) }
+    mutating func texts(_ k: StaticString, _ v: [String]) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for (i, s) in v.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            writeJSONString(s, into: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    mutating func optionalText(_ k: StaticString, _ v: String?) { if let v { text(k, v) } }
+    /// A member whose value is already JSON.
+    mutating func json(_ k: StaticString, _ v: [UInt8]) { key(k); bytes += v }
+    /// A member that is an object itself.
+    mutating func object(_ k: StaticString, _ v: JSONFields) { key(k); v.write(into: &bytes) }
+    /// A member that is an array of objects.
+    mutating func objects(_ k: StaticString, _ items: [JSONFields]) {
+        key(k)
+        bytes.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            item.write(into: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
 }

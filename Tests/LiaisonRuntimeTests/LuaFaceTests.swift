@@ -121,12 +121,15 @@ struct LuaFaceTests {
             on('test.go', function(ev, ctx)
               ctx:send_notice{ to = 'IR-MFA/consular', template = 't', cases = { 'R-1', 'R-2' }, due = ctx.now + 3600 }
               ctx:send_notice{ to = 'US-ENF', template = 't', case = 'R-3' }
+              ctx:send_notice{ to = 'US-ENF', template = 't', case = 'R-2' }
             end)
             on('notice.sent', function(ev, ctx)
               local n = ev.notice
               ctx:log(table.concat({ tostring(n), n.ref, n.from, n.to, n.template, tostring(n.due and n.due - ctx.now),
                                      tostring(n.body), #n.cases, n.cases[1].ref, tostring(n.acknowledged) }, " "))
-              if n.to == ctx.agency then ctx:acknowledge(n) end
+              -- acknowledged as an object (the examples), a table with a ref, and a ref
+              if n.to == ctx.agency then ctx:acknowledge(n.ref == 'N-000002' and { ref = n.ref } or n.ref) end
+              if n.ref == 'N-000001' then ctx:log(tostring(pcall(ctx.acknowledge, ctx, n))) end
             end)
             """
         let op = try TestOperation(plugins: ["p": ("US-ENF", ["notice.send", "notice.acknowledge"], lua, "")], templates: ["p": ["t": "hello"]])
@@ -135,9 +138,11 @@ struct LuaFaceTests {
         #expect(try host.engine.submit(go, by: .coordinator).failures.isEmpty)
         #expect(host.engine.log.map { String($0.split(separator: ":", maxSplits: 1)[1].dropFirst()) } == [
             "<notice N-000001> N-000001 US-ENF IR-MFA/consular t 3600 nil 2 R-1 false",
+            "false",  // the first notice is addressed to IR-MFA: US-ENF may not acknowledge it
             "<notice N-000002> N-000002 US-ENF US-ENF t nil hello 1 R-3 false",
+            "<notice N-000003> N-000003 US-ENF US-ENF t nil hello 1 R-2 false",
         ])
-        #expect(try host.store.notices().map { $0.acknowledgedAt != nil } == [false, true])
+        #expect(try host.store.notices().map { $0.acknowledgedAt != nil } == [false, true, true])
     }
 
     @Test("a notice about a case that does not exist is refused by the rules, and nothing is sent")

@@ -78,9 +78,7 @@ struct CommandJSONTests {
     @Test("a person's record by hand: declaration order as the streaming writer gives it, sorted as the digest's encoder does",
           arguments: people)
     func person(_ p: Person) throws {
-        var declared: [UInt8] = [], sorted: [UInt8] = []
-        PersonJSON.write(p, sortedKeys: false, into: &declared)
-        PersonJSON.write(p, sortedKeys: true, into: &sorted)
+        let declared = PersonJSON.fields(p, sortedKeys: false).encoded, sorted = PersonJSON.fields(p, sortedKeys: true).encoded
         #expect(String(decoding: declared, as: UTF8.self) == (try CanonicalJSON(sortedKeys: false).string(p)))
         #expect(String(decoding: sorted, as: UTF8.self) == (try CanonicalJSON(sortedKeys: true).string(p)))
         #expect(try Canonical.decode(Person.self, String(decoding: declared, as: UTF8.self)) == p)
@@ -129,11 +127,7 @@ struct CommandJSONTests {
 
     @Test("a case record by hand, every optional field present or absent, as Codable writes it", arguments: cases)
     func returnCase(_ c: ReturnCase) throws {
-        var f = JSONFields()
-        ReturnCaseJSON.write(c, into: &f)
-        var out: [UInt8] = []
-        f.write(into: &out)
-        let text = String(decoding: out, as: UTF8.self)
+        let text = String(decoding: ReturnCaseJSON.fields(c).encoded, as: UTF8.self)
         #expect(text == (try CanonicalJSON(sortedKeys: false).string(c)))
         #expect(try StreamingJSON().string(c) == text)
         #expect(try Canonical.decode(ReturnCase.self, text) == c)
