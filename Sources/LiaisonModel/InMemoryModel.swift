@@ -49,32 +49,21 @@ extension CaseView {
     /// A case as the operation's coordinator sees it: every field. For tests, reports and the
     /// REPL's coordinator view, never for an agency.
     public static func coordinator(_ ref: CaseRef, at now: Date, in model: ModelReader) throws -> CaseView {
-        guard let c = try model.returnCase(ref), let p = try model.person(c.person) else { throw ModelError.unknownCase(ref) }
-        let agency = Agency(id: .coordinator, name: "coordinator", country: "", role: .sendingEnforcement)
-        return CaseView(agency: agency, allowed: Set(FieldCategory.allCases), returnCase: c, person: p, now: now, policy: nil)
+        try CaseReader.coordinator.view(ref, at: now, in: model)
     }
 
-    /// A case as both `agencyID` and `other` may see it: only the categories both are granted.
-    /// What one agency writes to another (a notice) is read through this, so it carries nothing
-    /// either may not see, down to the protection claims among a case's holds.
+    /// A case as both `agencyID` and `other` may see it (see `CaseReader(_:sharedWith:in:)`).
     public convenience init(_ ref: CaseRef, for agencyID: AgencyID, sharedWith other: AgencyID, at now: Date, in model: ModelReader) throws {
-        let (operation, agency, c, p) = try Self.parts(ref, agencyID, model)
-        guard let recipient = operation.agency(other) else { throw ModelError.unknownAgency(other) }
-        let allowed = operation.disclosure.categories(for: agency).intersection(operation.disclosure.categories(for: recipient))
-        self.init(agency: agency, allowed: allowed, returnCase: c, person: p, now: now, policy: operation.disclosure)
+        try self.init(ref, as: CaseReader(agencyID, sharedWith: other, in: model.operation), at: now, in: model)
     }
 
     /// A case and its person as `agency` may see them, read from any model.
     public convenience init(_ ref: CaseRef, for agencyID: AgencyID, at now: Date, in model: ModelReader) throws {
-        let (operation, agency, c, p) = try Self.parts(ref, agencyID, model)
-        self.init(agency: agency, allowed: operation.disclosure.categories(for: agency), returnCase: c, person: p,
-                  now: now, policy: operation.disclosure)
+        try self.init(ref, as: CaseReader(agencyID, in: model.operation), at: now, in: model)
     }
 
-    private static func parts(_ ref: CaseRef, _ agencyID: AgencyID, _ model: ModelReader) throws -> (ReturnOperation, Agency, ReturnCase, Person) {
-        let operation = model.operation
-        guard let agency = operation.agency(agencyID) else { throw ModelError.unknownAgency(agencyID) }
+    convenience init(_ ref: CaseRef, as reader: CaseReader, at now: Date, in model: ModelReader) throws {
         guard let c = try model.returnCase(ref), let p = try model.person(c.person) else { throw ModelError.unknownCase(ref) }
-        return (operation, agency, c, p)
+        self.init(reader, returnCase: c, person: p, now: now)
     }
 }

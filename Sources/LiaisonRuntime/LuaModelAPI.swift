@@ -193,8 +193,7 @@ extension PluginRuntime {
         for f in CaseView.fields {
             let name = f.name
             caseType.field(name, hint: "plugins change the model through methods, such as case:schedule{movement = \"M-1\"}") { h -> LuaValue in
-                let view = try h.view().1
-                do { return try view.read(name).luaValue } catch let e as DisclosureError {
+                do { return try h.read(name).luaValue } catch let e as DisclosureError {
                     throw LuaScriptError("\(e) (ask first with case:discloses(\"\(name)\"))")
                 }
             }
@@ -485,26 +484,27 @@ extension PluginRuntime {
             throw LuaScriptError("ctx:send_notice: \(recipient) is not an agency of this operation")
         }
         // The text carries what both the sender and the recipient may see, and no more.
-        let caseData = cases.map { NoticeCase(ref: $0, sender: manifest.agency, recipient: recipient, now: engine.now, model: engine.reader) }
-        var data: [String: Any] = [:]
+        let shared = try CaseReader(manifest.agency, sharedWith: recipient, in: engine.operation)
+        let caseData = cases.map { TemplateValue.record(NoticeCase(ref: $0, reader: shared, now: engine.now, model: engine.reader)) }
+        var data: [String: TemplateValue] = [:]
         for (k, v) in value("data")?.tableValue ?? [:] {
             guard let key = k.stringValue else { continue }
             switch v {
-            case .string(let s): data[key] = s.description
-            case .integer(let n): data[key] = String(n)
-            case .number(let d): data[key] = String(d)
-            case .boolean(let b): data[key] = b
+            case .string(let s): data[key] = .text(s.description)
+            case .integer(let n): data[key] = .text(String(n))
+            case .number(let d): data[key] = .text(String(d))
+            case .boolean(let b): data[key] = .flag(b)
             default: continue
             }
         }
-        let context: [String: Any] = [
-            "from": manifest.agency.rawValue, "to": to, "now": Timestamp.iso(engine.now), "due": due.map(Timestamp.iso) ?? "",
-            "operation": engine.operation.name, "case": caseData.first.map { $0 as Any } ?? [String: Any](), "cases": caseData,
-            "count": caseData.count, "data": data,
+        let context: [String: TemplateValue] = [
+            "from": .text(manifest.agency.rawValue), "to": .text(to), "now": .text(Timestamp.iso(engine.now)),
+            "due": .text(due.map(Timestamp.iso) ?? ""), "operation": .text(engine.operation.name),
+            "case": caseData.first ?? .fields([:]), "cases": .list(caseData), "count": .number(caseData.count), "data": .fields(data),
         ]
         let ref = engine.newNoticeRef()
         let notice = Notice(ref: ref, from: manifest.agency, to: to, template: templateName, cases: cases, due: due, sentAt: engine.now,
-                            body: template.render(context))
+                            body: template.render(.fields(context)))
         try engine.applyFromHandler(.sendNotice(notice), by: manifest.agency, origin: origin)
         return ref
     }
@@ -525,21 +525,25 @@ extension PluginRuntime {
 /// field that filters itself by category (the protection claims among `holds`) is filtered for
 /// the recipient too. A withheld, absent or empty field is missing, so `{{#field}}` skips it.
 /// A case that does not exist has no fields; the rules then refuse the notice.
-private final class NoticeCase: MustacheParent {
+private final class NoticeCase: TemplateRecord, MustacheParent {
     let ref: CaseRef
-    let sender: AgencyID, recipient: AgencyID
+    let reader: CaseReader
     let now: Date
     let model: ModelReader
-    private lazy var view: CaseView? = try? CaseView(ref, for: sender, sharedWith: recipient, at: now, in: model)
+    private lazy var view: CaseView? = try? reader.view(ref, at: now, in: model)
 
-    init(ref: CaseRef, sender: AgencyID, recipient: AgencyID, now: Date, model: ModelReader) {
-        (self.ref, self.sender, self.recipient, self.now, self.model) = (ref, sender, recipient, now, model)
+    init(ref: CaseRef, reader: CaseReader, now: Date, model: ModelReader) {
+        (self.ref, self.reader, self.now, self.model) = (ref, reader, now, model)
     }
 
-    func child(named name: String) -> Any? {
+    func field(_ name: String) -> String? {
         guard let view, view.discloses(name), let v = try? view.read(name), v != .none, v != .list([]) else { return nil }
-        return NoticeText(text: PluginRuntime.text(v))
+        return PluginRuntime.text(v)
     }
+
+    var mustacheValue: Any { self }
+
+    func child(named name: String) -> Any? { field(name).map(NoticeText.init) }
 }
 
 /// A case field's text in a notice. Mustache renders a plain `String` through a chain of
@@ -577,8 +581,18 @@ extension CaseHandle {
         let plugin = try live()
         let engine = try plugin.engineInHandler(label)
         do {
-            if plugin.seesEverything { return (plugin, try CaseView.coordinator(ref, at: engine.now, in: engine.reader)) }
-            return (plugin, try CaseView(ref, for: plugin.manifest.agency, at: engine.now, in: engine.reader))
+            return (plugin, try plugin.caseReader(for: engine).view(ref, at: engine.now, in: engine.reader))
+        } catch let e as ModelError {
+            throw LuaScriptError(e.description)
+        }
+    }
+
+    /// One field, reading only the records it is on.
+    func read(_ field: String) throws -> FieldValue {
+        let plugin = try live()
+        let engine = try plugin.engineInHandler(label)
+        do {
+            return try plugin.caseReader(for: engine).read(field, of: ref, at: engine.now, in: engine.reader)
         } catch let e as ModelError {
             throw LuaScriptError(e.description)
         }

@@ -38,7 +38,7 @@ public final class PluginRuntime {
     /// The coordinator's console: every field of every case, every command.
     var seesEverything = false
     public internal(set) var handlers: [Handler] = []
-    var templates: [String: MustacheTemplate] = [:]
+    var templates: [String: NoticeTemplate] = [:]
     weak var engine: Engine?
     var loading = true
     /// The context of the handler call under way.
@@ -84,6 +84,7 @@ public final class PluginRuntime {
         guard isConsole, let engine else { return }
         manifest = Self.consoleManifest(engine: engine, as: agency)
         seesEverything = agency == nil
+        cachedReader = nil
     }
 
     /// The console's state: it compiles and runs the console's input (inside `Engine.perform`,
@@ -165,8 +166,7 @@ public final class PluginRuntime {
                 continue
             }
             do {
-                // Notices are plain text: nothing is HTML-escaped.
-                templates[String(file.dropLast(".mustache".count))] = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
+                templates[String(file.dropLast(".mustache".count))] = try NoticeTemplate(text: text)
             } catch let error as MustacheTemplate.ParserError {
                 problems.add(shown, error.context.lineNumber, "template error: \(error.error) (column \(error.context.columnNumber))")
             } catch {
@@ -251,6 +251,20 @@ public final class PluginRuntime {
             throw LuaScriptError("plugin \(name) lacks permission '\(permission)': add \"\(permission)\" to permissions in \(manifest.manifestPath)")
         }
     }
+
+    /// How this plugin reads cases, resolved once per engine (its agency, and the categories
+    /// the operation's policy grants it), and again when a console switches agency.
+    func caseReader(for engine: Engine) throws -> CaseReader {
+        if let cachedReader, readerEngine === engine { return cachedReader }
+        let reader = seesEverything ? CaseReader.coordinator : try CaseReader(manifest.agency, in: engine.operation)
+        (cachedReader, readerEngine) = (reader, engine)
+        return reader
+    }
+
+    private var cachedReader: CaseReader?
+    /// The engine `cachedReader` was resolved for (weak: a later engine at the same address is
+    /// not taken for it).
+    private weak var readerEngine: Engine?
 
     func engineInHandler(_ what: String) throws -> Engine {
         guard !loading else {

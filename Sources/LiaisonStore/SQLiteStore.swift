@@ -435,10 +435,14 @@ public final class SQLiteStore: Store {
     private func decide(_ submissions: [Submission], at now: Date, in db: Database) throws -> Decided {
         var result = Decided(head: (lastSequence, lastHash))
         let staged = Staged()
+        // What a command changed is staged only for a later command still to be decided here:
+        // an engine's transaction comes decided whole, and staging each of a big cascade's
+        // commands cost more than its ledger entry's hash.
+        let lastToDecide = submissions.lastIndex { $0.decided == nil } ?? -1
         for (i, s) in submissions.enumerated() {
             let decision = try s.decided ?? Rules.decide(s.command, by: s.actor, at: now,
                                                          reading: TransactionReader(store: self, staged: staged, db: db))
-            if i < submissions.count - 1 { staged.records.absorb(decision) }  // for the commands after it
+            if i < lastToDecide { staged.records.absorb(decision) }  // for the commands after it
             let ledgerForm = s.command.ledgerForm(digest: Canonical.digest, noticeDigest: Canonical.noticeDigest)
             let entry = LedgerEntry(sequence: result.head.0 + 1, at: now, actor: s.actor, command: s.command.name,
                                     payload: try Canonical.record(ledgerForm), events: try Canonical.record(decision.events),
@@ -736,6 +740,9 @@ private struct TransactionReader: ModelReader {
 extension SQLiteStore {
     /// A record held in memory: changed since the checkpoint, or cached. (The cache holds no
     /// notices.)
+    /// Inlined, so each use reads its two dictionaries directly: through a key path that is
+    /// not a constant where it is applied, a lookup cost several times the dictionary's own.
+    @inline(__always)
     fileprivate func held<K: Hashable, T>(_ table: KeyPath<RecordCache, [K: T]>, _ ref: K) -> T? {
         dirty[keyPath: table][ref] ?? cache[keyPath: table][ref]
     }

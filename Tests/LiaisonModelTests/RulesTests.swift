@@ -289,6 +289,30 @@ struct DisclosureTests {
         #expect(try own.read("fit_to_fly_conditions") == .text("asthma, inhaler"))
     }
 
+    @Test("a field read alone gives what the whole view gives, refusals included, for every field and agency")
+    func oneFieldAsTheView() throws {
+        var s = Scenario()
+        try s.open("R-0320")
+        try s.makeFit("R-0320")
+        try s.run(.recordLegalEvent("R-0320", kind: .protectionClaim, suspensive: true))
+        for agency in [enf, transit, mfa, reception, monitor] {
+            let reader = try CaseReader(agency, in: testOperation)
+            let view = try reader.view("R-0320", at: s.now, in: s.model)
+            for field in CaseView.fields.map(\.name) {
+                // A field on the case record alone reads a view built without the person: one
+                // that touched the person would stop the test here.
+                let alone = Result { try reader.read(field, of: "R-0320", at: s.now, in: s.model) }
+                let whole = Result { try view.read(field) }
+                switch (alone, whole) {
+                case let (.success(a), .success(w)): #expect(a == w, "\(agency) \(field)")
+                case let (.failure(a as DisclosureError), .failure(w as DisclosureError)): #expect(a == w, "\(agency) \(field)")
+                default: Issue.record("\(agency) \(field): \(alone) against \(whole)")
+                }
+            }
+        }
+        #expect(throws: ModelError.self) { try CaseReader(enf, in: testOperation).read("names", of: "R-9999", at: s.now, in: s.model) }
+    }
+
     @Test("protection claims never leave the sending state")
     func protectionStaysHome() throws {
         var s = Scenario()

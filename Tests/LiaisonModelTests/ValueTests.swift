@@ -34,6 +34,41 @@ struct TimestampTests {
     }
 }
 
+@Suite("Working days, as a charter's notice period counts them")
+struct WorkingDaysTests {
+    /// What the rules computed through `Calendar` before: the fast count must agree with it.
+    static func reference(_ n: Int, after start: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var date = start
+        var left = n
+        while left > 0 {
+            date = calendar.date(byAdding: .day, value: 1, to: date)!
+            if !calendar.isDateInWeekend(date) { left -= 1 }
+        }
+        return date
+    }
+
+    @Test("the same day and time as Calendar gives, from every weekday, before and after 1970")
+    func sameAsCalendar() {
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [Double] = [0, -1, 86_399.5, 1_795_683_600 /* a Thursday */, 1_796_202_000 /* a Wednesday */, -86_400 * 3 - 0.25]
+        let random = (0..<3_000).map { _ in Double(Int.random(in: -2_000_000_000...4_000_000_000, using: &generator)) + 0.5 }
+        for seconds in fixed + random {
+            let start = Date(timeIntervalSince1970: seconds)
+            for n in [0, 1, 2, 5, 7, 12] {
+                #expect(Rules.workingDays(n, after: start) == Self.reference(n, after: start), "\(n) after \(seconds) s")
+            }
+        }
+    }
+
+    @Test("a Friday afternoon plus one working day is the Monday after")
+    func overTheWeekend() {
+        let friday = Timestamp.parse("2026-12-04T15:30:00Z")!
+        #expect(Rules.workingDays(1, after: friday) == Timestamp.parse("2026-12-07T15:30:00Z"))
+    }
+}
+
 @Suite("A case record is a value")
 struct ReturnCaseValueTests {
     static func sample() -> ReturnCase {
