@@ -162,8 +162,11 @@ public final class CaseView: Sendable {
         }),
     ]
 
-    /// The fields read from the person's record; the others read the case record alone.
-    static let personFields: Set<String> = ["names", "aliases", "date_of_birth", "sex", "nationalities", "languages", "vulnerabilities"]
+    /// Whether each of `fields` is read from the person's record (the others read the case
+    /// record alone).
+    static let onPerson: [Bool] = fields.map {
+        ["names", "aliases", "date_of_birth", "sex", "nationalities", "languages", "vulnerabilities"].contains($0.name)
+    }
 
     /// Each field's place in `fields`, by name: plugins read fields by name in every handler.
     static let fieldIndex = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
@@ -171,11 +174,18 @@ public final class CaseView: Sendable {
     /// Whether the policy lets this agency read `field` (false for a field that does not exist).
     public func discloses(_ field: String) -> Bool {
         guard let i = Self.fieldIndex[field] else { return false }
-        return Self.fields[i].category.map(allowed.contains) ?? true
+        return reader.grants(Self.fields[i].category)
     }
 
     public func read(_ field: String) throws -> FieldValue {
-        try reader.entry(field).read(self)
+        try Self.fields[reader.index(field)].read(self)
+    }
+
+    /// The field, or nil when the view withholds it (one lookup where `discloses` and `read`
+    /// take two: a notice asks this of every field it prints).
+    public func readIfDisclosed(_ field: String) -> FieldValue? {
+        guard let i = Self.fieldIndex[field], reader.grants(Self.fields[i].category) else { return nil }
+        return Self.fields[i].read(self)
     }
 }
 
@@ -205,6 +215,27 @@ public final class CaseReader: Sendable {
 
     init(agency: Agency, allowed: Set<FieldCategory>, policy: DisclosurePolicy?) {
         (self.agency, self.allowed, self.policy) = (agency, allowed, policy)
+        mask = allowed.reduce(0) { $0 | Self.bit($1) }
+    }
+
+    /// `allowed` as bits, tested on every field read without hashing.
+    private let mask: UInt8
+
+    private static func bit(_ category: FieldCategory) -> UInt8 {
+        switch category {
+        case .identity: return 1
+        case .travelDocument: return 2
+        case .medical: return 4
+        case .vulnerability: return 8
+        case .legal: return 16
+        case .protection: return 32
+        }
+    }
+
+    /// Whether a field of `category` (nil: operational) may be read.
+    func grants(_ category: FieldCategory?) -> Bool {
+        guard let category else { return true }
+        return mask & Self.bit(category) != 0
     }
 
     /// The operation's coordinator: every field. For tests, reports and the REPL's coordinator
@@ -223,24 +254,24 @@ public final class CaseReader: Sendable {
     /// gulf-charter benchmark.
     public func read(_ field: String, of ref: CaseRef, at now: Date, in model: ModelReader) throws -> FieldValue {
         guard let c = try model.returnCase(ref) else { throw ModelError.unknownCase(ref) }
+        let i = try index(field)
         var person: Person?
-        if CaseView.personFields.contains(field) {
+        if CaseView.onPerson[i] {
             guard let p = try model.person(c.person) else { throw ModelError.unknownCase(ref) }
             person = p
         }
-        return try entry(field).read(CaseView(self, returnCase: c, person: person, now: now))
+        return CaseView.fields[i].read(CaseView(self, returnCase: c, person: person, now: now))
     }
 
-    /// The field's entry, if this reader may read it.
-    fileprivate func entry(_ field: String) throws -> (name: String, category: FieldCategory?, read: @Sendable (CaseView) -> FieldValue) {
+    /// The field's place in `CaseView.fields`, if this reader may read it.
+    fileprivate func index(_ field: String) throws -> Int {
         guard let i = CaseView.fieldIndex[field] else {
             throw ModelError.unknownField(field, known: CaseView.fields.map(\.name))
         }
-        let entry = CaseView.fields[i]
-        if let category = entry.category, !allowed.contains(category) {
+        if let category = CaseView.fields[i].category, !grants(category) {
             throw DisclosureError(agency: agency.id, field: field, category: category,
                                   policy: policy?.source(for: agency) ?? "the coordinator's view")
         }
-        return entry
+        return i
     }
 }

@@ -2,29 +2,64 @@ import Foundation
 
 /// A message from one party to another about cases or a movement, with a deadline. Plugins send
 /// them (`ctx:send_notice{}`); the store keeps them in its outbox; the recipient acknowledges.
+///
+/// A value stored behind one reference, as `ReturnCase` is, and for the same reason: a notice is
+/// copied wherever it goes (a command, a decision, the records changed since a checkpoint, each
+/// look for overdue notices), and copying its six strings and lists retained each. Its JSON,
+/// equality and hash are those of `Fields`.
 public struct Notice: Codable, Hashable, Sendable {
-    public var ref: NoticeRef
-    public var from: AgencyID
+    /// The notice's stored fields, in the order its JSON gives them.
+    public struct Fields: Codable, Hashable, Sendable {
+        public var ref: NoticeRef
+        public var from: AgencyID
+        /// The recipient: an agency, optionally with a contact point (`IR-MFA/consular`).
+        public var to: String
+        public var template: String
+        public var cases: [CaseRef]
+        public var due: Date?
+        public var sentAt: Date
+        /// The rendered text: what the recipient may see of the cases, and no more.
+        public var body: String
+        public var acknowledgedAt: Date?
+    }
+
+    private final class Box: @unchecked Sendable {  // changed only while uniquely referenced
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    /// The fields, copied first if another value shares them.
+    public var fields: Fields {
+        get { box.fields }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+            yield &box.fields
+        }
+    }
+
+    public var ref: NoticeRef { get { box.fields.ref } _modify { yield &fields.ref } }
+    public var from: AgencyID { get { box.fields.from } _modify { yield &fields.from } }
     /// The recipient: an agency, optionally with a contact point (`IR-MFA/consular`).
-    public var to: String
-    public var template: String
-    public var cases: [CaseRef]
-    public var due: Date?
-    public var sentAt: Date
+    public var to: String { get { box.fields.to } _modify { yield &fields.to } }
+    public var template: String { get { box.fields.template } _modify { yield &fields.template } }
+    public var cases: [CaseRef] { get { box.fields.cases } _modify { yield &fields.cases } }
+    public var due: Date? { get { box.fields.due } _modify { yield &fields.due } }
+    public var sentAt: Date { get { box.fields.sentAt } _modify { yield &fields.sentAt } }
     /// The rendered text: what the recipient may see of the cases, and no more.
-    public var body: String
-    public var acknowledgedAt: Date?
+    public var body: String { get { box.fields.body } _modify { yield &fields.body } }
+    public var acknowledgedAt: Date? { get { box.fields.acknowledgedAt } _modify { yield &fields.acknowledgedAt } }
 
     public init(ref: NoticeRef, from: AgencyID, to: String, template: String, cases: [CaseRef], due: Date?, sentAt: Date, body: String) {
-        self.ref = ref
-        self.from = from
-        self.to = to
-        self.template = template
-        self.cases = cases
-        self.due = due
-        self.sentAt = sentAt
-        self.body = body
+        box = Box(Fields(ref: ref, from: from, to: to, template: template, cases: cases, due: due, sentAt: sentAt, body: body,
+                         acknowledgedAt: nil))
     }
+
+    public init(from decoder: Decoder) throws { box = Box(try Fields(from: decoder)) }
+    public func encode(to encoder: Encoder) throws { try box.fields.encode(to: encoder) }
+    public static func == (a: Notice, b: Notice) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+    public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
 
     /// The agency part of `to`.
     public var recipient: AgencyID { AgencyID(String(to.prefix { $0 != "/" })) }

@@ -102,7 +102,9 @@ private struct Decider {
     }
 
     @discardableResult
-    func require(_ roles: Set<AgencyRole>, to what: String) throws -> Agency {
+    /// `roles` is an array, not a set: a command names one to three, and a set literal was
+    /// built and hashed for every command.
+    func require(_ roles: [AgencyRole], to what: String) throws -> Agency {
         let a = try actor
         guard roles.contains(a.role) else {
             let who = roles.map(\.rawValue).sorted().joined(separator: " or ")

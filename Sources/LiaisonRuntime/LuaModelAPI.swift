@@ -537,7 +537,7 @@ private final class NoticeCase: TemplateRecord, MustacheParent {
     }
 
     func field(_ name: String) -> String? {
-        guard let view, view.discloses(name), let v = try? view.read(name), v != .none, v != .list([]) else { return nil }
+        guard let v = view?.readIfDisclosed(name), v != .none, v != .list([]) else { return nil }
         return PluginRuntime.text(v)
     }
 
@@ -562,7 +562,8 @@ private struct NoticeText: MustacheCustomRenderable, MustacheParent, MustacheTra
 /// A Lua table with string keys, built in place (an event offered to every subscribed handler
 /// was built as a Swift dictionary and then copied into one keyed by Lua values).
 private struct LuaFields {
-    private var fields: [LuaValue: LuaValue] = [:]
+    /// Sized for the largest event once, not grown (and rehashed) key by key.
+    private var fields = [LuaValue: LuaValue](minimumCapacity: 8)
     var table: LuaValue { .table(fields) }
 
     subscript(key: String) -> LuaValue? {

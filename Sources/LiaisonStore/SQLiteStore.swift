@@ -52,6 +52,13 @@ public final class SQLiteStore: Store {
     private var cache: RecordCache
     /// Records changed since the last checkpoint; never evicted.
     private var dirty = RecordCache(limit: .max)
+    /// Whether every person, case and handoff in the file is also held here (changed since the
+    /// checkpoint, or cached): so for a store created by this one, until its cache first
+    /// evicts. A lookup that misses memory then needs no query. Every new person, case and
+    /// handoff is looked up first and not found, and at 100,000 cases those lookups were a
+    /// B-tree search each.
+    private var holdsEveryRecord = false
+    fileprivate var knowsEveryRecord: Bool { holdsEveryRecord && !cache.evicted }
     /// The ledger entry the record tables reflect.
     private var checkpointed: Int64
 
@@ -89,6 +96,7 @@ public final class SQLiteStore: Store {
         let genesis = LedgerEntry(sequence: 1, at: Date(timeIntervalSince1970: 0), actor: AgencyID(operation.name),
                                   command: "operation.create", payload: opening, events: "[]", previousHash: LedgerEntry.genesisHash)
         let store = SQLiteStore(path: path, db: db, operation: operation, last: (1, genesis.hash), checkpointed: 1, cacheLimit: cacheLimit)
+        store.holdsEveryRecord = true  // its tables are empty
         try db.write { db in
             try db.execute(sql: "INSERT INTO operation (id, json) VALUES (1, ?)", arguments: [opening])
             for m in operation.movements {
@@ -271,15 +279,18 @@ public final class SQLiteStore: Store {
     // is looked up first) cost as much as the rest of its command.
 
     public func person(_ ref: PersonRef) throws -> Person? {
-        try held(\.people, ref) ?? readThrough("people", ref.rawValue) { cache.keep($0) }
+        if let p = held(\.people, ref) { return p }
+        return knowsEveryRecord ? nil : try readThrough("people", ref.rawValue) { cache.keep($0) }
     }
 
     public func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
-        try held(\.cases, ref) ?? readThrough("cases", ref.rawValue) { cache.keep($0) }
+        if let c = held(\.cases, ref) { return c }
+        return knowsEveryRecord ? nil : try readThrough("cases", ref.rawValue) { cache.keep($0) }
     }
 
     public func handoff(_ ref: HandoffRef) throws -> Handoff? {
-        try held(\.handoffs, ref) ?? readThrough("handoffs", ref.rawValue) { cache.keep($0) }
+        if let h = held(\.handoffs, ref) { return h }
+        return knowsEveryRecord ? nil : try readThrough("handoffs", ref.rawValue) { cache.keep($0) }
     }
 
     public func movement(_ ref: MovementRef) throws -> Movement? {
@@ -341,7 +352,9 @@ public final class SQLiteStore: Store {
         var found = Dictionary(uniqueKeysWithValues: try db.inDatabase { db in
             try String.fetchAll(db, sql: sql, arguments: arguments).map { try Canonical.decode(T.self, $0) }
         }.map { ($0.ref, $0) })
-        for (ref, record) in changed { found[ref] = matching(record) ? record : nil }
+        for (ref, record) in changed {
+            if matching(record) { found[ref] = record } else if !found.isEmpty { found[ref] = nil }
+        }
         return found.keys.sorted().map { found[$0]! }
     }
 
@@ -545,7 +558,7 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "DELETE FROM journal WHERE seq <= ?", arguments: [sequence])
             return true
         }
-        if wrote { cache.absorb(dirty) }
+        if wrote { cache.absorb(dirty) } else { holdsEveryRecord = false }  // the records changed here are dropped
         dirty = RecordCache(limit: .max)
         checkpointed = sequence
     }
@@ -647,6 +660,8 @@ public final class SQLiteStore: Store {
 /// stays flat however many cases an operation has.
 struct RecordCache {
     let limit: Int
+    /// Whether a record has ever been evicted.
+    private(set) var evicted = false
     var people: [PersonRef: Person] = [:]
     var cases: [CaseRef: ReturnCase] = [:]
     var handoffs: [HandoffRef: Handoff] = [:]
@@ -674,6 +689,7 @@ struct RecordCache {
     /// clearing the whole cache did (that made a cache smaller than the working set useless).
     private mutating func makeRoom(for incoming: Int) {
         guard limit != .max, cases.count + people.count + handoffs.count + incoming > limit else { return }
+        evicted = true
         var toFree = max(incoming, limit / 16)
         while toFree > 0, !(people.isEmpty && cases.isEmpty && handoffs.isEmpty) {
             if people.count >= cases.count, !people.isEmpty { people.remove(at: people.startIndex) }
@@ -721,13 +737,16 @@ private struct TransactionReader: ModelReader {
     var operation: ReturnOperation { store.operation }
 
     func person(_ ref: PersonRef) throws -> Person? {
-        try staged.records.people[ref] ?? store.held(\.people, ref) ?? SQLiteStore.fetch(Person.self, "people", ref.rawValue, db)
+        if let p = staged.records.people[ref] ?? store.held(\.people, ref) { return p }
+        return store.knowsEveryRecord ? nil : try SQLiteStore.fetch(Person.self, "people", ref.rawValue, db)
     }
     func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
-        try staged.records.cases[ref] ?? store.held(\.cases, ref) ?? SQLiteStore.fetch(ReturnCase.self, "cases", ref.rawValue, db)
+        if let c = staged.records.cases[ref] ?? store.held(\.cases, ref) { return c }
+        return store.knowsEveryRecord ? nil : try SQLiteStore.fetch(ReturnCase.self, "cases", ref.rawValue, db)
     }
     func handoff(_ ref: HandoffRef) throws -> Handoff? {
-        try staged.records.handoffs[ref] ?? store.held(\.handoffs, ref) ?? SQLiteStore.fetch(Handoff.self, "handoffs", ref.rawValue, db)
+        if let h = staged.records.handoffs[ref] ?? store.held(\.handoffs, ref) { return h }
+        return store.knowsEveryRecord ? nil : try SQLiteStore.fetch(Handoff.self, "handoffs", ref.rawValue, db)
     }
     func movement(_ ref: MovementRef) throws -> Movement? {
         try staged.records.movements[ref] ?? store.held(\.movements, ref) ?? SQLiteStore.fetch(Movement.self, "movements", ref.rawValue, db)

@@ -51,8 +51,9 @@ public struct LuaStack {
             }
             guard lua_checkstack(L, 3) != 0 else { throw LuaError.conversion("Lua stack overflow") }
             // Room for a sequence when the table looks like one (its first and last index are
-            // there): checking every index cost a hash lookup per element of a long list.
-            let sequence = !t.isEmpty && t[.integer(1)] != nil && t[.integer(Int64(t.count))] != nil
+            // there): checking every index cost a hash lookup per element of a long list. A
+            // small table (an event, a record) is not worth even the two lookups.
+            let sequence = t.count > 8 && t[.integer(1)] != nil && t[.integer(Int64(t.count))] != nil
             lua_createtable(L, sequence ? Int32(clamping: t.count) : 0, sequence ? 0 : Int32(clamping: t.count))
             for (k, v) in t {
                 if case .number(let d) = k, d.isNaN { lk_pop(L, 1); throw LuaError.conversion("a table key is NaN") }
@@ -82,11 +83,13 @@ public struct LuaStack {
 
     /// The value at `index`, tables copied out without running metamethods.
     public func value(at index: Int32) throws -> LuaValue {
-        var seen = Set<UnsafeRawPointer>()
+        var seen: [UnsafeRawPointer] = []
         return try value(at: lua_absindex(L, index), depth: 0, seen: &seen)
     }
 
-    private func value(at idx: Int32, depth: Int, seen: inout Set<UnsafeRawPointer>) throws -> LuaValue {
+    /// `seen` holds the tables being copied, outermost first: a table met again among them
+    /// contains itself. (A set of them was built and hashed for every argument table.)
+    private func value(at idx: Int32, depth: Int, seen: inout [UnsafeRawPointer]) throws -> LuaValue {
         switch lua_type(L, idx) {
         case LUA_TNIL, LUA_TNONE: return .nil
         case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, idx) != 0)
@@ -99,8 +102,9 @@ public struct LuaStack {
         case LUA_TTABLE:
             let id = lua_topointer(L, idx)!
             guard depth < Self.maxDepth else { throw LuaError.conversion("table nested deeper than \(Self.maxDepth) levels") }
-            guard seen.insert(id).inserted else { throw LuaError.conversion("cannot copy a table that contains itself") }
-            defer { seen.remove(id) }
+            guard !seen.contains(id) else { throw LuaError.conversion("cannot copy a table that contains itself") }
+            seen.append(id)
+            defer { seen.removeLast() }
             guard lua_checkstack(L, 3) != 0 else { throw LuaError.conversion("Lua stack overflow") }
             var out: [LuaValue: LuaValue] = [:]
             lua_pushnil(L)

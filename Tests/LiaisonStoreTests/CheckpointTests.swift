@@ -99,6 +99,28 @@ struct CheckpointTests {
         }
     }
 
+    @Test("a new store answers a lookup that misses memory without its tables only while its cache has evicted nothing")
+    func lookupsAfterEviction() throws {
+        for cacheLimit in [1_000, 4] {
+            let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 12), cacheLimit: cacheLimit)
+            store.checkpointInterval = 1
+            var t = Synthetic.start
+            try apply(Synthetic.opening + (1...12).flatMap { Array(Synthetic.lifecycle($0).prefix(3)) }, to: store, from: &t)
+            try store.checkpoint()
+            // With a cache of four, most of the twelve cases and people live only in the tables now.
+            for i in 1...12 {
+                let ref = CaseRef(String(format: "S-%07d", i))
+                let c = try #require(try store.returnCase(ref), "\(ref) with a cache of \(cacheLimit)")
+                #expect(try store.person(c.person) != nil)
+            }
+            #expect(try store.returnCase("S-9999999") == nil)
+            #expect(try store.person("P-9999999") == nil)
+            #expect(try store.handoff("H-9") == nil)
+            // A command deciding against a case evicted from the cache finds it in the tables.
+            try apply([Synthetic.lifecycle(1)[3]], to: store, from: &t)
+        }
+    }
+
     @Test("grouped commits: nothing is durable until the group is written, then all of it is; a refusal inside a group drops only itself")
     func groups() throws {
         var t = Synthetic.start
