@@ -414,8 +414,8 @@ extension PluginRuntime {
 
     // MARK: Events as Lua sees them
 
-    func eventValue(_ event: Event, engine: Engine) throws -> LuaValue {
-        var t = LuaFields()
+    func eventValue(_ event: Event, engine: Engine) throws -> LuaRecord {
+        var t = LuaRecord()
         t["name"] = .string(LuaString(event.name))
         func s(_ v: String) -> LuaValue { .string(LuaString(v)) }
         func c(_ ref: CaseRef) -> LuaValue { .object(CaseHandle(ref, self)) }
@@ -453,7 +453,7 @@ extension PluginRuntime {
             }
         case let .pluginFailed(plugin, hook, kind): (t["plugin"], t["hook"], t["kind"]) = (s(plugin), s(hook), s(kind.rawValue))
         }
-        return t.table
+        return t
     }
 
     // MARK: Notices
@@ -557,19 +557,6 @@ private struct NoticeText: MustacheCustomRenderable, MustacheParent, MustacheTra
     var isNull: Bool { false }
     func child(named: String) -> Any? { nil }
     func transform(_ name: String) -> Any? { text.transform(name) }
-}
-
-/// A Lua table with string keys, built in place (an event offered to every subscribed handler
-/// was built as a Swift dictionary and then copied into one keyed by Lua values).
-private struct LuaFields {
-    /// Sized for the largest event once, not grown (and rehashed) key by key.
-    private var fields = [LuaValue: LuaValue](minimumCapacity: 8)
-    var table: LuaValue { .table(fields) }
-
-    subscript(key: String) -> LuaValue? {
-        get { fields[.string(LuaString(key))] }
-        set { fields[.string(LuaString(key))] = newValue }
-    }
 }
 
 // MARK: Handles reach the live model through their plugin

@@ -186,8 +186,7 @@ public final class PluginRuntime {
             state.release(ctx)  // a ctx kept past its call is dead
         }
         do {
-            let ev = try eventValue(event, engine: engine)
-            _ = try handler.function.call(arguments: [ev, .object(ctx)])
+            try handler.function.call(try eventValue(event, engine: engine), LuaValue.object(ctx))
         } catch let error as LuaError {
             if let veto = ctx.veto { return HandlerFailure(kind: .veto, message: veto.reason, location: veto.location) }
             switch error {

@@ -184,3 +184,27 @@ extension Dictionary: LuaPushable where Key == String, Value: LuaPushable {
         }
     }
 }
+
+/// A table with string keys, such as an event, built as a short list and pushed field by field:
+/// `LuaValue.table` is a dictionary keyed by Lua values, hashed as it is built and read again
+/// to be pushed. The last value given a name wins, as in a table.
+public struct LuaRecord: LuaPushable {
+    public private(set) var fields: [(String, LuaValue)] = []
+
+    public init(capacity: Int = 8) { fields.reserveCapacity(capacity) }
+
+    public subscript(name: String) -> LuaValue? {
+        get { fields.last { $0.0 == name }?.1 }
+        set {
+            fields.removeAll { $0.0 == name }
+            if let newValue { fields.append((name, newValue)) }
+        }
+    }
+
+    /// The same table as a `LuaValue`.
+    public var value: LuaValue {
+        .table(Dictionary(fields.map { (LuaValue.string(LuaString($0.0)), $0.1) }, uniquingKeysWith: { $1 }))
+    }
+
+    public func push(to stack: LuaStack) throws { try stack.push(self) }
+}

@@ -68,6 +68,17 @@ public struct LuaStack {
         }
     }
 
+    /// Pushes a new table holding `fields` under their names.
+    public func push(_ fields: LuaRecord) throws {
+        guard lua_checkstack(L, 3) != 0 else { throw LuaError.conversion("Lua stack overflow") }
+        lua_createtable(L, 0, Int32(clamping: fields.fields.count))
+        for (k, v) in fields.fields {
+            push(k)
+            try withPopOnError(2) { try push(v, depth: 1) }
+            lua_rawset(L, -3)  // a string key: cannot raise
+        }
+    }
+
     private func withPopOnError(_ n: Int32 = 1, _ body: () throws -> Void) throws {
         do { try body() } catch {
             lk_pop(L, n)

@@ -39,6 +39,23 @@ struct ValueTests {
         #expect(try f.call(["x": 1.5], returning: LuaValue.self)["x"] == .number(1.5))
     }
 
+    @Test("a record pushes the table its value is: named fields, the last value given a name winning, nested values")
+    func records() throws {
+        let lua = try makeState()
+        var record = LuaRecord()
+        record["name"] = "case.opened"
+        record["hold"] = .integer(3)
+        record["hold"] = .integer(4)
+        record["legs"] = ["AEX", "DOH"]
+        record["gone"] = "x"
+        record["gone"] = nil
+        #expect(record["hold"] == .integer(4) && record["gone"] == nil && record.fields.count == 3)
+        let f = try lua.load("local t = ... return t.name .. ':' .. t.hold .. ':' .. t.legs[2] .. ':' .. tostring(t.gone), t", name: "r.lua")
+        let results = try f.call(record)
+        #expect(results[0] == "case.opened:4:DOH:nil")
+        #expect(results[1] == record.value)
+    }
+
     @Test("a table that contains itself is refused with a clear error, not an endless copy")
     func cycles() throws {
         let lua = try makeState()
