@@ -97,6 +97,15 @@ struct CheckpointTests {
             try store.applyAll(batch.map { ($0.0, $0.1) }, at: Synthetic.start)
             #expect(try checkpointed(store) == expected, "cache limit \(cacheLimit)")
         }
+        // Notices wait as well but enter no cache afterwards: forty of them do not count
+        // against a cache of thirty.
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 20), cacheLimit: 30)
+        store.checkpointInterval = 10
+        let notices = (1...40).map { i in
+            (Command.sendNotice(notice(NoticeRef("N-" + zeroPadded(i, 6)), about: "S-0000001", due: Synthetic.start + 3600)), Synthetic.sending)
+        }
+        try store.applyAll(Synthetic.opening + Array(Synthetic.lifecycle(1).prefix(2)) + notices, at: Synthetic.start)
+        #expect(try checkpointed(store) == 1)
     }
 
     @Test("a new store answers a lookup that misses memory without its tables only while its cache has evicted nothing")
