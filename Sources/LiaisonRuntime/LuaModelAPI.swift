@@ -461,8 +461,8 @@ extension PluginRuntime {
     func sendNotice(_ args: LuaArguments) throws -> NoticeRef {
         try require("notice.send")
         let engine = try engineInHandler("ctx:send_notice")
-        let t = try args.table(1)
-        func value(_ k: String) -> LuaValue? { t[.string(LuaString(k))] }
+        let entries = try args.entries(1)
+        func value(_ k: String) -> LuaValue? { entries.first { $0.key.stringValue == k }?.value }
         guard let to = value("to")?.stringValue, !to.isEmpty else { throw LuaScriptError("ctx:send_notice: 'to' is missing (an agency, or AGENCY/contact)") }
         guard let templateName = value("template")?.stringValue else { throw LuaScriptError("ctx:send_notice: 'template' is missing") }
         guard let template = templates[templateName] else {

@@ -280,8 +280,8 @@ public final class PluginRuntime {
     /// A method's arguments by name: `m{ leg = 1 }`, or in the spec's order: `m(1)`.
     static func arguments(_ spec: CommandSpec, _ args: LuaArguments, from position: Int) throws -> [String: ArgValue] {
         var named: [String: ArgValue] = [:]
-        if args.count >= position, case .table(let t) = try args.value(position), args.count == position {
-            for (k, v) in t {
+        if args.count == position, args.isTable(position) {
+            for (k, v) in try args.entries(position) {
                 guard let key = k.stringValue else { throw LuaScriptError("\(spec.method): argument names must be strings") }
                 if let a = argValue(v) { named[key] = a }
             }

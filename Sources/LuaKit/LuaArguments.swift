@@ -65,6 +65,16 @@ public struct LuaArguments {
         try stack.value(at: index(i))
     }
 
+    /// Whether argument `i` is a table.
+    public func isTable(_ i: Int) -> Bool { i <= count && lua_type(stack.L, index(i)) == LUA_TTABLE }
+
+    /// A table's entries, in its own order, without building a dictionary (see
+    /// `LuaStack.entries(at:)`).
+    public func entries(_ i: Int) throws -> [(key: LuaValue, value: LuaValue)] {
+        guard lua_type(stack.L, index(i)) == LUA_TTABLE else { throw typeError(i, "table") }
+        return try stack.entries(at: index(i))
+    }
+
     public func table(_ i: Int) throws -> [LuaValue: LuaValue] {
         guard lua_type(stack.L, index(i)) == LUA_TTABLE, case .table(let t) = try value(i) else {
             throw typeError(i, "table")

@@ -98,6 +98,29 @@ public struct LuaStack {
         return try value(at: lua_absindex(L, index), depth: 0, seen: &seen)
     }
 
+    /// The entries of the table at `index`, each converted as `value(at:)` converts values, in
+    /// the table's own order: for a table read once (named arguments, say), without the
+    /// dictionary keyed by Lua values that `value(at:)` builds and hashes.
+    public func entries(at index: Int32) throws -> [(key: LuaValue, value: LuaValue)] {
+        let idx = lua_absindex(L, index)
+        guard lua_type(L, idx) == LUA_TTABLE else { throw LuaError.conversion("table expected") }
+        guard lua_checkstack(L, 3) != 0 else { throw LuaError.conversion("Lua stack overflow") }
+        var seen: [UnsafeRawPointer] = [lua_topointer(L, idx)!]
+        var out: [(key: LuaValue, value: LuaValue)] = []
+        lua_pushnil(L)
+        while lua_next(L, idx) != 0 {  // raises only for a key not in the table (see value(at:))
+            let top = lua_gettop(L)
+            do {
+                out.append((try value(at: top - 1, depth: 1, seen: &seen), try value(at: top, depth: 1, seen: &seen)))
+            } catch {
+                lk_pop(L, 2)
+                throw error
+            }
+            lk_pop(L, 1)
+        }
+        return out
+    }
+
     /// `seen` holds the tables being copied, outermost first: a table met again among them
     /// contains itself. (A set of them was built and hashed for every argument table.)
     private func value(at idx: Int32, depth: Int, seen: inout [UnsafeRawPointer]) throws -> LuaValue {

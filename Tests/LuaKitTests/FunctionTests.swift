@@ -20,6 +20,21 @@ struct FunctionTests {
         #expect(try lua.evaluate("return wait(3.0)", name: "w.lua", as: Int.self) == 3)
     }
 
+    @Test("a table argument's entries are the table's, without a dictionary; a table that holds itself is refused")
+    func tableEntries() throws {
+        let lua = try makeState()
+        try lua.register("keys") { args -> String in
+            let entries = try args.entries(1)
+            #expect(Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) == (try args.table(1)))
+            #expect(args.isTable(1) && !args.isTable(2))
+            return entries.compactMap(\.key.stringValue).sorted().joined(separator: ",")
+        }
+        #expect(try lua.evaluate("return keys({ kind = 'laissez-passer', issuer = 'IR-MFA', [1] = 'x', nested = { 1, 2 } })",
+                                 name: "k.lua", as: String.self) == "issuer,kind,nested")
+        #expect(runtimeMessage(failure(of: "keys('x')", in: lua, name: "k.lua")) == "k.lua:1: bad argument #1 to 'keys' (table expected, got string)")
+        #expect(String(describing: failure(of: "local t = {} t.t = t keys(t)", in: lua, name: "c.lua")).contains("cannot copy a table that contains itself"))
+    }
+
     @Test("a Swift error is catchable by pcall, and uncaught arrives back as the original error")
     func swiftErrors() throws {
         let lua = try makeState()
