@@ -106,3 +106,31 @@ struct ReturnCaseValueTests {
         #expect(try JSONDecoder().decode(ReturnCase.self, from: Data(text.utf8)) == c)
     }
 }
+
+@Suite("People and notices are values too")
+struct PersonNoticeValueTests {
+    @Test("changing a copy leaves the original; JSON, equality and hash are the fields'")
+    func copies() throws {
+        let person = Person(ref: "P-1", names: ["Ana Example"], dateOfBirth: LocalDate("1990-02-03")!, sex: .female,
+                            nationalities: ["IR"], vulnerabilities: [.medical])
+        var p2 = person
+        p2.names.append("Ana E.")
+        p2.vulnerabilities.insert(.minor)
+        #expect(person.names == ["Ana Example"] && person.vulnerabilities == [.medical])
+        #expect(p2 != person && Set([person, p2, person]).count == 2)
+
+        let notice = Notice(ref: "N-000001", from: "US-ENF", to: "IR-MFA/consular", template: "identity-request", cases: ["R-1"],
+                            due: nil, sentAt: Date(timeIntervalSince1970: 0), body: "text")
+        var n2 = notice
+        n2.acknowledgedAt = Date(timeIntervalSince1970: 60)
+        n2.cases.append("R-2")
+        #expect(notice.acknowledgedAt == nil && notice.cases == ["R-1"] && n2 != notice)
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(p2) == encoder.encode(p2.fields))
+        #expect(try encoder.encode(n2) == encoder.encode(n2.fields))
+        #expect(try JSONDecoder().decode(Person.self, from: encoder.encode(p2)) == p2)
+        #expect(try JSONDecoder().decode(Notice.self, from: encoder.encode(n2)) == n2)
+    }
+}
