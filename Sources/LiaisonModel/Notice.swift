@@ -3,7 +3,7 @@ import Foundation
 /// A message from one party to another about cases or a movement, with a deadline. Plugins send
 /// them (`ctx:send_notice{}`); the store keeps them in its outbox; the recipient acknowledges.
 ///
-/// A value stored behind one reference, as `ReturnCase` is, and for the same reason: a notice is
+/// A value kept in `Shared` storage, as `ReturnCase` is, and for the same reason: a notice is
 /// copied wherever it goes (a command, a decision, the records changed since a checkpoint, each
 /// look for overdue notices), and copying its six strings and lists retained each. Its JSON,
 /// equality and hash are those of `Fields`.
@@ -23,43 +23,35 @@ public struct Notice: Codable, Hashable, Sendable {
         public var acknowledgedAt: Date?
     }
 
-    private final class Box: @unchecked Sendable {  // changed only while uniquely referenced
-        var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    private var box: Box
+    private var storage: Shared<Fields>
 
     /// The fields, copied first if another value shares them.
     public var fields: Fields {
-        get { box.fields }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
-            yield &box.fields
-        }
+        get { storage.value }
+        _modify { yield &storage.value }
     }
 
-    public var ref: NoticeRef { get { box.fields.ref } _modify { yield &fields.ref } }
-    public var from: AgencyID { get { box.fields.from } _modify { yield &fields.from } }
+    public var ref: NoticeRef { get { storage.value.ref } _modify { yield &storage.value.ref } }
+    public var from: AgencyID { get { storage.value.from } _modify { yield &storage.value.from } }
     /// The recipient: an agency, optionally with a contact point (`IR-MFA/consular`).
-    public var to: String { get { box.fields.to } _modify { yield &fields.to } }
-    public var template: String { get { box.fields.template } _modify { yield &fields.template } }
-    public var cases: [CaseRef] { get { box.fields.cases } _modify { yield &fields.cases } }
-    public var due: Date? { get { box.fields.due } _modify { yield &fields.due } }
-    public var sentAt: Date { get { box.fields.sentAt } _modify { yield &fields.sentAt } }
+    public var to: String { get { storage.value.to } _modify { yield &storage.value.to } }
+    public var template: String { get { storage.value.template } _modify { yield &storage.value.template } }
+    public var cases: [CaseRef] { get { storage.value.cases } _modify { yield &storage.value.cases } }
+    public var due: Date? { get { storage.value.due } _modify { yield &storage.value.due } }
+    public var sentAt: Date { get { storage.value.sentAt } _modify { yield &storage.value.sentAt } }
     /// The rendered text: what the recipient may see of the cases, and no more.
-    public var body: String { get { box.fields.body } _modify { yield &fields.body } }
-    public var acknowledgedAt: Date? { get { box.fields.acknowledgedAt } _modify { yield &fields.acknowledgedAt } }
+    public var body: String { get { storage.value.body } _modify { yield &storage.value.body } }
+    public var acknowledgedAt: Date? { get { storage.value.acknowledgedAt } _modify { yield &storage.value.acknowledgedAt } }
 
     public init(ref: NoticeRef, from: AgencyID, to: String, template: String, cases: [CaseRef], due: Date?, sentAt: Date, body: String) {
-        box = Box(Fields(ref: ref, from: from, to: to, template: template, cases: cases, due: due, sentAt: sentAt, body: body,
-                         acknowledgedAt: nil))
+        storage = Shared(Fields(ref: ref, from: from, to: to, template: template, cases: cases, due: due, sentAt: sentAt, body: body,
+                            acknowledgedAt: nil))
     }
 
-    public init(from decoder: Decoder) throws { box = Box(try Fields(from: decoder)) }
-    public func encode(to encoder: Encoder) throws { try box.fields.encode(to: encoder) }
-    public static func == (a: Notice, b: Notice) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
-    public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
+    public init(from decoder: Decoder) throws { storage = Shared(try Fields(from: decoder)) }
+    public func encode(to encoder: Encoder) throws { try storage.value.encode(to: encoder) }
+    public static func == (a: Notice, b: Notice) -> Bool { a.storage.isIdentical(to: b.storage) || a.storage.value == b.storage.value }
+    public func hash(into hasher: inout Hasher) { storage.value.hash(into: &hasher) }
 
     /// The agency part of `to`.
     public var recipient: AgencyID { AgencyID(String(to.prefix { $0 != "/" })) }

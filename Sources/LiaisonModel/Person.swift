@@ -9,7 +9,7 @@ public enum Sex: String, Codable, Sendable, CaseIterable {
 
 /// A person being returned. Every field belongs to a disclosure category (see `Disclosure`).
 ///
-/// A value stored behind one reference, as `ReturnCase` and `Notice` are: a person is copied
+/// A value kept in `Shared` storage, as `ReturnCase` and `Notice` are: a person is copied
 /// on every read (a view, a decision, the records changed since a checkpoint), and copying its
 /// seven strings and lists retained each. Its JSON, equality and hash are those of `Fields`.
 public struct Person: Codable, Hashable, Sendable {
@@ -26,43 +26,35 @@ public struct Person: Codable, Hashable, Sendable {
         public var group: GroupRef?
     }
 
-    private final class Box: @unchecked Sendable {  // changed only while uniquely referenced
-        var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    private var box: Box
+    private var storage: Shared<Fields>
 
     /// The fields, copied first if another value shares them.
     public var fields: Fields {
-        get { box.fields }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
-            yield &box.fields
-        }
+        get { storage.value }
+        _modify { yield &storage.value }
     }
 
-    public var ref: PersonRef { get { box.fields.ref } _modify { yield &fields.ref } }
-    public var names: [String] { get { box.fields.names } _modify { yield &fields.names } }
-    public var aliases: [String] { get { box.fields.aliases } _modify { yield &fields.aliases } }
-    public var dateOfBirth: LocalDate { get { box.fields.dateOfBirth } _modify { yield &fields.dateOfBirth } }
-    public var sex: Sex { get { box.fields.sex } _modify { yield &fields.sex } }
-    public var nationalities: [String] { get { box.fields.nationalities } _modify { yield &fields.nationalities } }
-    public var languages: [String] { get { box.fields.languages } _modify { yield &fields.languages } }
-    public var vulnerabilities: Set<Vulnerability> { get { box.fields.vulnerabilities } _modify { yield &fields.vulnerabilities } }
-    public var group: GroupRef? { get { box.fields.group } _modify { yield &fields.group } }
+    public var ref: PersonRef { get { storage.value.ref } _modify { yield &storage.value.ref } }
+    public var names: [String] { get { storage.value.names } _modify { yield &storage.value.names } }
+    public var aliases: [String] { get { storage.value.aliases } _modify { yield &storage.value.aliases } }
+    public var dateOfBirth: LocalDate { get { storage.value.dateOfBirth } _modify { yield &storage.value.dateOfBirth } }
+    public var sex: Sex { get { storage.value.sex } _modify { yield &storage.value.sex } }
+    public var nationalities: [String] { get { storage.value.nationalities } _modify { yield &storage.value.nationalities } }
+    public var languages: [String] { get { storage.value.languages } _modify { yield &storage.value.languages } }
+    public var vulnerabilities: Set<Vulnerability> { get { storage.value.vulnerabilities } _modify { yield &storage.value.vulnerabilities } }
+    public var group: GroupRef? { get { storage.value.group } _modify { yield &storage.value.group } }
 
     public init(ref: PersonRef, names: [String], aliases: [String] = [], dateOfBirth: LocalDate, sex: Sex,
                 nationalities: [String], languages: [String] = [], vulnerabilities: Set<Vulnerability> = [],
                 group: GroupRef? = nil) {
-        box = Box(Fields(ref: ref, names: names, aliases: aliases, dateOfBirth: dateOfBirth, sex: sex, nationalities: nationalities,
-                         languages: languages, vulnerabilities: vulnerabilities, group: group))
+        storage = Shared(Fields(ref: ref, names: names, aliases: aliases, dateOfBirth: dateOfBirth, sex: sex, nationalities: nationalities,
+                            languages: languages, vulnerabilities: vulnerabilities, group: group))
     }
 
-    public init(from decoder: Decoder) throws { box = Box(try Fields(from: decoder)) }
-    public func encode(to encoder: Encoder) throws { try box.fields.encode(to: encoder) }
-    public static func == (a: Person, b: Person) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
-    public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
+    public init(from decoder: Decoder) throws { storage = Shared(try Fields(from: decoder)) }
+    public func encode(to encoder: Encoder) throws { try storage.value.encode(to: encoder) }
+    public static func == (a: Person, b: Person) -> Bool { a.storage.isIdentical(to: b.storage) || a.storage.value == b.storage.value }
+    public func hash(into hasher: inout Hasher) { storage.value.hash(into: &hasher) }
 
     public var isUnaccompaniedMinor: Bool { vulnerabilities.isSuperset(of: [.minor, .unaccompanied]) }
 }

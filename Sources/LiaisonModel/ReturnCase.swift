@@ -117,7 +117,7 @@ public struct ManifestEntry: Codable, Hashable, Sendable {
 
 /// One person's return: from identification to reception, with everything that may hold it.
 ///
-/// A value, stored behind one reference and copied only when a shared copy is changed: a case is
+/// A value in `Shared` storage, copied only when a shared copy is changed: a case is
 /// copied on every read (out of a cache or a transaction, into a view or a decision), and copying
 /// its twenty fields retained each of their buffers; that was a tenth of the reference counting
 /// in the gulf-charter benchmark. Its JSON, equality and hash are those of `Fields`, the plain
@@ -150,56 +150,48 @@ public struct ReturnCase: Codable, Hashable, Sendable {
         public var nextID: Int = 1
     }
 
-    private final class Box: @unchecked Sendable {  // changed only while uniquely referenced
-        var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    private var box: Box
+    private var storage: Shared<Fields>
 
     /// The fields, copied first if another value shares them.
     public var fields: Fields {
-        get { box.fields }
-        _modify {
-            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
-            yield &box.fields
-        }
+        get { storage.value }
+        _modify { yield &storage.value }
     }
 
-    public var ref: CaseRef { get { box.fields.ref } _modify { yield &fields.ref } }
-    public var person: PersonRef { get { box.fields.person } _modify { yield &fields.person } }
-    public var track: Track { get { box.fields.track } _modify { yield &fields.track } }
-    public var sendingState: String { get { box.fields.sendingState } _modify { yield &fields.sendingState } }
-    public var destinationState: String { get { box.fields.destinationState } _modify { yield &fields.destinationState } }
-    public var legalBasis: LegalBasis? { get { box.fields.legalBasis } _modify { yield &fields.legalBasis } }
+    public var ref: CaseRef { get { storage.value.ref } _modify { yield &storage.value.ref } }
+    public var person: PersonRef { get { storage.value.person } _modify { yield &storage.value.person } }
+    public var track: Track { get { storage.value.track } _modify { yield &storage.value.track } }
+    public var sendingState: String { get { storage.value.sendingState } _modify { yield &storage.value.sendingState } }
+    public var destinationState: String { get { storage.value.destinationState } _modify { yield &storage.value.destinationState } }
+    public var legalBasis: LegalBasis? { get { storage.value.legalBasis } _modify { yield &storage.value.legalBasis } }
     /// The state reached on the way; `state(at:)` is what the case shows.
-    public var progress: CaseState { get { box.fields.progress } _modify { yield &fields.progress } }
-    public var owner: AgencyID { get { box.fields.owner } _modify { yield &fields.owner } }
+    public var progress: CaseState { get { storage.value.progress } _modify { yield &storage.value.progress } }
+    public var owner: AgencyID { get { storage.value.owner } _modify { yield &storage.value.owner } }
     /// Who holds the person now: always exactly one party.
-    public var custody: AgencyID { get { box.fields.custody } _modify { yield &fields.custody } }
-    public var parent: CaseRef? { get { box.fields.parent } _modify { yield &fields.parent } }
-    public var legalEvents: [LegalEvent] { get { box.fields.legalEvents } _modify { yield &fields.legalEvents } }
-    public var holds: [Hold] { get { box.fields.holds } _modify { yield &fields.holds } }
-    public var consents: [Consent] { get { box.fields.consents } _modify { yield &fields.consents } }
-    public var documents: [TravelDocument] { get { box.fields.documents } _modify { yield &fields.documents } }
-    public var fitToFly: FitToFly? { get { box.fields.fitToFly } _modify { yield &fields.fitToFly } }
-    public var noticeServedAt: Date? { get { box.fields.noticeServedAt } _modify { yield &fields.noticeServedAt } }
-    public var receptionVerified: Bool { get { box.fields.receptionVerified } _modify { yield &fields.receptionVerified } }
-    public var manifest: ManifestEntry? { get { box.fields.manifest } _modify { yield &fields.manifest } }
-    public var pendingHandoff: HandoffRef? { get { box.fields.pendingHandoff } _modify { yield &fields.pendingHandoff } }
+    public var custody: AgencyID { get { storage.value.custody } _modify { yield &storage.value.custody } }
+    public var parent: CaseRef? { get { storage.value.parent } _modify { yield &storage.value.parent } }
+    public var legalEvents: [LegalEvent] { get { storage.value.legalEvents } _modify { yield &storage.value.legalEvents } }
+    public var holds: [Hold] { get { storage.value.holds } _modify { yield &storage.value.holds } }
+    public var consents: [Consent] { get { storage.value.consents } _modify { yield &storage.value.consents } }
+    public var documents: [TravelDocument] { get { storage.value.documents } _modify { yield &storage.value.documents } }
+    public var fitToFly: FitToFly? { get { storage.value.fitToFly } _modify { yield &storage.value.fitToFly } }
+    public var noticeServedAt: Date? { get { storage.value.noticeServedAt } _modify { yield &storage.value.noticeServedAt } }
+    public var receptionVerified: Bool { get { storage.value.receptionVerified } _modify { yield &storage.value.receptionVerified } }
+    public var manifest: ManifestEntry? { get { storage.value.manifest } _modify { yield &storage.value.manifest } }
+    public var pendingHandoff: HandoffRef? { get { storage.value.pendingHandoff } _modify { yield &storage.value.pendingHandoff } }
     /// The next id for holds, legal events and consents on this case.
-    public var nextID: Int { get { box.fields.nextID } _modify { yield &fields.nextID } }
+    public var nextID: Int { get { storage.value.nextID } _modify { yield &storage.value.nextID } }
 
     public init(ref: CaseRef, person: PersonRef, track: Track, sendingState: String, destinationState: String,
                 legalBasis: LegalBasis?, owner: AgencyID) {
-        box = Box(Fields(ref: ref, person: person, track: track, sendingState: sendingState, destinationState: destinationState,
-                         legalBasis: legalBasis, progress: .identified, owner: owner, custody: owner, parent: nil))
+        storage = Shared(Fields(ref: ref, person: person, track: track, sendingState: sendingState, destinationState: destinationState,
+                            legalBasis: legalBasis, progress: .identified, owner: owner, custody: owner, parent: nil))
     }
 
-    public init(from decoder: Decoder) throws { box = Box(try Fields(from: decoder)) }
-    public func encode(to encoder: Encoder) throws { try box.fields.encode(to: encoder) }
-    public static func == (a: ReturnCase, b: ReturnCase) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
-    public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
+    public init(from decoder: Decoder) throws { storage = Shared(try Fields(from: decoder)) }
+    public func encode(to encoder: Encoder) throws { try storage.value.encode(to: encoder) }
+    public static func == (a: ReturnCase, b: ReturnCase) -> Bool { a.storage.isIdentical(to: b.storage) || a.storage.value == b.storage.value }
+    public func hash(into hasher: inout Hasher) { storage.value.hash(into: &hasher) }
 
     public func activeHolds(at now: Date, blocking step: Step? = nil) -> [Hold] {
         holds.filter { $0.isActive(at: now) && (step.map($0.blocks.contains) ?? true) }
