@@ -51,8 +51,8 @@ struct NoticeTemplateTests {
     func generatedTemplates() throws {
         var rng = SplitMix(seed: 20261129)
         let names = ["ref", "names", "vulnerabilities", "missing", "count", "data.place", "data.urgent", "case.ref", "case.missing",
-                     ".", ".ref", "data", "now", "cases"]
-        let sectionNames = ["cases", "case", "data.urgent", "vulnerabilities", "missing", "count", "data", "names"]
+                     ".", ".ref", "data", "now", "cases", "due"]
+        let sectionNames = ["cases", "case", "data.urgent", "vulnerabilities", "missing", "count", "data", "names", "due", "case.ref"]
         func piece(_ depth: Int) -> String {
             switch rng.next(15) {
             case 0: return "\n"
