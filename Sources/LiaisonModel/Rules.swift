@@ -101,9 +101,9 @@ private struct Decider {
         }
     }
 
-    @discardableResult
     /// `roles` is an array, not a set: a command names one to three, and a set literal was
     /// built and hashed for every command.
+    @discardableResult
     func require(_ roles: [AgencyRole], to what: String) throws -> Agency {
         let a = try actor
         guard roles.contains(a.role) else {

@@ -566,21 +566,21 @@ extension CaseHandle {
     var subject: String { ref.rawValue }
 
     func view() throws -> (PluginRuntime, CaseView) {
-        let plugin = try live()
-        let engine = try plugin.engineInHandler(label)
-        do {
-            return (plugin, try plugin.caseReader(for: engine).view(ref, at: engine.now, in: engine.reader))
-        } catch let e as ModelError {
-            throw LuaScriptError(e.description)
-        }
+        try reading { plugin, reader, engine in (plugin, try reader.view(ref, at: engine.now, in: engine.reader)) }
     }
 
     /// One field, reading only the records it is on.
     func read(_ field: String) throws -> FieldValue {
+        try reading { _, reader, engine in try reader.read(field, of: ref, at: engine.now, in: engine.reader) }
+    }
+
+    /// `body` with the plugin, how it reads cases, and its engine, inside a handler; a model
+    /// error (the case is gone) becomes the script's error.
+    private func reading<T>(_ body: (PluginRuntime, CaseReader, Engine) throws -> T) throws -> T {
         let plugin = try live()
         let engine = try plugin.engineInHandler(label)
         do {
-            return try plugin.caseReader(for: engine).read(field, of: ref, at: engine.now, in: engine.reader)
+            return try body(plugin, try plugin.caseReader(for: engine), engine)
         } catch let e as ModelError {
             throw LuaScriptError(e.description)
         }

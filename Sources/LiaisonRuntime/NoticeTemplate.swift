@@ -172,38 +172,35 @@ enum TemplateRenderer {
 enum TemplateCompiler {
     static func compile(_ text: String) -> [NoticeTemplate.Node]? {
         var parser = CharacterParser(Array(text))
-        var state = State()
-        guard let nodes = parse(&parser, &state, section: nil), parser.atEnd else { return nil }
+        guard let nodes = parse(&parser, atNewLine: true, section: nil), parser.atEnd else { return nil }
         return nodes
-    }
-
-    private struct State {
-        var newLine = true
     }
 
     private static let nameCharacters = Set<Character>("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-_?*")
 
     /// Parses up to the end, or (for a section) up to and including its closing tag.
-    private static func parse(_ parser: inout CharacterParser, _ outer: inout State, section: String?) -> [NoticeTemplate.Node]? {
+    /// `newLine` is what swift-mustache's parser keeps between tags: whether it stands at a
+    /// line's start, where a tag alone on its line takes the line with it.
+    private static func parse(_ parser: inout CharacterParser, atNewLine: Bool, section: String?) -> [NoticeTemplate.Node]? {
         var nodes: [NoticeTemplate.Node] = []
-        var state = outer
+        var newLine = atNewLine
         var whiteSpaceBefore = ""
         func flushWhiteSpace() {
             if !whiteSpaceBefore.isEmpty { nodes.append(.text(whiteSpaceBefore)); whiteSpaceBefore = "" }
         }
         while !parser.atEnd {
-            if state.newLine { whiteSpaceBefore = parser.read { $0 == " " || $0 == "\t" } }
+            if newLine { whiteSpaceBefore = parser.read { $0 == " " || $0 == "\t" } }
             let text = readUntilTagOrNewline(&parser)
             if parser.current.isNewline {
                 nodes.append(.text(whiteSpaceBefore + text + String(parser.current)))
-                state.newLine = true
+                newLine = true
                 parser.advance()
                 continue
             }
             if !text.isEmpty {
                 nodes.append(.text(whiteSpaceBefore + text))
                 whiteSpaceBefore = ""
-                state.newLine = false
+                newLine = false
             }
             if parser.atEnd { break }
             var setNewLine = false
@@ -212,20 +209,19 @@ enum TemplateCompiler {
                 let inverted = parser.current == "^"
                 parser.advance()
                 guard let name = parseName(&parser) else { return nil }
-                if isStandalone(&parser, state) { setNewLine = true } else { flushWhiteSpace() }
-                var inner = state
-                if !setNewLine { inner.newLine = false }
-                guard let body = parse(&parser, &inner, section: name) else { return nil }
+                if isStandalone(&parser, newLine) { setNewLine = true } else { flushWhiteSpace() }
+                // The section starts on a new line only after a standalone tag (which needed one).
+                guard let body = parse(&parser, atNewLine: setNewLine, section: name) else { return nil }
                 nodes.append(inverted ? .inverted(TemplateName(name), body) : .section(TemplateName(name), body))
             case "/":
                 parser.advance()
                 guard let name = parseName(&parser), name == section else { return nil }
-                if !isStandalone(&parser, state) { flushWhiteSpace() }
+                if !isStandalone(&parser, newLine) { flushWhiteSpace() }
                 return nodes
             case "!":
                 parser.advance()
                 guard parser.skip(past: "}}") else { return nil }
-                setNewLine = isStandalone(&parser, state)
+                setNewLine = isStandalone(&parser, newLine)
             case "{", "&":
                 flushWhiteSpace()
                 let braced = parser.current == "{"
@@ -249,7 +245,7 @@ enum TemplateCompiler {
                 guard parser.read(while: nameCharacters) == "TEXT" else { return nil }
                 parser.skipWhiteSpace()
                 guard parser.skip("}}") else { return nil }
-                setNewLine = isStandalone(&parser, state)
+                setNewLine = isStandalone(&parser, newLine)
             case ">", "<", "$", "=":
                 return nil  // partials, blocks, delimiters: swift-mustache's
             default:
@@ -257,7 +253,7 @@ enum TemplateCompiler {
                 guard let name = parseName(&parser) else { return nil }
                 nodes.append(.variable(TemplateName(name)))
             }
-            state.newLine = setNewLine
+            newLine = setNewLine
         }
         return section == nil ? nodes : nil  // a section never closed
     }
@@ -287,8 +283,8 @@ enum TemplateCompiler {
     }
 
     /// A tag alone on its line: the rest of the line (blanks and the newline) is consumed.
-    private static func isStandalone(_ parser: inout CharacterParser, _ state: State) -> Bool {
-        guard state.newLine else { return false }
+    private static func isStandalone(_ parser: inout CharacterParser, _ newLine: Bool) -> Bool {
+        guard newLine else { return false }
         if parser.atEnd { return true }
         var ahead = parser
         _ = ahead.read { $0 == " " || $0 == "\t" }

@@ -58,7 +58,7 @@ public final class SQLiteStore: Store {
     /// handoff is looked up first and not found, and at 100,000 cases those lookups were a
     /// B-tree search each.
     private var holdsEveryRecord = false
-    fileprivate var knowsEveryRecord: Bool { holdsEveryRecord && !cache.evicted }
+    private var knowsEveryRecord: Bool { holdsEveryRecord && !cache.evicted }
     /// The ledger entry the record tables reflect.
     private var checkpointed: Int64
 
@@ -282,18 +282,15 @@ public final class SQLiteStore: Store {
     // is looked up first) cost as much as the rest of its command.
 
     public func person(_ ref: PersonRef) throws -> Person? {
-        if let p = held(\.people, ref) { return p }
-        return knowsEveryRecord ? nil : try readThrough("people", ref.rawValue) { cache.keep($0) }
+        try record(\.people, ref) { try readThrough("people", ref.rawValue) { cache.keep($0) } }
     }
 
     public func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
-        if let c = held(\.cases, ref) { return c }
-        return knowsEveryRecord ? nil : try readThrough("cases", ref.rawValue) { cache.keep($0) }
+        try record(\.cases, ref) { try readThrough("cases", ref.rawValue) { cache.keep($0) } }
     }
 
     public func handoff(_ ref: HandoffRef) throws -> Handoff? {
-        if let h = held(\.handoffs, ref) { return h }
-        return knowsEveryRecord ? nil : try readThrough("handoffs", ref.rawValue) { cache.keep($0) }
+        try record(\.handoffs, ref) { try readThrough("handoffs", ref.rawValue) { cache.keep($0) } }
     }
 
     public func movement(_ ref: MovementRef) throws -> Movement? {
@@ -740,16 +737,13 @@ private struct TransactionReader: ModelReader {
     var operation: ReturnOperation { store.operation }
 
     func person(_ ref: PersonRef) throws -> Person? {
-        if let p = staged.records.people[ref] ?? store.held(\.people, ref) { return p }
-        return store.knowsEveryRecord ? nil : try SQLiteStore.fetch(Person.self, "people", ref.rawValue, db)
+        try staged.records.people[ref] ?? store.record(\.people, ref) { try SQLiteStore.fetch(Person.self, "people", ref.rawValue, db) }
     }
     func returnCase(_ ref: CaseRef) throws -> ReturnCase? {
-        if let c = staged.records.cases[ref] ?? store.held(\.cases, ref) { return c }
-        return store.knowsEveryRecord ? nil : try SQLiteStore.fetch(ReturnCase.self, "cases", ref.rawValue, db)
+        try staged.records.cases[ref] ?? store.record(\.cases, ref) { try SQLiteStore.fetch(ReturnCase.self, "cases", ref.rawValue, db) }
     }
     func handoff(_ ref: HandoffRef) throws -> Handoff? {
-        if let h = staged.records.handoffs[ref] ?? store.held(\.handoffs, ref) { return h }
-        return store.knowsEveryRecord ? nil : try SQLiteStore.fetch(Handoff.self, "handoffs", ref.rawValue, db)
+        try staged.records.handoffs[ref] ?? store.record(\.handoffs, ref) { try SQLiteStore.fetch(Handoff.self, "handoffs", ref.rawValue, db) }
     }
     func movement(_ ref: MovementRef) throws -> Movement? {
         try staged.records.movements[ref] ?? store.held(\.movements, ref) ?? SQLiteStore.fetch(Movement.self, "movements", ref.rawValue, db)
@@ -767,6 +761,14 @@ extension SQLiteStore {
     @inline(__always)
     fileprivate func held<K: Hashable, T>(_ table: KeyPath<RecordCache, [K: T]>, _ ref: K) -> T? {
         dirty[keyPath: table][ref] ?? cache[keyPath: table][ref]
+    }
+
+    /// A person, case or handoff: held in memory, else read by `read` from the tables, unless
+    /// the store holds every record (see `holdsEveryRecord`) and so knows there is none.
+    @inline(__always)
+    fileprivate func record<K: Hashable, T>(_ table: KeyPath<RecordCache, [K: T]>, _ ref: K, read: () throws -> T?) rethrows -> T? {
+        if let r = held(table, ref) { return r }
+        return knowsEveryRecord ? nil : try read()
     }
 }
 

@@ -104,25 +104,38 @@ public struct LuaStack {
     public func entries(at index: Int32) throws -> [(key: LuaValue, value: LuaValue)] {
         let idx = lua_absindex(L, index)
         guard lua_type(L, idx) == LUA_TTABLE else { throw LuaError.conversion("table expected") }
-        guard lua_checkstack(L, 3) != 0 else { throw LuaError.conversion("Lua stack overflow") }
-        var seen: [UnsafeRawPointer] = [lua_topointer(L, idx)!]
+        var seen: [UnsafeRawPointer] = []
         var out: [(key: LuaValue, value: LuaValue)] = []
+        try walk(idx, depth: 0, seen: &seen) { out.append(($0, $1)) }
+        return out
+    }
+
+    /// Converts each entry of the table at absolute index `idx` and hands it to `body`, for
+    /// both conversions above. `seen` holds the tables being copied, outermost first: a table
+    /// met again among them contains itself. (A set of them was built and hashed for every
+    /// argument table.)
+    private func walk(_ idx: Int32, depth: Int, seen: inout [UnsafeRawPointer], _ body: (LuaValue, LuaValue) -> Void) throws {
+        let id = lua_topointer(L, idx)!
+        guard depth < Self.maxDepth else { throw LuaError.conversion("table nested deeper than \(Self.maxDepth) levels") }
+        guard !seen.contains(id) else { throw LuaError.conversion("cannot copy a table that contains itself") }
+        seen.append(id)
+        defer { seen.removeLast() }
+        guard lua_checkstack(L, 3) != 0 else { throw LuaError.conversion("Lua stack overflow") }
         lua_pushnil(L)
-        while lua_next(L, idx) != 0 {  // raises only for a key not in the table (see value(at:))
+        // lua_next raises only for a key that is not in the table; each key here comes
+        // from the previous lua_next on a table nothing modifies meanwhile.
+        while lua_next(L, idx) != 0 {
             let top = lua_gettop(L)
             do {
-                out.append((try value(at: top - 1, depth: 1, seen: &seen), try value(at: top, depth: 1, seen: &seen)))
+                body(try value(at: top - 1, depth: depth + 1, seen: &seen), try value(at: top, depth: depth + 1, seen: &seen))
             } catch {
                 lk_pop(L, 2)
                 throw error
             }
             lk_pop(L, 1)
         }
-        return out
     }
 
-    /// `seen` holds the tables being copied, outermost first: a table met again among them
-    /// contains itself. (A set of them was built and hashed for every argument table.)
     private func value(at idx: Int32, depth: Int, seen: inout [UnsafeRawPointer]) throws -> LuaValue {
         switch lua_type(L, idx) {
         case LUA_TNIL, LUA_TNONE: return .nil
@@ -134,27 +147,8 @@ public struct LuaStack {
             let p = lua_tolstring(L, idx, &len)!
             return .string(LuaString(bytes: Array(UnsafeRawBufferPointer(start: p, count: len))))
         case LUA_TTABLE:
-            let id = lua_topointer(L, idx)!
-            guard depth < Self.maxDepth else { throw LuaError.conversion("table nested deeper than \(Self.maxDepth) levels") }
-            guard !seen.contains(id) else { throw LuaError.conversion("cannot copy a table that contains itself") }
-            seen.append(id)
-            defer { seen.removeLast() }
-            guard lua_checkstack(L, 3) != 0 else { throw LuaError.conversion("Lua stack overflow") }
             var out: [LuaValue: LuaValue] = [:]
-            lua_pushnil(L)
-            // lua_next raises only for a key that is not in the table; each key here comes
-            // from the previous lua_next on a table nothing modifies meanwhile.
-            while lua_next(L, idx) != 0 {
-                let top = lua_gettop(L)
-                do {
-                    let k = try value(at: top - 1, depth: depth + 1, seen: &seen)
-                    out[k] = try value(at: top, depth: depth + 1, seen: &seen)
-                } catch {
-                    lk_pop(L, 2)
-                    throw error
-                }
-                lk_pop(L, 1)
-            }
+            try walk(idx, depth: depth, seen: &seen) { out[$0] = $1 }
             return .table(out)
         case LUA_TFUNCTION:
             lua_pushvalue(L, idx)
