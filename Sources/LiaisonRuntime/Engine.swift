@@ -113,13 +113,13 @@ public final class Engine {
             let event = current!.events[next]
             next += 1
             if case .pluginFailed = event { continue }  // the engine's own record, not offered to plugins
-            for (plugin, handler) in plugins.handlers(for: event.name) {
+            for (plugin, handler) in plugins.handlers(for: event) {
                 outcome.handlerCalls += 1
                 let mark = current!.savepoint()
                 guard let failure = plugin.run(handler, event: event, engine: self) else { continue }
                 current!.rollback(to: mark)
                 let refuses = handler.failClosed || failure.kind == .veto
-                let o = PluginOutcome(plugin: plugin.name, agency: plugin.manifest.agency, hook: event.name, kind: failure.kind,
+                let o = PluginOutcome(plugin: plugin.name, agency: plugin.manifest.agency, hook: handler.event, kind: failure.kind,
                                       failClosed: handler.failClosed, message: failure.message, location: failure.location,
                                       trigger: trigger, refusedTrigger: refuses)
                 note(o.summary)

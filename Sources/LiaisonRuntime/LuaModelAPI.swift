@@ -48,10 +48,10 @@ final class HandoffHandle: PluginHandle {
     init(_ ref: HandoffRef, _ plugin: PluginRuntime) { self.ref = ref; self.plugin = plugin }
 }
 
-/// A notice as a plugin sees it in a `notice.sent` or `notice.acknowledged` event. A bridged
-/// object rather than a table, so that its list of cases becomes case handles only when a
-/// handler asks for it: every plugin subscribed to `notice.sent` is offered every notice, and
-/// building the list for each made most of the case handles a run allocated.
+/// A notice as a plugin sees it in a `notice.sent`, `notice.received` or `notice.acknowledged`
+/// event. A bridged object rather than a table, so that its list of cases becomes case handles
+/// only when a handler asks for it: every plugin subscribed to `notice.sent` is offered every
+/// notice, and building the list for each made most of the case handles a run allocated.
 final class NoticeHandle: PluginHandle {
     let ref: NoticeRef
     weak var plugin: PluginRuntime?
@@ -65,6 +65,8 @@ final class HandlerContext {
     let hook: String
     let now: Date
     var veto: (reason: String, location: String?)?
+    /// The ledger's origin for the commands this call gives, built once for all of them.
+    private(set) lazy var origin = "plugin \(plugin?.name ?? "?"), hook \(hook)"
     init(plugin: PluginRuntime, hook: String, now: Date) { self.plugin = plugin; self.hook = hook; self.now = now }
 }
 
@@ -163,7 +165,7 @@ extension PluginRuntime {
         APIMember(owner: "Model", name: "movement", kind: .function, type: "Movement?", params: [CommandCatalog.p("ref", "string", "M-1")], doc: "A movement, or nil."),
         APIMember(owner: "Model", name: "handoff", kind: .function, type: "Handoff?", params: [CommandCatalog.p("ref", "string", "H-1")], doc: "A handoff, or nil."),
         APIMember(owner: "_G", name: "on", kind: .function, type: "nil",
-                  params: [CommandCatalog.p("event", "string", "case.opened, hold.raised, handoff.proposed, a signal such as leg.departing, ..."),
+                  params: [CommandCatalog.p("event", "string", "case.opened, hold.raised, handoff.proposed, notice.received, a signal such as leg.departing, ..."),
                            CommandCatalog.p("handler", "fun(ev: table, ctx: Context)", "called with the event and a Context"),
                            CommandCatalog.p("options", "{fail: 'open'|'closed'}", "fail-closed refuses the triggering command if the handler fails", optional: true)],
                   doc: "Subscribes a handler. Only while the plugin loads."),
@@ -414,9 +416,12 @@ extension PluginRuntime {
 
     // MARK: Events as Lua sees them
 
-    func eventValue(_ event: Event, engine: Engine) throws -> LuaRecord {
+    /// `ev` for a handler of `hook`: the event's name as the handler subscribed to it
+    /// (`notice.received` for a sent notice to its own agency), the objects involved and the
+    /// event's details.
+    func eventValue(_ event: Event, as hook: String) -> LuaRecord {
         var t = LuaRecord()
-        t["name"] = .string(LuaString(event.name))
+        t["name"] = .string(LuaString(hook))
         func s(_ v: String) -> LuaValue { .string(LuaString(v)) }
         func c(_ ref: CaseRef) -> LuaValue { .object(CaseHandle(ref, self)) }
         switch event {

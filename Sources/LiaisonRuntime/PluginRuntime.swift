@@ -179,14 +179,14 @@ public final class PluginRuntime {
 
     /// Calls `handler` with `event`; nil when it returned normally (and did not veto).
     func run(_ handler: Handler, event: Event, engine: Engine) -> HandlerFailure? {
-        let ctx = HandlerContext(plugin: self, hook: event.name, now: engine.now)
+        let ctx = HandlerContext(plugin: self, hook: handler.event, now: engine.now)
         context = ctx
         defer {
             context = nil
             state.release(ctx)  // a ctx kept past its call is dead
         }
         do {
-            try handler.function.call(try eventValue(event, engine: engine), LuaValue.object(ctx))
+            try handler.function.call(eventValue(event, as: handler.event), LuaValue.object(ctx))
         } catch let error as LuaError {
             if let veto = ctx.veto { return HandlerFailure(kind: .veto, message: veto.reason, location: veto.location) }
             switch error {
@@ -239,7 +239,7 @@ public final class PluginRuntime {
 
     var origin: String {
         if isConsole { return seesEverything ? "repl, coordinator" : "repl, as \(manifest.agency)" }
-        return "plugin \(name), hook \(context?.hook ?? "?")"
+        return context?.origin ?? "plugin \(name), hook ?"
     }
 
     func require(_ permission: String) throws {

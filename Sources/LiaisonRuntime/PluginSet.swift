@@ -11,6 +11,9 @@ import LiaisonStore
 public final class PluginSet {
     public let plugins: [PluginRuntime]
     private var byEvent: [String: [(PluginRuntime, Handler)]] = [:]
+    /// What a notice to each agency is offered to: every `notice.sent` handler, and that
+    /// agency's `notice.received` handlers, merged in the set's order.
+    private var noticeTo: [String: [(PluginRuntime, Handler)]] = [:]
 
     /// A set with no plugins: the model alone.
     public static var empty: PluginSet { PluginSet(plugins: []) }
@@ -20,10 +23,27 @@ public final class PluginSet {
         for plugin in plugins {
             for handler in plugin.handlers { byEvent[handler.event, default: []].append((plugin, handler)) }
         }
+        for agency in Set(plugins.map(\.manifest.agency.rawValue)) {
+            noticeTo[agency] = plugins.flatMap { plugin in
+                plugin.handlers.lazy.filter { $0.event == "notice.sent" || ($0.event == "notice.received" && plugin.manifest.agency.rawValue == agency) }
+                    .map { (plugin, $0) }
+            }
+        }
     }
 
     /// Handlers subscribed to `event`, in the set's order.
     func handlers(for event: String) -> [(PluginRuntime, Handler)] { byEvent[event] ?? [] }
+
+    /// The handlers `event` is offered to, in the set's order. A sent notice is offered to
+    /// every `notice.sent` handler and, as `notice.received`, only to the plugins of the agency
+    /// it is addressed to (the part of `to` before any `/`).
+    func handlers(for event: Event) -> [(PluginRuntime, Handler)] {
+        if case let .noticeSent(_, to) = event {
+            let agency = to.firstIndex(of: "/").map { String(to[..<$0]) } ?? to
+            return noticeTo[agency] ?? handlers(for: "notice.sent")
+        }
+        return handlers(for: event.name)
+    }
 
     /// Every event some plugin subscribes to.
     public var events: [String] { byEvent.keys.sorted() }

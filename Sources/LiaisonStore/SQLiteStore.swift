@@ -564,17 +564,19 @@ public final class SQLiteStore: Store {
     }
 
     /// Writes records at a checkpoint, one statement each, bound through SQLite's C API as the
-    /// ledger insert is.
+    /// ledger insert is, and in key order: each B-tree page is then changed in one run, where
+    /// the dictionaries' hash order sent every upsert to a page far from the last, and SQLite
+    /// wrote pages out of its small cache to the WAL again and again.
     private func write(_ d: RecordCache, in db: Database) throws {
         func run(_ sql: String, _ bindings: (inout RawStatement) throws -> Void) throws {
             try RawStatement(try db.cachedStatement(sql: sql), in: db).run(bindings)
         }
-        for p in d.people.values {
+        for p in d.people.values.sorted(by: { $0.ref.rawValue < $1.ref.rawValue }) {
             try run("INSERT INTO people (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json") { s in
                 s.bind(p.ref.rawValue); s.bind(try Canonical.record(p))
             }
         }
-        for c in d.cases.values {
+        for c in d.cases.values.sorted(by: { $0.ref.rawValue < $1.ref.rawValue }) {
             try run("""
                 INSERT INTO cases (ref, person, state, json) VALUES (?, ?, ?, ?)
                 ON CONFLICT(ref) DO UPDATE SET person = excluded.person, state = excluded.state, json = excluded.json
@@ -590,7 +592,7 @@ public final class SQLiteStore: Store {
         for m in d.movements.values {
             try run("UPDATE movements SET json = ? WHERE ref = ?") { s in s.bind(try Canonical.record(m)); s.bind(m.ref.rawValue) }
         }
-        for n in d.notices.values {
+        for n in d.notices.values.sorted(by: { $0.ref.rawValue < $1.ref.rawValue }) {
             try run("""
                 INSERT INTO notices (ref, recipient, due_seconds, acknowledged, json) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(ref) DO UPDATE SET acknowledged = excluded.acknowledged, json = excluded.json

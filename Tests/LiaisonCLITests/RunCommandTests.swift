@@ -60,7 +60,7 @@ struct RunCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == """
             opened gulf-charter: us-enf, ir-mfa, qa-transit, ir-reception, monitor
-            appeal for R-0002: legal.recorded, hold.raised, notice.sent; 7 handler calls
+            appeal for R-0002: legal.recorded, hold.raised, notice.sent; 2 handler calls
             refused case.depart: case R-0001 cannot depart: it is on-hold, not scheduled
             boarding R-0001 now: case R-0001 cannot depart: it is on-hold, not scheduled
             1 documented, 95 received, 3 on-hold, 1 consent-withdrawn

@@ -131,6 +131,49 @@ struct EngineTests {
         #expect(host.engine.plugins.plugins.map(\.name) == ["charlie", "bravo", "alpha", "delta"])
     }
 
+    @Test("a sent notice is offered as notice.received only to the plugins of the agency it is addressed to, in the set's order with notice.sent")
+    func noticeReceived() throws {
+        // Each plugin logs what it is offered; `sender` sends one notice to IR-MFA's consular
+        // desk and one to QA-TRANSIT.
+        let log = { (name: String) in """
+            on("notice.sent", function(ev, ctx) ctx:log("\(name) sent " .. ev.notice.ref) end)
+            on("notice.received", function(ev, ctx) ctx:log("\(name) \(name == "ministry-b" ? "fails on" : "received") " .. ev.name .. " " .. ev.notice.ref .. " to " .. ev.notice.to)
+              \(name == "ministry-b" ? "error('cannot file it')" : "") end)
+            """ }
+        let op = try TestOperation(plugins: [
+            "sender": ("US-ENF", ["notice.send"], """
+                on("test.go", function(ev, ctx)
+                  ctx:send_notice{ to = "IR-MFA/consular", template = "t" }
+                  ctx:send_notice{ to = "QA-TRANSIT", template = "t" }
+                end)
+                """ + log("sender"), "priority = 90"),
+            "ministry-a": ("IR-MFA", [], log("ministry-a"), "priority = 50"),
+            "transit": ("QA-TRANSIT", [], log("transit"), "priority = 30"),
+            "ministry-b": ("IR-MFA", [], log("ministry-b"), "priority = 10"),
+        ], templates: ["sender": ["t": "hello"]])
+        defer { op.remove() }
+        let host = try op.host()
+        let outcome = try host.engine.submit(go, by: .coordinator)
+        // Each line: "plugin NAME, hook HOOK: text" (the failure's own line is checked below).
+        #expect(host.engine.log.filter { !$0.contains("main.lua:") } == [
+            "plugin sender, hook notice.sent: sender sent N-000001",
+            "plugin ministry-a, hook notice.sent: ministry-a sent N-000001",
+            "plugin ministry-a, hook notice.received: ministry-a received notice.received N-000001 to IR-MFA/consular",
+            "plugin transit, hook notice.sent: transit sent N-000001",
+            "plugin ministry-b, hook notice.sent: ministry-b sent N-000001",
+            "plugin ministry-b, hook notice.received: ministry-b fails on notice.received N-000001 to IR-MFA/consular",
+            "plugin sender, hook notice.sent: sender sent N-000002",
+            "plugin ministry-a, hook notice.sent: ministry-a sent N-000002",
+            "plugin transit, hook notice.sent: transit sent N-000002",
+            "plugin transit, hook notice.received: transit received notice.received N-000002 to QA-TRANSIT",
+            "plugin ministry-b, hook notice.sent: ministry-b sent N-000002",
+        ])
+        // Four notice.sent handlers for each notice; notice.received only for the addressee's.
+        #expect(outcome.handlerCalls == 1 + 4 + 2 + 4 + 1)
+        #expect(outcome.accepted)
+        #expect(outcome.failures.map { "\($0.plugin) \($0.hook) \($0.location ?? "")" } == ["ministry-b notice.received plugins/ministry-b/main.lua:3"])
+    }
+
     @Test("plugins reacting to each other without end stop at the cascade limit")
     func cascade() throws {
         let op = try TestOperation(plugins: ["echo": ("US-ENF", ["notice.send"], """

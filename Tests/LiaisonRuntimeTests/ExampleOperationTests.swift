@@ -71,7 +71,7 @@ struct ExampleOperationTests {
         let summary = try host.summary()
         let veto = try #require(summary.failures.first)
         #expect(veto.kind == .veto && veto.plugin == "ir-mfa" && veto.hook == "handoff.proposed")
-        #expect(veto.location == "plugins/ir-mfa/main.lua:25")
+        #expect(veto.location == "plugins/ir-mfa/main.lua:26")
         #expect(veto.message.hasPrefix("medical escort required for R-0018"))
         // Nobody was handed over at IKA: custody stayed with the escorts.
         #expect(summary.handoffsCompleted == 2)

@@ -1,7 +1,8 @@
 -- IR-MFA: the consular department issues laissez-passers and receives its nationals.
 
-on("notice.sent", function(ev, ctx)
-  if ev.notice.to:match("^IR%-MFA") then ctx:acknowledge(ev.notice) end
+-- Every notice to the ministry is acknowledged (notice.received: only notices to IR-MFA).
+on("notice.received", function(ev, ctx)
+  ctx:acknowledge(ev.notice)
 end)
 
 -- Issuing day: every requested laissez-passer is issued, valid for 90 days.

@@ -9,9 +9,8 @@ end)
 
 pending_requests = {}
 
-on("notice.sent", function(ev, ctx)
+on("notice.received", function(ev, ctx)
   local notice = ev.notice
-  if not notice.to:match("^IR%-RECEPTION") then return end
   if notice.template == "minor-reception-request" then
     -- answered once the family is traced
     local ref = notice.cases[1].ref

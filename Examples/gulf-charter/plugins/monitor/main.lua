@@ -9,7 +9,9 @@ end)
 
 on("handoff.refused", function(ev, ctx) observed.refused = observed.refused + 1 end)
 
-on("notice.sent", function(ev, ctx)
+-- Notices to the monitor's main desk are acknowledged; its own report to MONITOR/oversight
+-- stays open for the oversight body.
+on("notice.received", function(ev, ctx)
   if ev.notice.to == ctx.agency then ctx:acknowledge(ev.notice) end
 end)
 

@@ -3,9 +3,9 @@
 
 -- A transit request is answered at once: authorised when every passenger holds a valid
 -- travel document, refused otherwise.
-on("notice.sent", function(ev, ctx)
+on("notice.received", function(ev, ctx)
   local notice = ev.notice
-  if notice.to ~= ctx.agency or notice.template ~= "transit-request" then return end
+  if notice.template ~= "transit-request" then return end
   ctx:acknowledge(notice)
   local movement = model.movement("M-1")
   for _, case in ipairs(notice.cases) do
@@ -38,6 +38,6 @@ on("leg.departing", function(ev, ctx)
   end
 end)
 
-on("notice.sent", function(ev, ctx)
-  if ev.notice.to == ctx.agency and ev.notice.template == "departure" then ctx:acknowledge(ev.notice) end
+on("notice.received", function(ev, ctx)
+  if ev.notice.template == "departure" then ctx:acknowledge(ev.notice) end
 end)

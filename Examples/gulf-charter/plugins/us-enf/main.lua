@@ -114,6 +114,7 @@ on("handoff.proposed", function(ev, ctx)
   if h.to == ctx.agency and h.place == "DOH" then h:accept() end
 end, { fail = "closed" })
 
-on("notice.sent", function(ev, ctx)
-  if ev.notice.to:match("^US%-ENF") and ev.notice.from ~= ctx.agency then ctx:acknowledge(ev.notice) end
+-- Notices from other agencies are acknowledged (its own, to its legal desk, stay open).
+on("notice.received", function(ev, ctx)
+  if ev.notice.from ~= ctx.agency then ctx:acknowledge(ev.notice) end
 end)

@@ -1,8 +1,8 @@
 -- IO-PA: meets arrivals after the migration service takes custody, and opens an onward case
 -- (assisted voluntary return) for each person who chooses to go home.
 
-on("notice.sent", function(ev, ctx)
-  if ev.notice.to:match("^IO%-PA") then ctx:acknowledge(ev.notice) end
+on("notice.received", function(ev, ctx)
+  ctx:acknowledge(ev.notice)
 end)
 
 on("handoff.completed", function(ev, ctx)

@@ -11,8 +11,8 @@ end
 
 local requests = {}
 
-on("notice.sent", function(ev, ctx)
-  if ev.notice.to:match("^PA%-MIGRATION") and ev.notice.template == "admission-request" then
+on("notice.received", function(ev, ctx)
+  if ev.notice.template == "admission-request" then
     requests[#requests + 1] = ev.notice
   end
 end)

@@ -45,6 +45,6 @@ on("leg.landed", function(ev, ctx)
   end
 end)
 
-on("notice.sent", function(ev, ctx)
-  if ev.notice.to:match("^US%-ENF") and ev.notice.from ~= ctx.agency then ctx:acknowledge(ev.notice) end
+on("notice.received", function(ev, ctx)
+  if ev.notice.from ~= ctx.agency then ctx:acknowledge(ev.notice) end
 end)
