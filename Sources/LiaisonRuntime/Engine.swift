@@ -196,7 +196,7 @@ public final class Engine {
 
     /// Cases by stored state, corrected for what the running transaction changed; all when nil.
     func cases(in state: CaseState?) throws -> [CaseRef] {
-        var refs = Set(try store.caseRefs(in: state))
+        var refs = try store.caseRefSet(in: state)
         if let tx = current {
             for (ref, c) in tx.cases {
                 if state == nil || c.progress == state { refs.insert(ref) } else { refs.remove(ref) }

@@ -110,6 +110,7 @@ struct CheckpointTests {
 
     @Test("a new store answers a lookup that misses memory without its tables only while its cache has evicted nothing")
     func lookupsAfterEviction() throws {
+        var listed: [[[CaseRef]]] = []  // per cache limit: every case, then the cases of each state
         for cacheLimit in [1_000, 4] {
             let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 12), cacheLimit: cacheLimit)
             store.checkpointInterval = 1
@@ -127,7 +128,14 @@ struct CheckpointTests {
             #expect(try store.handoff("H-9") == nil)
             // A command deciding against a case evicted from the cache finds it in the tables.
             try apply([Synthetic.lifecycle(1)[3]], to: store, from: &t)
+            // Listing cases: from memory with the big cache, from the tables (corrected by what
+            // changed since the checkpoint) with the small one.
+            listed.append([try store.caseRefs()] + (try CaseState.allCases.map { try store.caseRefs(in: $0) }))
         }
+        #expect(listed[0] == listed[1])
+        #expect(listed[0][0] == (1...12).map { CaseRef(String(format: "S-%07d", $0)) })
+        #expect(listed[0].dropFirst().map(\.count).reduce(0, +) == 12)
+        #expect(listed[0].dropFirst().filter { !$0.isEmpty }.count >= 2)  // case 1 moved on alone
     }
 
     @Test("grouped commits: nothing is durable until the group is written, then all of it is; a refusal inside a group drops only itself")
