@@ -48,6 +48,8 @@ public final class SQLiteStore: Store {
     private var unwritten: [Unwritten] = []
     /// Why a group could not be written; the store then refuses further work.
     private var failure: Error?
+    /// Groups being written on the database's own queue: see `groupCommit`.
+    private let background = BackgroundWrites()
     /// Clean records, evicted as needed.
     private var cache: RecordCache
     /// Records changed since the last checkpoint; never evicted.
@@ -105,7 +107,7 @@ public final class SQLiteStore: Store {
             for m in operation.movements {
                 try db.execute(sql: "INSERT INTO movements (ref, json) VALUES (?, ?)", arguments: [m.ref.rawValue, try Canonical.string(m)])
             }
-            try store.insert(genesis, journal: nil, in: db)
+            try SQLiteStore.insert(genesis, journal: nil, in: db)
             try db.execute(sql: "UPDATE checkpoint SET seq = 1")
         }
         return store
@@ -423,23 +425,18 @@ public final class SQLiteStore: Store {
             // read locks of their own. A refusal rolls back a transaction that wrote nothing.
             decided = try writeTransaction { db in
                 let decided = try decide(submissions, at: now, in: db)
-                for row in decided.rows { try insert(row.entry, journal: row.journal, in: db) }
+                for row in decided.rows { try Self.insert(row.entry, journal: row.journal, in: db) }
                 return decided
             }
         } else {
-            decided = try db.inDatabase { try decide(submissions, at: now, in: $0) }
-            let alone = unwritten.isEmpty
+            // Commands an engine decided need no database to be entered in the ledger: asking
+            // for it would wait for the group being written in the background.
+            decided = submissions.allSatisfy { $0.decided != nil } ? try decide(submissions, at: now, in: nil)
+                : try db.inDatabase { try decide(submissions, at: now, in: $0) }
             unwritten += decided.rows
             if unwritten.count >= groupCommit {
-                do {
-                    try writeUnwritten()
-                } catch where alone {
-                    unwritten.removeAll()  // only this call's commands were waiting: they are refused whole
-                    throw error
-                } catch {
-                    failure = error  // earlier commands of the group took effect here but are lost
-                    throw error
-                }
+                writeInBackground()
+                if groupCommit == 1 { try awaitWrites() }  // durable before returning, as asked
             }
         }
         (lastSequence, lastHash) = decided.head
@@ -458,7 +455,7 @@ public final class SQLiteStore: Store {
 
     /// Decides each command against the records as earlier commands of the same call left them.
     /// Nothing is written or kept until every command is decided, so a refusal leaves nothing.
-    private func decide(_ submissions: [Submission], at now: Date, in db: Database) throws -> Decided {
+    private func decide(_ submissions: [Submission], at now: Date, in db: Database?) throws -> Decided {
         var result = Decided(head: (lastSequence, lastHash))
         let staged = Staged()
         // What a command changed is staged only for a later command still to be decided here:
@@ -467,7 +464,7 @@ public final class SQLiteStore: Store {
         let lastToDecide = submissions.lastIndex { $0.decided == nil } ?? -1
         for (i, s) in submissions.enumerated() {
             let decision = try s.decided ?? Rules.decide(s.command, by: s.actor, at: now,
-                                                         reading: TransactionReader(store: self, staged: staged, db: db))
+                                                         reading: TransactionReader(store: self, staged: staged, db: db!))
             if i < lastToDecide { staged.records.absorb(decision) }  // for the commands after it
             let ledgerForm = s.command.ledgerForm(digest: Canonical.digest, noticeDigest: Canonical.noticeDigest)
             let entry = LedgerEntry(sequence: result.head.0 + 1, at: now, actor: s.actor, command: s.command.name,
@@ -489,12 +486,21 @@ public final class SQLiteStore: Store {
     /// writes them: much faster for bulk work such as an import, at the price that a crash
     /// loses the commands still waiting (never part of one). `durableSequence` tells how far
     /// the ledger is written. See `inGroups(of:_:)`.
+    ///
+    /// A full group is written on the database's own queue while the caller goes on deciding
+    /// the next commands (on a second core, an import's SQLite inserts then cost it nothing).
+    /// Whatever touches the database next waits for that write first; if it failed, `flush()`
+    /// throws its error, the store refuses further work, and nothing after the failed group is
+    /// written, so the file keeps an unbroken ledger up to the last group written whole.
     public var groupCommit = 1 {
         didSet { precondition(groupCommit >= 1, "groupCommit must be at least 1") }
     }
 
-    /// The last ledger entry written to the database.
-    public var durableSequence: Int64 { lastSequence - Int64(unwritten.count) }
+    /// The last ledger entry written to the database (after waiting for a group being written).
+    public var durableSequence: Int64 {
+        background.wait()
+        return lastSequence - Int64(unwritten.count)
+    }
 
     /// Runs `body` with commands committed in groups of `size`, then makes everything durable.
     public func inGroups<T>(of size: Int, _ body: () throws -> T) throws -> T {
@@ -512,46 +518,78 @@ public final class SQLiteStore: Store {
         return result
     }
 
-    /// Writes the commands still waiting for their group (see `groupCommit`).
+    /// Writes the commands still waiting for their group (see `groupCommit`), and waits for
+    /// the groups being written.
     public func flush() throws {
         try checkUsable()
-        guard !unwritten.isEmpty else { return }
-        do { try writeUnwritten() } catch {
+        if !unwritten.isEmpty { writeInBackground() }
+        try awaitWrites()
+    }
+
+    /// Waits for the groups being written; throws (and refuses further work) if one failed.
+    private func awaitWrites() throws {
+        background.wait()
+        if let error = background.failure {
             failure = error
             throw error
         }
     }
 
-    private func writeUnwritten() throws {
-        try writeTransaction { db in
-            for row in unwritten { try insert(row.entry, journal: row.journal, in: db) }
-        }
+    /// Hands the waiting commands to the database's queue as one transaction.
+    private func writeInBackground() {
+        let rows = unwritten
         unwritten.removeAll(keepingCapacity: true)
+        let background = background
+        background.started()
+        db.asyncWriteWithoutTransaction { db in
+            defer { background.finished() }
+            // After a failed group, nothing more is written: the ledger would have a gap.
+            guard background.failure == nil else { return }
+            do {
+                try Self.transaction(db) { for row in rows { try Self.insert(row.entry, journal: row.journal, in: db) } }
+            } catch {
+                background.fail(error)
+            }
+        }
+    }
+
+    /// One write transaction on the caller's thread, after any group being written.
+    private func writeTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try db.writeWithoutTransaction { db in
+            try refuseAfterFailedGroup()
+            return try Self.transaction(db) { try body(db) }
+        }
     }
 
     /// One write transaction, begun and committed through prepared statements run through
     /// SQLite's C API. GRDB's `write` parses `BEGIN IMMEDIATE TRANSACTION` and `COMMIT
     /// TRANSACTION` anew every time, which was a tenth of what a command cost when each is
     /// durable before the next.
-    private func writeTransaction<T>(_ body: (Database) throws -> T) throws -> T {
-        try db.writeWithoutTransaction { db in
-            try RawStatement(db.cachedStatement(sql: "BEGIN IMMEDIATE"), in: db).run()
-            do {
-                let result = try body(db)
-                try RawStatement(db.cachedStatement(sql: "COMMIT"), in: db).run()
-                return result
-            } catch {
-                try? db.rollback()
-                throw error
-            }
+    private static func transaction<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try RawStatement(db.cachedStatement(sql: "BEGIN IMMEDIATE"), in: db).run()
+        do {
+            let result = try body()
+            try RawStatement(db.cachedStatement(sql: "COMMIT"), in: db).run()
+            return result
+        } catch {
+            try? db.rollback()
+            throw error
         }
     }
 
     /// After a group could not be written, the records held here are ahead of the database:
     /// the store refuses further work, and opening it again recovers what was durable.
     private func checkUsable() throws {
+        if failure == nil, let error = background.failure { failure = error }
         if let failure {
             throw StoreError.unusable(path, reason: String(describing: failure))
+        }
+    }
+
+    /// Inside the database's queue, before a write: a group written in the background failed.
+    private func refuseAfterFailedGroup() throws {
+        if let error = background.failure {
+            throw StoreError.unusable(path, reason: String(describing: error))
         }
     }
 
@@ -563,6 +601,7 @@ public final class SQLiteStore: Store {
         guard checkpointed < lastSequence else { return }
         let sequence = lastSequence
         let wrote = try db.write { db -> Bool in
+            try refuseAfterFailedGroup()
             // Another store on this file has written since: its own recovery has made the
             // tables current, and records held here are older than the ledger.
             guard try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM ledger") == sequence else { return false }
@@ -619,7 +658,7 @@ public final class SQLiteStore: Store {
     /// Appends an entry (and its journal row), binding the columns through SQLite's C API:
     /// GRDB's arguments box each value as an existential and convert it again to bind it,
     /// which cost more than SQLite's own insert. This is the one statement every command runs.
-    private func insert(_ entry: LedgerEntry, journal: String?, in db: Database) throws {
+    private static func insert(_ entry: LedgerEntry, journal: String?, in db: Database) throws {
         let ledger = try db.cachedStatement(sql: """
             INSERT INTO ledger (seq, at, at_seconds, actor, command, payload, events, prev_hash, hash, origin)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -731,9 +770,23 @@ extension Notice: Referenced {}
 extension Handoff: Referenced {}
 
 /// A ledger entry decided but not yet written, with its journal text.
-private struct Unwritten {
+private struct Unwritten: Sendable {
     var entry: LedgerEntry
     var journal: String?
+}
+
+/// Groups of ledger entries being written on the database's queue (see `groupCommit`): how many
+/// are under way, and the first failure, after which nothing more is written.
+private final class BackgroundWrites: @unchecked Sendable {
+    private let lock = NSLock()
+    private let pending = DispatchGroup()
+    private var error: Error?
+
+    var failure: Error? { lock.withLock { error } }
+    func fail(_ e: Error) { lock.withLock { if error == nil { error = e } } }
+    func started() { pending.enter() }
+    func finished() { pending.leave() }
+    func wait() { pending.wait() }
 }
 
 /// The records a transaction's earlier commands changed. A class, so that the reader of each

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LiaisonModel
 @testable import LiaisonStore
+import Synchronization
 import Testing
 
 /// Applies `commands` one by one, a second apart from `t` on.
@@ -191,6 +192,34 @@ struct CheckpointTests {
         #expect(throws: DatabaseError.self) { try store.flush() }
         let error = #expect(throws: StoreError.self) { try store.apply(.clear("S-0000001"), by: Synthetic.sending, at: t) }
         #expect(String(describing: error!).contains("open it again to recover every command that was durable"))
+    }
+
+    @Test("a group that fails in the background stops every later write, grouped or not: the file keeps an unbroken ledger")
+    func failedBackgroundGroup() throws {
+        var t = Synthetic.start
+        let store = try groupedStore(100, firstCommands: 3, from: &t)  // entries 2 to 5 wait
+        try store.db.write { db in
+            try db.execute(sql: "INSERT INTO ledger (seq, at, at_seconds, actor, command, payload, events, prev_hash, hash) VALUES (2, '', 0, '', '', '', '', '', '')")
+        }
+        // Groups of two from here, of commands decided beforehand (as an engine's are), so
+        // that entering them needs no database. Its queue is held shut meanwhile: none of the
+        // calls can know yet that the first group (2 to 6) fails, and each must still not
+        // write after it, neither a later group nor a command written at once.
+        func decided(_ c: (Command, AgencyID)) throws -> [Submission] {
+            [Submission(c.0, by: c.1, origin: "", decided: try Rules.decide(c.0, by: c.1, at: t, reading: store))]
+        }
+        let gate = DispatchSemaphore(value: 0), shut = Mutex(true)
+        store.db.asyncWriteWithoutTransaction { _ in gate.wait() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { shut.withLock { $0 = false }; gate.signal() }
+        store.groupCommit = 2
+        for command in Synthetic.lifecycle(1).dropFirst(3).prefix(3) { try store.commit(try decided(command), at: t) }  // 2-6, 7-8
+        #expect(shut.withLock { $0 }, "entering decided commands waited for the database")
+        store.groupCommit = 1
+        #expect(throws: StoreError.self) { try store.commit(try decided(Synthetic.lifecycle(1)[6]), at: t) }  // at once
+        #expect(throws: (any Error).self) { try store.flush() }
+        #expect(throws: StoreError.self) { try store.apply(Synthetic.lifecycle(2)[0].0, by: Synthetic.lifecycle(2)[0].1, at: t) }
+        // The genesis entry and the row taken behind the store's back, nothing after.
+        #expect(try store.db.read { try Int64.fetchOne($0, sql: "SELECT MAX(seq) FROM ledger") } == 2)
     }
 }
 
