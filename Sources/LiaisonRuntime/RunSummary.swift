@@ -54,13 +54,20 @@ public struct RunSummary: Sendable {
         timeline = host.timeline.entries.prefix(host.played).map { ($0.at, $0.title, $0.note) }
     }
 
+    /// How many late notices the terminal summary names.
+    static let lateNamed = 5
+
     /// The summary as a coordinator reads it in a terminal.
     public var text: String {
         var out: [String] = []
         out.append("Operation \(operation) at \(Timestamp.iso(at))")
         out.append("  cases:    " + casesByState.map { "\($0.count) \($0.state)" }.joined(separator: ", "))
         out.append("  holds:    " + (holdsByKind.isEmpty ? "none" : holdsByKind.map { "\($0.kind) \($0.raised) raised, \($0.active) active" }.joined(separator: "; ")))
-        out.append("  notices:  \(noticesSent) sent, \(noticesLate.count) late" + (noticesLate.isEmpty ? "" : " (" + noticesLate.map { "\($0.ref) \($0.template) to \($0.to)" }.joined(separator: ", ") + ")"))
+        // The first late notices by name; at scale the rest would bury the summary (the report
+        // lists them all).
+        let named = noticesLate.prefix(Self.lateNamed).map { "\($0.ref) \($0.template) to \($0.to)" }
+            + (noticesLate.count > Self.lateNamed ? ["and \(noticesLate.count - Self.lateNamed) more: see the report (--report)"] : [])
+        out.append("  notices:  \(noticesSent) sent, \(noticesLate.count) late" + (named.isEmpty ? "" : " (" + named.joined(separator: ", ") + ")"))
         out.append("  handoffs: \(handoffsCompleted) completed, \(handoffsRefused) refused")
         out.append("  commands: \(commands) in the ledger, \(handlerCalls) handler calls, \(refusals.count) refused")
         let vetoes = failures.filter { $0.kind == .veto }

@@ -188,6 +188,23 @@ struct EngineTests {
         #expect(try host.store.verify().description.hasPrefix("ledger intact"))
     }
 
+    @Test("the summary names the first five late notices and counts the rest; the report lists them all")
+    func manyLate() throws {
+        let op = try TestOperation(plugins: ["enf": ("US-ENF", ["notice.send"], """
+            on("test.go", function(ev, ctx)
+              for i = 1, 7 do ctx:send_notice{ to = "IR-MFA/consular", template = "ask", case = "R-1", due = ctx.now + hours(1) } end
+            end)
+            """, "")], templates: ["enf": ["ask": "Please answer."]])
+        defer { op.remove() }
+        let host = try op.host()
+        try host.engine.submit(go, by: .coordinator)
+        try host.engine.advance(to: host.engine.now.addingTimeInterval(7200))
+        let summary = try host.summary()
+        let named = (1...5).map { "N-00000\($0) ask to IR-MFA/consular" }.joined(separator: ", ")
+        #expect(summary.text.contains("  notices:  7 sent, 7 late (\(named), and 2 more: see the report (--report))\n"))
+        #expect(summary.report(html: false).contains("N-000007 (ask to IR-MFA/consular, due "))
+    }
+
     @Test("a notice's deadline passing unanswered is offered to plugins as notice.overdue, and the notice counts as late")
     func overdue() throws {
         let op = try TestOperation(plugins: ["enf": ("US-ENF", ["notice.send"], """
