@@ -61,6 +61,9 @@ public final class SQLiteStore: Store {
     /// B-tree search each.
     private var holdsEveryRecord = false
     private var knowsEveryRecord: Bool { holdsEveryRecord && !cache.evicted }
+    /// The notices the tables hold, while `holdsEveryRecord`. Notices enter no cache, so a
+    /// notice neither changed since the checkpoint nor among these does not exist.
+    private var noticesOnFile = Set<NoticeRef>()
     /// The ledger entry the record tables reflect.
     private var checkpointed: Int64
 
@@ -300,7 +303,11 @@ public final class SQLiteStore: Store {
     }
 
     public func notice(_ ref: NoticeRef) throws -> Notice? {
-        try held(\.notices, ref) ?? readThrough("notices", ref.rawValue) { _ in }  // notices are not cached
+        if let n = held(\.notices, ref) { return n }
+        // Every notice is looked up before it is sent, and not found: at 100,000 cases that
+        // query was a fifth of what sending a notice cost.
+        if holdsEveryRecord && !noticesOnFile.contains(ref) { return nil }
+        return try readThrough("notices", ref.rawValue) { _ in }  // notices are not cached
     }
 
     private func readThrough<T: Decodable>(_ table: String, _ key: String, keep: (T) -> Void) throws -> T? {
@@ -610,7 +617,12 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "DELETE FROM journal WHERE seq <= ?", arguments: [sequence])
             return true
         }
-        if wrote { cache.absorb(dirty) } else { holdsEveryRecord = false }  // the records changed here are dropped
+        if wrote {
+            cache.absorb(dirty)
+            if holdsEveryRecord { noticesOnFile.formUnion(dirty.notices.keys) }
+        } else {
+            holdsEveryRecord = false  // the records changed here are dropped
+        }
         dirty = RecordCache(limit: .max)
         checkpointed = sequence
     }

@@ -139,6 +139,23 @@ struct CheckpointTests {
         #expect(listed[0].dropFirst().filter { !$0.isEmpty }.count >= 2)  // case 1 moved on alone
     }
 
+    @Test("a new store finds a notice in memory or, once checkpointed, in its tables, and knows without them that a new one does not exist")
+    func noticeLookups() throws {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 2))
+        var t = Synthetic.start
+        try apply(Synthetic.opening + Array(Synthetic.lifecycle(1).prefix(2)), to: store, from: &t)
+        try store.apply(.sendNotice(notice("N-000001", about: "S-0000001", due: t + 3600)), by: Synthetic.sending, at: t)
+        try store.checkpoint()
+        try store.apply(.sendNotice(notice("N-000002", about: "S-0000001", due: t + 3600)), by: Synthetic.sending, at: t)
+        #expect(try store.notice("N-000001")?.body == "Please confirm the identity of the person in case S-0000001.\n")  // from the table
+        #expect(try store.notice("N-000002")?.ref == "N-000002")  // changed since the checkpoint
+        #expect(try store.notice("N-000003") == nil)
+        // A notice already in the tables cannot be sent again.
+        #expect(throws: Refusal.self) {
+            try store.apply(.sendNotice(notice("N-000001", about: "S-0000001", due: t + 3600)), by: Synthetic.sending, at: t)
+        }
+    }
+
     @Test("grouped commits: nothing is durable until the group is written, then all of it is; a refusal inside a group drops only itself")
     func groups() throws {
         var t = Synthetic.start

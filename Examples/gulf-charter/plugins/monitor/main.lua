@@ -2,9 +2,11 @@
 local observed = { handoffs = 0, people = 0, refused = 0, vetoes = 0 }
 
 on("handoff.completed", function(ev, ctx)
+  local h = ev.handoff
+  local people = #h:cases()
   observed.handoffs = observed.handoffs + 1
-  observed.people = observed.people + #ev.handoff:cases()
-  ctx:log(("handover %s at %s observed: %d people"):format(ev.handoff.ref, ev.handoff.place, #ev.handoff:cases()))
+  observed.people = observed.people + people
+  ctx:log(("handover %s at %s observed: %d people"):format(h.ref, h.place, people))
 end)
 
 on("handoff.refused", function(ev, ctx) observed.refused = observed.refused + 1 end)
