@@ -34,6 +34,28 @@ struct TimestampTests {
     }
 }
 
+@Suite("A local date's midnight")
+struct LocalDateStartTests {
+    @Test("the same instant as Calendar gives, for every day of the years around the cutover, leap days and random dates to 9999")
+    func sameAsCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        var dates: [(Int, Int, Int)] = []
+        for year in [1, 1581, 1582, 1583, 1584, 1600, 1699, 1900, 1969, 1970, 2000, 2024, 2026, 2100, 9999] {
+            for month in 1...12 { for day in 1...LocalDate.days(in: month, of: year) { dates.append((year, month, day)) } }
+        }
+        for _ in 0..<3_000 {
+            let (y, m) = (Int.random(in: 1...9999, using: &generator), Int.random(in: 1...12, using: &generator))
+            dates.append((y, m, Int.random(in: 1...LocalDate.days(in: m, of: y), using: &generator)))
+        }
+        for (y, m, d) in dates {
+            let date = LocalDate("\(zeroPadded(y, 4))-\(zeroPadded(m, 2))-\(zeroPadded(d, 2))")!
+            #expect(date.start == calendar.date(from: DateComponents(year: y, month: m, day: d)), "\(date)")
+        }
+    }
+}
+
 @Suite("Working days, as a charter's notice period counts them")
 struct WorkingDaysTests {
     /// What the rules computed through `Calendar` before: the fast count must agree with it.
