@@ -1,6 +1,11 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// The executables' malloc is jemalloc (see LiaisonAllocator), except when this is set: an
+// AddressSanitizer build brings its own malloc, and with jemalloc beside it memory allocated
+// by one was freed by the other. `scripts/test --asan` sets it.
+let systemMalloc = Context.environment["LIAISON_SYSTEM_MALLOC"] != nil
+
 let package = Package(
     name: "Liaison",
     products: [
@@ -58,6 +63,9 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        // jemalloc (Debian: libjemalloc-dev), the executables' malloc: see LiaisonAllocator.
+        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
+        .target(name: "LiaisonAllocator", dependencies: systemMalloc ? [] : ["CJemalloc"]),
         // libedit (Debian: libedit-dev), for the console's line editing and history.
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .target(name: "CConsole", dependencies: ["CEditLine"]),
@@ -75,6 +83,7 @@ let package = Package(
                 "LiaisonRuntime",
                 "LiaisonTesting",
                 "LiaisonREPL",
+                "LiaisonAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,7 +93,7 @@ let package = Package(
         .target(name: "LiaisonBenchBaseline", dependencies: ["CLua"], linkerSettings: [.linkedLibrary("sqlite3")]),
         .executableTarget(
             name: "liaison-bench",
-            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore", "LiaisonRuntime"]
+            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore", "LiaisonRuntime", "LiaisonAllocator"]
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
         .testTarget(

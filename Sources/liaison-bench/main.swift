@@ -10,6 +10,7 @@
 // filters out the other core's noise on a shared machine. Ratios are LuaKit / baseline for
 // the whole loop a script would run (the loop's own cost is in both).
 import Foundation
+import LiaisonAllocator
 import LiaisonBenchBaseline
 import LiaisonModel
 import LiaisonStore
@@ -321,7 +322,7 @@ if json {
     print(String(decoding: try encoder.encode(results), as: UTF8.self))
 } else {
     func f(_ v: Double) -> String { String(format: v < 10 ? "%.2f" : v < 1000 ? "%.1f" : "%.0f", v) }
-    print("liaison-bench\(quick ? " (quick: not a measurement)" : ""): \(n) iterations, best of \(repetitions)")
+    print("liaison-bench\(quick ? " (quick: not a measurement)" : ""): \(n) iterations, best of \(repetitions); memory allocator: \(Allocator.description)")
     let nameWidth = max(60, results.map(\.name.count).max() ?? 0) + 2
     let valueWidth = max(14, results.map { (f($0.value) + " " + $0.unit).count }.max() ?? 0) + 2
     print("case".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "Liaison".padding(toLength: valueWidth, withPad: " ", startingAt: 0)

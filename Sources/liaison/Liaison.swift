@@ -1,4 +1,5 @@
 import ArgumentParser
+import LiaisonAllocator
 
 /// The `liaison` command: run, explore and test a return operation's agency plugins.
 @main
@@ -19,6 +20,7 @@ struct Liaison: ParsableCommand {
               liaison lua Examples/lua/tour.lua
               liaison audit verify --store /tmp/gulf.sqlite
             """,
+        version: "liaison (memory allocator: \(Allocator.description))",
         subcommands: [RunCommand.self, ReplCommand.self, PluginsCommand.self, TestCommand.self, ReplayCommand.self, LuaCommand.self, ImportCommand.self, AuditCommand.self, StubsCommand.self, DebugCommand.self]
     )
 }

@@ -21,6 +21,14 @@ struct RunCommandTests {
         #expect(verified.status == 0)
     }
 
+    @Test("--version names the memory allocator: jemalloc, or the system's in a build made without it")
+    func version() throws {
+        let result = try Liaison.run(["--version"])
+        #expect(result.status == 0)
+        let expected = ProcessInfo.processInfo.environment["LIAISON_SYSTEM_MALLOC"] == nil ? "jemalloc 5." : "the system's malloc"
+        #expect(result.stdout.hasPrefix("liaison (memory allocator: \(expected)"), "\(result.stdout)")
+    }
+
     @Test("run reports a broken plugin with file and line, and creates no store")
     func runBroken() throws {
         let copy = URL(fileURLWithPath: temporaryPath("broken"))
