@@ -503,10 +503,11 @@ public final class SQLiteStore: Store {
         didSet { precondition(groupCommit >= 1, "groupCommit must be at least 1") }
     }
 
-    /// The last ledger entry written to the database (after waiting for a group being written).
+    /// The last ledger entry written to the database (after waiting for a group being written;
+    /// none after a group that failed).
     public var durableSequence: Int64 {
         background.wait()
-        return lastSequence - Int64(unwritten.count)
+        return lastSequence - Int64(unwritten.count + background.lost)
     }
 
     /// Runs `body` with commands committed in groups of `size`, then makes everything durable.
@@ -551,11 +552,12 @@ public final class SQLiteStore: Store {
         db.asyncWriteWithoutTransaction { db in
             defer { background.finished() }
             // After a failed group, nothing more is written: the ledger would have a gap.
-            guard background.failure == nil else { return }
+            guard background.failure == nil else { return background.lose(rows.count) }
             do {
                 try Self.transaction(db) { for row in rows { try Self.insert(row.entry, journal: row.journal, in: db) } }
             } catch {
                 background.fail(error)
+                background.lose(rows.count)
             }
         }
     }
@@ -793,9 +795,13 @@ private final class BackgroundWrites: @unchecked Sendable {
     private let lock = NSLock()
     private let pending = DispatchGroup()
     private var error: Error?
+    private var lostRows = 0
 
     var failure: Error? { lock.withLock { error } }
+    /// Ledger entries of the failed group and of the groups after it, none of them written.
+    var lost: Int { lock.withLock { lostRows } }
     func fail(_ e: Error) { lock.withLock { if error == nil { error = e } } }
+    func lose(_ rows: Int) { lock.withLock { lostRows += rows } }
     func started() { pending.enter() }
     func finished() { pending.leave() }
     func wait() { pending.wait() }

@@ -235,8 +235,10 @@ struct CheckpointTests {
         #expect(throws: StoreError.self) { try store.commit(try decided(Synthetic.lifecycle(1)[6]), at: t) }  // at once
         #expect(throws: (any Error).self) { try store.flush() }
         #expect(throws: StoreError.self) { try store.apply(Synthetic.lifecycle(2)[0].0, by: Synthetic.lifecycle(2)[0].1, at: t) }
-        // The genesis entry and the row taken behind the store's back, nothing after.
+        // The genesis entry and the row taken behind the store's back, nothing after; and the
+        // store says only the genesis entry of its own is durable.
         #expect(try store.db.read { try Int64.fetchOne($0, sql: "SELECT MAX(seq) FROM ledger") } == 2)
+        #expect(store.durableSequence == 1)
     }
 }
 
