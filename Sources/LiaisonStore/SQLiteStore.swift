@@ -469,21 +469,33 @@ public final class SQLiteStore: Store {
         // an engine's transaction comes decided whole, and staging each of a big cascade's
         // commands cost more than its ledger entry's hash.
         let lastToDecide = submissions.lastIndex { $0.decided == nil } ?? -1
+        var decisions: [Decision] = []
+        decisions.reserveCapacity(submissions.count)
         for (i, s) in submissions.enumerated() {
             let decision = try s.decided ?? Rules.decide(s.command, by: s.actor, at: now,
                                                          reading: TransactionReader(store: self, staged: staged, db: db!))
             if i < lastToDecide { staged.records.absorb(decision) }  // for the commands after it
+            decisions.append(decision)
+        }
+        // Each command's texts depend on nothing but the command: a big transaction's are
+        // written on every core. Only the hash chain below is one after another.
+        let texts = try Array(zip(submissions, decisions)).concurrentMap { s, decision in
             let ledgerForm = s.command.ledgerForm(digest: Canonical.digest, noticeDigest: Canonical.noticeDigest)
-            let entry = LedgerEntry(sequence: result.head.0 + 1, at: now, actor: s.actor, command: s.command.name,
-                                    payload: try Canonical.record(ledgerForm), events: try Canonical.record(decision.events),
-                                    previousHash: result.head.1, origin: s.origin)
-            result.head = (entry.sequence, entry.hash)
             // What the ledger keeps only a digest of is journalled whole, for a replay before
             // the next checkpoint.
-            result.rows.append(Unwritten(entry: entry, journal: ledgerForm == s.command ? nil : try Canonical.record(s.command)))
-            result.applied.append(Applied(entry: entry, events: decision.events))
-            result.decisions.append(decision)
+            return (payload: try Canonical.record(ledgerForm), events: try Canonical.record(decision.events),
+                    journal: ledgerForm == s.command ? nil : try Canonical.record(s.command))
         }
+        result.rows.reserveCapacity(submissions.count)
+        result.applied.reserveCapacity(submissions.count)
+        for (i, s) in submissions.enumerated() {
+            let entry = LedgerEntry(sequence: result.head.0 + 1, at: now, actor: s.actor, command: s.command.name,
+                                    payload: texts[i].payload, events: texts[i].events, previousHash: result.head.1, origin: s.origin)
+            result.head = (entry.sequence, entry.hash)
+            result.rows.append(Unwritten(entry: entry, journal: texts[i].journal))
+            result.applied.append(Applied(entry: entry, events: decisions[i].events))
+        }
+        result.decisions = decisions
         return result
     }
 
@@ -634,40 +646,39 @@ public final class SQLiteStore: Store {
     /// the dictionaries' hash order sent every upsert to a page far from the last, and SQLite
     /// wrote pages out of its small cache to the WAL again and again.
     private func write(_ d: RecordCache, in db: Database) throws {
-        func run(_ sql: String, _ bindings: (inout RawStatement) throws -> Void) throws {
-            try RawStatement(try db.cachedStatement(sql: sql), in: db).run(bindings)
-        }
-        for p in d.people.values.sorted(by: { $0.ref.rawValue < $1.ref.rawValue }) {
-            try run("INSERT INTO people (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json") { s in
-                s.bind(p.ref.rawValue); s.bind(try Canonical.record(p))
+        /// Upserts `records` in key order, their JSON written on every core a few thousand at a
+        /// time (all at once would hold a second copy of every record as text).
+        func upsert<R: Sendable & Encodable>(_ records: [R], _ sql: String, _ bind: (inout RawStatement, R, String) -> Void) throws {
+            let statement = try db.cachedStatement(sql: sql)
+            for start in stride(from: 0, to: records.count, by: 4_096) {
+                let part = Array(records[start..<min(start + 4_096, records.count)])
+                let texts = try part.concurrentMap { try Canonical.record($0) }
+                for (r, text) in zip(part, texts) { try RawStatement(statement, in: db).run { s in bind(&s, r, text) } }
             }
         }
-        for c in d.cases.values.sorted(by: { $0.ref.rawValue < $1.ref.rawValue }) {
-            try run("""
-                INSERT INTO cases (ref, person, state, json) VALUES (?, ?, ?, ?)
-                ON CONFLICT(ref) DO UPDATE SET person = excluded.person, state = excluded.state, json = excluded.json
-                """) { s in
-                s.bind(c.ref.rawValue); s.bind(c.person.rawValue); s.bind(c.progress.rawValue); s.bind(try Canonical.record(c))
-            }
+        try upsert(d.people.values.sorted { $0.ref.rawValue < $1.ref.rawValue },
+                   "INSERT INTO people (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json") {
+            $0.bind($1.ref.rawValue); $0.bind($2)
         }
-        for h in d.handoffs.values {
-            try run("INSERT INTO handoffs (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json") { s in
-                s.bind(h.ref.rawValue); s.bind(try Canonical.record(h))
-            }
+        try upsert(d.cases.values.sorted { $0.ref.rawValue < $1.ref.rawValue }, """
+            INSERT INTO cases (ref, person, state, json) VALUES (?, ?, ?, ?)
+            ON CONFLICT(ref) DO UPDATE SET person = excluded.person, state = excluded.state, json = excluded.json
+            """) {
+            $0.bind($1.ref.rawValue); $0.bind($1.person.rawValue); $0.bind($1.progress.rawValue); $0.bind($2)
         }
-        for m in d.movements.values {
-            try run("UPDATE movements SET json = ? WHERE ref = ?") { s in s.bind(try Canonical.record(m)); s.bind(m.ref.rawValue) }
+        try upsert(Array(d.handoffs.values), "INSERT INTO handoffs (ref, json) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET json = excluded.json") {
+            $0.bind($1.ref.rawValue); $0.bind($2)
         }
-        for n in d.notices.values.sorted(by: { $0.ref.rawValue < $1.ref.rawValue }) {
-            try run("""
-                INSERT INTO notices (ref, recipient, due_seconds, acknowledged, json) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(ref) DO UPDATE SET acknowledged = excluded.acknowledged, json = excluded.json
-                """) { s in
-                s.bind(n.ref.rawValue); s.bind(n.recipient.rawValue); s.bind(n.due?.timeIntervalSince1970)
-                s.bind(Int64(n.acknowledgedAt != nil ? 1 : 0)); s.bind(try Canonical.record(n))
-            }
+        try upsert(Array(d.movements.values), "UPDATE movements SET json = ? WHERE ref = ?") { $0.bind($2); $0.bind($1.ref.rawValue) }
+        try upsert(d.notices.values.sorted { $0.ref.rawValue < $1.ref.rawValue }, """
+            INSERT INTO notices (ref, recipient, due_seconds, acknowledged, json) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(ref) DO UPDATE SET acknowledged = excluded.acknowledged, json = excluded.json
+            """) {
+            $0.bind($1.ref.rawValue); $0.bind($1.recipient.rawValue); $0.bind($1.due?.timeIntervalSince1970)
+            $0.bind(Int64($1.acknowledgedAt != nil ? 1 : 0)); $0.bind($2)
         }
     }
+
 
     /// Appends an entry (and its journal row), binding the columns through SQLite's C API:
     /// GRDB's arguments box each value as an existential and convert it again to bind it,
