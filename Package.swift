@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "LiaisonStore", targets: ["LiaisonStore"]),
         .library(name: "LiaisonRuntime", targets: ["LiaisonRuntime"]),
         .library(name: "LiaisonTesting", targets: ["LiaisonTesting"]),
+        // Link it to make jemalloc an application's malloc, as the executables do.
+        .library(name: "LiaisonAllocator", targets: ["LiaisonAllocator"]),
         .executable(name: "liaison", targets: ["liaison"]),
         .executable(name: "liaison-bench", targets: ["liaison-bench"]),
     ],
