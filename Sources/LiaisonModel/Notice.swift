@@ -54,7 +54,12 @@ public struct Notice: Codable, Hashable, Sendable {
     public func hash(into hasher: inout Hasher) { storage.value.hash(into: &hasher) }
 
     /// The agency part of `to`.
-    public var recipient: AgencyID { AgencyID(to.utf8.firstIndex(of: UInt8(ascii: "/")).map { String(to[..<$0]) } ?? to) }
+    public var recipient: AgencyID { Self.recipient(of: to) }
+
+    /// The agency a notice addressed to `to` goes to: the part before any `/`.
+    public static func recipient(of to: String) -> AgencyID {
+        AgencyID(to.utf8.firstIndex(of: UInt8(ascii: "/")).map { String(to[..<$0]) } ?? to)
+    }
 
     /// Late: acknowledged after its deadline, or not acknowledged and the deadline has passed.
     public func isLate(at now: Date) -> Bool {

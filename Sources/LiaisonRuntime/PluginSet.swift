@@ -39,8 +39,7 @@ public final class PluginSet {
     /// it is addressed to (the part of `to` before any `/`).
     func handlers(for event: Event) -> [(PluginRuntime, Handler)] {
         if case let .noticeSent(_, to) = event {
-            let agency = to.utf8.firstIndex(of: UInt8(ascii: "/")).map { String(to[..<$0]) } ?? to
-            return noticeTo[agency] ?? handlers(for: "notice.sent")
+            return noticeTo[Notice.recipient(of: to).rawValue] ?? handlers(for: "notice.sent")
         }
         return handlers(for: event.name)
     }

@@ -2,27 +2,30 @@ import Foundation
 import Synchronization
 
 extension Array where Element: Sendable {
-    /// `map(transform)`, spread over the machine's cores when there are at least `minimum`
-    /// elements (below that, threads cost more than they save), in order, and rethrowing the
-    /// first error any element threw.
+    /// `(0..<count).map(transform)`, spread over the machine's cores when `count` is at least
+    /// `minimum` (below that, threads cost more than they save), in order, and rethrowing the
+    /// first error any index threw.
     ///
     /// For the store's pure encodings of many independent values: a big transaction's ledger
-    /// texts and a checkpoint's records.
-    func concurrentMap<R: Sendable>(minimum: Int = 512, _ transform: @Sendable (Element) throws -> R) throws -> [R] {
-        guard count >= minimum, concurrentMapWorkers > 1 else { return try map(transform) }
+    /// texts and a checkpoint's records. Indices rather than elements, so that a caller maps
+    /// what it already holds (parallel arrays, a slice) without first copying it into one.
+    init(concurrentlyMapping count: Int, minimum: Int = 512, _ transform: @Sendable (Int) throws -> Element) throws {
+        guard count >= minimum, concurrentMapWorkers > 1 else {
+            self = try (0..<count).map(transform)
+            return
+        }
         let workers = concurrentMapWorkers
         let failure = Mutex<(any Error)?>(nil)
-        return try [R](unsafeUninitializedCapacity: count) { buffer, initialized in
+        self = try [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
             // Each worker fills its own contiguous part of the buffer.
             let part = (count + workers - 1) / workers
             let filled = Mutex([Int](repeating: 0, count: workers))
-            let out = UncheckedBuffer(buffer), items = self
+            let out = UncheckedBuffer(buffer)
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let range = Swift.min(w * part, items.count)..<Swift.min((w + 1) * part, items.count)
                 var done = 0
-                for i in range {
+                for i in Swift.min(w * part, count)..<Swift.min((w + 1) * part, count) {
                     do {
-                        (out.buffer.baseAddress! + i).initialize(to: try transform(items[i]))
+                        (out.buffer.baseAddress! + i).initialize(to: try transform(i))
                         done += 1
                     } catch {
                         failure.withLock { if $0 == nil { $0 = error } }
@@ -43,11 +46,12 @@ extension Array where Element: Sendable {
     }
 }
 
-/// Threads `concurrentMap` uses: the cores this process may run on, asked once (Foundation
-/// reads them from the system on every call).
+/// Threads `Array(concurrentlyMapping:)` uses: the cores this process may run on, asked once
+/// (Foundation reads them from the system on every call).
 private let concurrentMapWorkers = min(ProcessInfo.processInfo.activeProcessorCount, 8)
 
-/// A buffer handed to the workers of `concurrentMap`, each writing only its own indices.
+/// A buffer handed to the workers of `Array(concurrentlyMapping:)`, each writing only its own
+/// indices.
 private struct UncheckedBuffer<R>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<R>
     init(_ buffer: UnsafeMutableBufferPointer<R>) { self.buffer = buffer }

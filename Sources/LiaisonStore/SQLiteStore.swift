@@ -479,7 +479,8 @@ public final class SQLiteStore: Store {
         }
         // Each command's texts depend on nothing but the command: a big transaction's are
         // written on every core. Only the hash chain below is one after another.
-        let texts = try Array(zip(submissions, decisions)).concurrentMap { s, decision in
+        let texts = try [(payload: String, events: String, journal: String?)](concurrentlyMapping: submissions.count) { [decisions] i in
+            let (s, decision) = (submissions[i], decisions[i])
             let ledgerForm = s.command.ledgerForm(digest: Canonical.digest, noticeDigest: Canonical.noticeDigest)
             // What the ledger keeps only a digest of is journalled whole, for a replay before
             // the next checkpoint.
@@ -651,9 +652,8 @@ public final class SQLiteStore: Store {
         func upsert<R: Sendable & Encodable>(_ records: [R], _ sql: String, _ bind: (inout RawStatement, R, String) -> Void) throws {
             let statement = try db.cachedStatement(sql: sql)
             for start in stride(from: 0, to: records.count, by: 4_096) {
-                let part = Array(records[start..<min(start + 4_096, records.count)])
-                let texts = try part.concurrentMap { try Canonical.record($0) }
-                for (r, text) in zip(part, texts) { try RawStatement(statement, in: db).run { s in bind(&s, r, text) } }
+                let texts = try [String](concurrentlyMapping: min(4_096, records.count - start)) { try Canonical.record(records[start + $0]) }
+                for (i, text) in texts.enumerated() { try RawStatement(statement, in: db).run { s in bind(&s, records[start + i], text) } }
             }
         }
         try upsert(d.people.values.sorted { $0.ref.rawValue < $1.ref.rawValue },

@@ -17,19 +17,18 @@ private final class Tracked: Sendable {
 
 private struct Stop: Error, Equatable { let at: Int }
 
-@Suite("concurrentMap: the store's encodings on every core", .serialized)
+@Suite("Array(concurrentlyMapping:): the store's encodings on every core", .serialized)
 struct ConcurrentMapTests {
     @Test("gives map's results in map's order, above and below the size worth threads", arguments: [0, 1, 511, 512, 513, 4_097, 20_000])
     func sameAsMap(count: Int) throws {
-        let items = Array(0..<count)
-        #expect(try items.concurrentMap { String($0 * 7) } == items.map { String($0 * 7) })
+        #expect(try [String](concurrentlyMapping: count) { String($0 * 7) } == (0..<count).map { String($0 * 7) })
     }
 
     @Test("rethrows an element's error, and releases every result made before it", arguments: [0, 1, 700, 4_999])
     func errorMidway(failing: Int) throws {
         let before = Tracked.alive.withLock { $0 }
         do {
-            let made = try Array(0..<5_000).concurrentMap { i -> Tracked in
+            let made = try [Tracked](concurrentlyMapping: 5_000) { i in
                 if i == failing { throw Stop(at: i) }
                 return Tracked(i)
             }
@@ -43,7 +42,7 @@ struct ConcurrentMapTests {
     @Test("the results it returns are alive, each once")
     func resultsAlive() throws {
         let before = Tracked.alive.withLock { $0 }
-        var made: [Tracked]? = try Array(0..<3_000).concurrentMap { Tracked($0) }
+        var made: [Tracked]? = try [Tracked](concurrentlyMapping: 3_000) { Tracked($0) }
         #expect(made?.map(\.value) == Array(0..<3_000))
         #expect(Tracked.alive.withLock { $0 } == before + 3_000)
         made = nil
