@@ -26,6 +26,20 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
     /// followed by 0x1F (a separator no field contains unescaped), hashed in one pass.
     public static func hash(sequence: Int64, at: Date, actor: AgencyID, command: String, payload: String, events: String,
                             previousHash: String, origin: String = "") -> String {
+        hash(sequence: sequence, at: HashedTime(at), actor: actor, command: command, payload: payload, events: events,
+             previousHash: previousHash, origin: origin)
+    }
+
+    /// An entry's time as its hash spells it, twice: once for every entry of a transaction.
+    struct HashedTime {
+        let date: Date
+        let iso: String
+        let seconds: String
+        init(_ date: Date) { (self.date, iso, seconds) = (date, Timestamp.iso(date), secondsText(date.timeIntervalSince1970)) }
+    }
+
+    static func hash(sequence: Int64, at: HashedTime, actor: AgencyID, command: String, payload: String, events: String,
+                     previousHash: String, origin: String) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(payload.utf8.count + events.utf8.count + previousHash.utf8.count + 128)
         func part(_ s: String) {
@@ -34,8 +48,8 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
         }
         part(previousHash)
         part(String(sequence))
-        part(Timestamp.iso(at))
-        part(secondsText(at.timeIntervalSince1970))
+        part(at.iso)
+        part(at.seconds)
         part(actor.rawValue)
         part(command)
         part(payload)
@@ -128,9 +142,16 @@ extension LedgerEntry {
     /// An entry with the hash its contents give.
     init(sequence: Int64, at: Date, actor: AgencyID, command: String, payload: String, events: String, previousHash: String,
          origin: String = "") {
-        self.init(sequence: sequence, at: at, actor: actor, command: command, payload: payload, events: events,
-                  previousHash: previousHash, hash: "", origin: origin)
-        hash = expectedHash
+        self.init(sequence: sequence, at: HashedTime(at), actor: actor, command: command, payload: payload, events: events,
+                  previousHash: previousHash, origin: origin)
+    }
+
+    init(sequence: Int64, at: HashedTime, actor: AgencyID, command: String, payload: String, events: String, previousHash: String,
+         origin: String) {
+        self.init(sequence: sequence, at: at.date, actor: actor, command: command, payload: payload, events: events,
+                  previousHash: previousHash, hash: Self.hash(sequence: sequence, at: at, actor: actor, command: command, payload: payload,
+                                                              events: events, previousHash: previousHash, origin: origin),
+                  origin: origin)
     }
 
     /// The command the entry records, in its ledger form (a person as a digest, a notice's text

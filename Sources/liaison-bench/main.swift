@@ -288,6 +288,7 @@ if wanted("plugins") {
         try host.play { done, total, entry in
             if !json { FileHandle.standardError.write(Data("    timeline \(done)/\(total) \(entry.title), \(Int(residentMiB())) MiB resident\n".utf8)) }
         }
+        try host.store.flush()  // the time includes whatever the store's queue still has to do
     }
     let summary = try host.summary()
     guard summary.failures.isEmpty, summary.casesByState.contains(where: { $0.state == "received" && $0.count >= cases - 10 }) else {

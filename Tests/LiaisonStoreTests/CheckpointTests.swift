@@ -271,3 +271,75 @@ struct RecoveryRefusalTests {
         #expect(String(describing: error!).contains("run 'liaison audit verify --store \(path)'"))
     }
 }
+
+@Suite("Big transactions and the WAL, written on the database's queue")
+struct PipelinedWriteTests {
+    /// Registrations of `range`'s synthetic people, decided beforehand as an engine decides a
+    /// transaction's commands: one transaction of them is written while it is entered.
+    func registrations(_ range: ClosedRange<Int>, in store: SQLiteStore, at t: Date) throws -> [Submission] {
+        try range.map { i in
+            let (command, actor) = Synthetic.lifecycle(i)[0]
+            return Submission(command, by: actor, origin: "", decided: try Rules.decide(command, by: actor, at: t, reading: store))
+        }
+    }
+
+    @Test("a transaction of many decided commands is written whole, its hash chain unbroken")
+    func written() throws {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 5_000))
+        let t = Synthetic.start
+        let n = SQLiteStore.pipelined + 900
+        let applied = try store.commit(try registrations(1...n, in: store, at: t), at: t)
+        #expect(applied.count == n && applied.last?.entry.sequence == Int64(n + 1))
+        #expect(store.durableSequence == Int64(n + 1))
+        #expect(try store.db.read { try Int64.fetchOne($0, sql: "SELECT COUNT(*) FROM journal") } == Int64(n))
+        #expect(try store.person(PersonRef("SP-" + zeroPadded(n, 7))) != nil)
+        guard case .intact(let entries) = try store.verify() else { Issue.record("the ledger does not verify"); return }
+        #expect(entries == n + 1)
+    }
+
+    @Test("a transaction whose write fails midway leaves neither rows nor records, and the store goes on")
+    func failedWrite() throws {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 5_000))
+        var t = Synthetic.start
+        try apply(Synthetic.opening + Array(Synthetic.lifecycle(1).prefix(2)), to: store, from: &t)  // person 1, case 1
+        let before = try #require(try store.returnCase("S-0000001"))
+        // One command that changes a record already in memory, then many new ones.
+        let consent = Command.recordConsent("S-0000001", scope: .returnItself, interpreter: "interpreter")
+        let batch = [Submission(consent, by: Synthetic.sending, origin: "",
+                                decided: try Rules.decide(consent, by: Synthetic.sending, at: t, reading: store))]
+            + (try registrations(2...(SQLiteStore.pipelined + 100), in: store, at: t))
+        // The database refuses one row deep in the transaction, long after the first were sent.
+        let failing = Int64(4 + SQLiteStore.pipelined / 2 + 1_000)
+        try store.db.write { db in
+            try db.execute(sql: "CREATE TRIGGER fail BEFORE INSERT ON ledger WHEN NEW.seq = \(failing) BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+        }
+        let error = #expect(throws: (any Error).self) { try store.commit(batch, at: t) }
+        #expect(String(describing: error!).contains("disk trouble"))
+        #expect(try store.db.read { try Int64.fetchOne($0, sql: "SELECT MAX(seq) FROM ledger") } == 4)
+        #expect(store.durableSequence == 4)
+        #expect(try store.returnCase("S-0000001") == before)
+        #expect(try store.person("SP-0000002") == nil)
+
+        try store.db.write { try $0.execute(sql: "DROP TRIGGER fail") }
+        #expect(try store.commit(batch, at: t).count == batch.count)
+        #expect(try store.returnCase("S-0000001")?.consents.count == 1)
+        guard case .intact(let entries) = try store.verify() else { Issue.record("the ledger does not verify"); return }
+        #expect(entries == 4 + batch.count)
+    }
+
+    @Test("the store copies its WAL into the database itself, after the writes that make a copy due, and the WAL stays small")
+    func walCopies() throws {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 18_000))
+        let t = Synthetic.start
+        for round in 0..<12 {
+            try store.commit(try registrations((round * 1_500 + 1)...(round * 1_500 + 1_500), in: store, at: t), at: t)
+        }
+        try store.flush()
+        #expect(store.wal.copies >= 2)
+        // SQLite copies nothing itself once the store's hook replaces its own: without the
+        // store's copies the database file would hold only the first pages, and the WAL all the rest.
+        func size(_ path: String) throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0 }
+        let (file, wal) = (try size(store.path), try size(store.path + "-wal"))
+        #expect(file > 2 * 1_000 * 4_096 && wal < file, "database file \(file) bytes, WAL \(wal) bytes")
+    }
+}
