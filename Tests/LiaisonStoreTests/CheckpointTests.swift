@@ -327,6 +327,25 @@ struct PipelinedWriteTests {
         #expect(entries == 4 + batch.count)
     }
 
+    @Test("a checkpoint whose write fails in a later part leaves the tables as they were, and the records in memory for the next")
+    func failedCheckpoint() throws {
+        let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 5_000))
+        let t = Synthetic.start
+        try store.commit(try registrations(1...4_500, in: store, at: t), at: t)  // people sent in two parts
+        try store.db.write { db in
+            try db.execute(sql: "CREATE TRIGGER fail BEFORE INSERT ON people WHEN NEW.ref = 'SP-0004400' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+        }
+        #expect(throws: (any Error).self) { try store.checkpoint() }
+        #expect(try checkpointed(store) == 1)
+        #expect(try store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM people") } == 0)
+        #expect(try store.person("SP-0004500") != nil)
+
+        try store.db.write { try $0.execute(sql: "DROP TRIGGER fail") }
+        try store.checkpoint()
+        #expect(try checkpointed(store) == 4_501)
+        #expect(try store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM people") } == 4_500)
+    }
+
     @Test("the store copies its WAL into the database itself, after the writes that make a copy due, and the WAL stays small")
     func walCopies() throws {
         let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 18_000))
