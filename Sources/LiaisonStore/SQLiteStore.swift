@@ -1026,7 +1026,7 @@ private final class BackgroundWrites: @unchecked Sendable {
 /// By itself SQLite makes the copy inside the COMMIT that grows the WAL past 1,000 pages, on
 /// the committing thread: for each of a timeline's big transactions that was the caller's
 /// thread, which waited for it (running the gulf-charter benchmark at 100,000 cases without
-/// copies at all was about 8% faster). A WAL hook replaces SQLite's own (the way its manual
+/// copies at all was about 6% faster). A WAL hook replaces SQLite's own (the way its manual
 /// gives for copying on another thread: see `sqlite3_wal_hook`) and only counts the pages;
 /// the store then queues the copy behind its write, where it runs on the second core while the
 /// caller goes on with its handlers. Whatever touches the database next waits for it, as for
