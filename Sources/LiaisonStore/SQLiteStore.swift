@@ -229,6 +229,11 @@ public final class SQLiteStore: Store {
         // Best effort: a store released without its last checkpoint is recovered when it is
         // next opened.
         try? checkpoint()
+        // Each block queued on the database's queue (the checkpoint's write, a copy of the
+        // WAL) holds the connection until it has run. Waiting for an empty block behind them
+        // makes this release the one that closes the file, so that another connection can
+        // open it as soon as the store is gone.
+        try? db.writeWithoutTransaction { _ in }
     }
 
     private static func configuration(_ durability: Durability, wal: WALCopies) -> Configuration {
