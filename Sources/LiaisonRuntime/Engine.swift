@@ -78,7 +78,7 @@ public final class Engine {
         precondition(current == nil, "Engine.submit was called from inside a handler; handlers give commands through the model's methods")
         var outcome = Outcome(command: command.name, actor: actor)
         current = Transaction(base: store, now: now)
-        defer { current = nil }
+        defer { current!.end(); current = nil }
         do {
             _ = try current!.apply(command, by: actor, origin: "")
         } catch let refusal as Refusal {
@@ -98,7 +98,7 @@ public final class Engine {
         precondition(current == nil, "Engine.perform was called while a command is being handled")
         var outcome = Outcome(command: what, actor: actor)
         current = Transaction(base: store, now: now)
-        defer { current = nil }
+        defer { current!.end(); current = nil }
         try body()
         guard !current!.submissions.isEmpty else { return outcome }
         return try dispatchAndCommit(&outcome, trigger: what)
@@ -126,11 +126,14 @@ public final class Engine {
                 outcome.failures.append(o)
                 if refuses {
                     // The triggering command is refused: only the failures are recorded.
+                    current!.end()
                     let record = Transaction(base: store, now: now)
+                    defer { record.end() }
                     for f in outcome.failures {
                         _ = try? record.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
                     }
                     outcome.applied = try store.commit(record.submissions, at: now)
+                    record.committed = true
                     outcome.refusal = failure.kind == .veto ? "vetoed by \(o.summary)" : "refused because a fail-closed hook failed: \(o.summary)"
                     outcome.events = current!.events
                     observer?(outcome)
@@ -141,6 +144,7 @@ public final class Engine {
         }
         let tx = current!
         outcome.applied = try store.commit(tx.submissions, at: now)
+        tx.committed = true
         outcome.events = tx.events
         outcome.notices = tx.sentNotices
         handoffCount += tx.newHandoffs
@@ -196,13 +200,7 @@ public final class Engine {
 
     /// Cases by stored state, corrected for what the running transaction changed; all when nil.
     func cases(in state: CaseState?) throws -> [CaseRef] {
-        var refs = try store.caseRefSet(in: state)
-        if let tx = current {
-            for (ref, c) in tx.cases {
-                if state == nil || c.progress == state { refs.insert(ref) } else { refs.remove(ref) }
-            }
-        }
-        return refs.sorted()
+        try store.caseRefSet(in: state).sorted()  // the running transaction's records are staged there
     }
 
     /// Gives a command from inside a handler: decided now, against the running transaction.
@@ -241,33 +239,28 @@ public struct Outcome: Sendable {
     }
 }
 
-/// A command and its cascade, not yet committed: the records they changed over the store's.
+/// A command and its cascade, not yet committed. The records they change are staged in the
+/// store's memory as each is decided (see `SQLiteStore.stage`), so that every read sees them
+/// with one lookup, and taken back unless the transaction commits.
 ///
 /// A class: every read a handler makes goes through the engine's `reader`, and a struct this
 /// size handed out as a `ModelReader` was copied into a new box, with a retain per field, at
 /// every read.
 ///
-/// A handler's savepoint is a mark in an undo journal, and its rollback undoes the journal back
-/// to the mark: both cost only what the handler changed, however large the transaction (a
-/// copy of the transaction per handler would make a big cascade quadratic).
+/// A handler's savepoint is a mark in the journal of staged changes, and its rollback puts
+/// back the changes after the mark: both cost only what the handler changed, however large the
+/// transaction (a copy of the transaction per handler would make a big cascade quadratic).
 final class Transaction: ModelReader {
     let base: SQLiteStore
     let now: Date
-    private(set) var people: [PersonRef: Person] = [:]
-    private(set) var cases: [CaseRef: ReturnCase] = [:]
-    private(set) var handoffs: [HandoffRef: Handoff] = [:]
-    private(set) var movements: [MovementRef: Movement] = [:]
-    private(set) var notices: [NoticeRef: Notice] = [:]
     private(set) var submissions: [Submission] = []
     private(set) var events: [Event] = []
     private(set) var newHandoffs = 0
     private(set) var sentNotices: [Notice] = []
-    private var undo: [Undo] = []
-
-    private enum Undo {
-        case person(PersonRef, Person?), returnCase(CaseRef, ReturnCase?), handoff(HandoffRef, Handoff?)
-        case movement(MovementRef, Movement?), notice(NoticeRef, Notice?)
-    }
+    /// What the store holds staged for this transaction, oldest first.
+    private var undo: [SQLiteStore.StagedChange] = []
+    /// Set once the store has its commands: `end()` then takes nothing back.
+    var committed = false
 
     struct Savepoint {
         fileprivate let undo, submissions, events, notices, newHandoffs: Int
@@ -279,25 +272,18 @@ final class Transaction: ModelReader {
     }
 
     var operation: ReturnOperation { base.operation }
-    func person(_ ref: PersonRef) throws -> Person? { try people[ref] ?? base.person(ref) }
-    func returnCase(_ ref: CaseRef) throws -> ReturnCase? { try cases[ref] ?? base.returnCase(ref) }
-    func handoff(_ ref: HandoffRef) throws -> Handoff? { try handoffs[ref] ?? base.handoff(ref) }
-    func movement(_ ref: MovementRef) throws -> Movement? { try movements[ref] ?? base.movement(ref) }
-    func notice(_ ref: NoticeRef) throws -> Notice? { try notices[ref] ?? base.notice(ref) }
+    func person(_ ref: PersonRef) throws -> Person? { try base.person(ref) }
+    func returnCase(_ ref: CaseRef) throws -> ReturnCase? { try base.returnCase(ref) }
+    func handoff(_ ref: HandoffRef) throws -> Handoff? { try base.handoff(ref) }
+    func movement(_ ref: MovementRef) throws -> Movement? { try base.movement(ref) }
+    func notice(_ ref: NoticeRef) throws -> Notice? { try base.notice(ref) }
 
     func apply(_ command: Command, by actor: AgencyID, origin: String) throws -> [Event] {
         let d = try Rules.decide(command, by: actor, at: now, reading: self)
-        for (k, v) in d.people { undo.append(.person(k, people.updateValue(v, forKey: k))) }
-        for (k, v) in d.cases { undo.append(.returnCase(k, cases.updateValue(v, forKey: k))) }
-        for (k, v) in d.handoffs {
-            let old = handoffs.updateValue(v, forKey: k)
-            undo.append(.handoff(k, old))
-            if old == nil, (try? base.handoff(k)) == nil { newHandoffs += 1 }
-        }
-        for (k, v) in d.movements { undo.append(.movement(k, movements.updateValue(v, forKey: k))) }
-        for (k, v) in d.notices { undo.append(.notice(k, notices.updateValue(v, forKey: k))) }
+        for k in d.handoffs.keys where (try? base.handoff(k)) == nil { newHandoffs += 1 }
+        base.stage(d, noting: &undo)
         if case .sendNotice(let n) = command { sentNotices.append(n) }
-        submissions.append(Submission(command, by: actor, origin: origin, decided: d))
+        submissions.append(Submission(command, by: actor, origin: origin, decided: d, staged: true))
         events += d.events
         return d.events
     }
@@ -307,18 +293,16 @@ final class Transaction: ModelReader {
     }
 
     func rollback(to mark: Savepoint) {
-        while undo.count > mark.undo {
-            switch undo.removeLast() {
-            case let .person(k, v): people[k] = v
-            case let .returnCase(k, v): cases[k] = v
-            case let .handoff(k, v): handoffs[k] = v
-            case let .movement(k, v): movements[k] = v
-            case let .notice(k, v): notices[k] = v
-            }
-        }
+        base.unstage(&undo, to: mark.undo)
         submissions.removeLast(submissions.count - mark.submissions)
         events.removeLast(events.count - mark.events)
         sentNotices.removeLast(sentNotices.count - mark.notices)
         newHandoffs = mark.newHandoffs
+    }
+
+    /// Takes back everything the transaction staged, unless it committed: every transaction
+    /// the engine begins ends here, whether it committed, was refused, or threw.
+    func end() {
+        if !committed { rollback(to: Savepoint(undo: 0, submissions: 0, events: 0, notices: 0, newHandoffs: 0)) }
     }
 }

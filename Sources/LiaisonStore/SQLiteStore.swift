@@ -68,6 +68,8 @@ public final class SQLiteStore: Store {
     private var noticesOnFile = Set<NoticeRef>()
     /// The ledger entry the record tables reflect.
     private var checkpointed: Int64
+    /// Records an engine's open transaction has staged and not committed: see `stage`.
+    private var staged = 0
 
     /// How many ledger entries may pass between checkpoints, at least. Smaller means a shorter
     /// replay after a crash (about two seconds for 100,000 entries here) and fewer records held
@@ -233,7 +235,7 @@ public final class SQLiteStore: Store {
         // WAL) holds the connection until it has run. Waiting for an empty block behind them
         // makes this release the one that closes the file, so that another connection can
         // open it as soon as the store is gone.
-        try? db.writeWithoutTransaction { _ in }
+        db.writeWithoutTransaction { _ in }
     }
 
     private static func configuration(_ durability: Durability, wal: WALCopies) -> Configuration {
@@ -440,9 +442,10 @@ public final class SQLiteStore: Store {
     public func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
         try checkUsable()
         let decided: Decided
+        let staged = !submissions.isEmpty && submissions.allSatisfy(\.staged)
         if groupCommit == 1 && unwritten.isEmpty && submissions.count >= Self.pipelined
             && submissions.allSatisfy({ $0.decided != nil }) {
-            decided = try writePipelined(submissions, at: now)
+            decided = try writePipelined(submissions, at: now, staged: staged)
         } else if groupCommit == 1 && unwritten.isEmpty {
             // Durable before returning: decided and written in one write transaction, so the
             // reads of records not yet in memory (every new person, case and handoff) take no
@@ -465,9 +468,64 @@ public final class SQLiteStore: Store {
         }
         copyWALInBackground()
         (lastSequence, lastHash) = decided.head
-        if !decided.absorbed { for i in decided.submissions.indices { dirty.absorb(decided.submissions[i].decided!) } }
+        if staged {
+            self.staged = 0  // entered in the ledger: the engine can no longer take them back
+        } else if !decided.absorbed {
+            for i in decided.submissions.indices { dirty.absorb(decided.submissions[i].decided!) }
+        }
         if checkpointDue { try checkpoint() }
         return decided.applied
+    }
+
+    // MARK: An engine's transaction, staged in memory
+
+    /// A record an engine's transaction changed in this store's memory, with the version it
+    /// replaced there (nil: none had changed since the checkpoint).
+    package enum StagedChange {
+        case person(PersonRef, Person?), returnCase(CaseRef, ReturnCase?), handoff(HandoffRef, Handoff?)
+        case movement(MovementRef, Movement?), notice(NoticeRef, Notice?)
+    }
+
+    /// Takes a decision's records into memory before its command is committed, noting in `log`
+    /// what each replaced, so that reads see them at once: an engine's transaction stages what
+    /// each command decides, commits the commands with `staged` set (their records are then
+    /// not taken in again), and puts back what it staged when a handler's work is rolled back
+    /// or the transaction does not commit (`unstage`).
+    ///
+    /// The transaction kept these records in dictionaries of its own before: every read looked
+    /// there first, then here (one more hash and probe of a hundred thousand records for each
+    /// of a big cascade's reads), and the commit took every record in again.
+    ///
+    /// Nothing may checkpoint while records are staged: the tables would hold what may yet be
+    /// taken back.
+    package func stage(_ d: Decision, noting log: inout [StagedChange]) {
+        let before = log.count
+        for (k, v) in d.people { log.append(.person(k, dirty.people.updateValue(v, forKey: k))) }
+        for (k, v) in d.cases { log.append(.returnCase(k, dirty.cases.updateValue(v, forKey: k))) }
+        for (k, v) in d.handoffs { log.append(.handoff(k, dirty.handoffs.updateValue(v, forKey: k))) }
+        for (k, v) in d.movements { log.append(.movement(k, dirty.movements.updateValue(v, forKey: k))) }
+        for (k, v) in d.notices { log.append(.notice(k, dirty.notices.updateValue(v, forKey: k))) }
+        staged += log.count - before
+    }
+
+    /// Puts back what `stage` noted in `log` after its first `count` changes, newest first. Once
+    /// the staged commands are entered in the ledger (even if the call that committed them then
+    /// threw, at a checkpoint), nothing is put back: the records are the ledger's.
+    package func unstage(_ log: inout [StagedChange], to count: Int) {
+        guard staged > 0 else {
+            log.removeSubrange(count...)
+            return
+        }
+        while log.count > count {
+            switch log.removeLast() {
+            case let .person(k, v): dirty.people[k] = v
+            case let .returnCase(k, v): dirty.cases[k] = v
+            case let .handoff(k, v): dirty.handoffs[k] = v
+            case let .movement(k, v): dirty.movements[k] = v
+            case let .notice(k, v): dirty.notices[k] = v
+            }
+            staged -= 1
+        }
     }
 
     /// From how many commands an engine's transaction is written while it is entered in the
@@ -483,11 +541,15 @@ public final class SQLiteStore: Store {
     /// the one-transaction path does: the rows are written in one SQLite transaction, which
     /// commits after the last of them or rolls back. The records the commands left are taken
     /// into memory while the last rows are written, and put back as they were if the write
-    /// fails.
-    private func writePipelined(_ submissions: [Submission], at now: Date) throws -> Decided {
+    /// fails (unless the engine staged them: it then puts them back itself).
+    private func writePipelined(_ submissions: [Submission], at now: Date, staged: Bool) throws -> Decided {
         let rows = feed { db, feed in try feed.runAll(db) }
         var decided = try rows.feeding { try decide(submissions, at: now, in: nil, sending: rows) }
         decided.absorbed = true
+        guard !staged else {
+            try rows.result()  // the engine puts back what it staged if this throws
+            return decided
+        }
         var replaced = RecordCache.Replaced()
         for i in decided.submissions.indices { dirty.absorb(decided.submissions[i].decided!, replacing: &replaced) }
         do {
@@ -718,6 +780,7 @@ public final class SQLiteStore: Store {
     /// the tables now reflect. Runs by itself (see `checkpointInterval`); call it to leave the
     /// tables current for another reader of the file.
     public func checkpoint() throws {
+        precondition(staged == 0, "a checkpoint while an engine's transaction is open would write records it may yet take back")
         try flush()
         guard checkpointed < lastSequence else { return }
         let sequence = lastSequence

@@ -48,15 +48,20 @@ public struct Submission: Sendable {
     /// so no caller outside it can write a decision the rules did not make.
     package var decided: Decision?
 
+    /// Whether the decision's records are already in the store's memory, staged by an engine's
+    /// transaction (see `SQLiteStore.stage(_:noting:)`): the store then writes only the entry.
+    package var staged = false
+
     public init(_ command: Command, by actor: AgencyID, origin: String = "") {
         self.command = command
         self.actor = actor
         self.origin = origin
     }
 
-    package init(_ command: Command, by actor: AgencyID, origin: String, decided: Decision) {
+    package init(_ command: Command, by actor: AgencyID, origin: String, decided: Decision, staged: Bool = false) {
         self.init(command, by: actor, origin: origin)
         self.decided = decided
+        self.staged = staged
     }
 }
 
