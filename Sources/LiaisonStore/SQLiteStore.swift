@@ -443,9 +443,8 @@ public final class SQLiteStore: Store {
         try checkUsable()
         let decided: Decided
         let staged = !submissions.isEmpty && submissions.allSatisfy(\.staged)
-        if groupCommit == 1 && unwritten.isEmpty && submissions.count >= Self.pipelined
-            && submissions.allSatisfy({ $0.decided != nil }) {
-            decided = try writePipelined(submissions, at: now, staged: staged)
+        if staged && groupCommit == 1 && unwritten.isEmpty && submissions.count >= Self.pipelined {
+            decided = try writePipelined(submissions, at: now)
         } else if groupCommit == 1 && unwritten.isEmpty {
             // Durable before returning: decided and written in one write transaction, so the
             // reads of records not yet in memory (every new person, case and handoff) take no
@@ -470,7 +469,7 @@ public final class SQLiteStore: Store {
         (lastSequence, lastHash) = decided.head
         if staged {
             self.staged = 0  // entered in the ledger: the engine can no longer take them back
-        } else if !decided.absorbed {
+        } else {
             for i in decided.submissions.indices { dirty.absorb(decided.submissions[i].decided!) }
         }
         if checkpointDue { try checkpoint() }
@@ -533,31 +532,18 @@ public final class SQLiteStore: Store {
     /// it saves.
     static let pipelined = 4_096
 
-    /// Writes a big transaction the engine decided, durable before returning as any with
+    /// Writes a big transaction an engine staged, durable before returning as any with
     /// `groupCommit` 1, but with its rows inserted on the database's queue a few thousand at a
     /// time while this thread chains the hashes of the next ones. Signals whose handlers act on
     /// every case make transactions of 100,000 commands, and one after the other the hashes
-    /// and the inserts took about 0.3 s of each. A refusal or a failed write leaves nothing, as
-    /// the one-transaction path does: the rows are written in one SQLite transaction, which
-    /// commits after the last of them or rolls back. The records the commands left are taken
-    /// into memory while the last rows are written, and put back as they were if the write
-    /// fails (unless the engine staged them: it then puts them back itself).
-    private func writePipelined(_ submissions: [Submission], at now: Date, staged: Bool) throws -> Decided {
+    /// and the inserts took about 0.3 s of each. A failed write leaves nothing, as the
+    /// one-transaction path does: the rows are written in one SQLite transaction, which
+    /// commits after the last of them or rolls back, and the engine then takes back what it
+    /// staged (see `unstage`).
+    private func writePipelined(_ submissions: [Submission], at now: Date) throws -> Decided {
         let rows = feed { db, feed in try feed.runAll(db) }
-        var decided = try rows.feeding { try decide(submissions, at: now, in: nil, sending: rows) }
-        decided.absorbed = true
-        guard !staged else {
-            try rows.result()  // the engine puts back what it staged if this throws
-            return decided
-        }
-        var replaced = RecordCache.Replaced()
-        for i in decided.submissions.indices { dirty.absorb(decided.submissions[i].decided!, replacing: &replaced) }
-        do {
-            try rows.result()
-        } catch {
-            dirty.restore(replaced)
-            throw error
-        }
+        let decided = try rows.feeding { try decide(submissions, at: now, in: nil, sending: rows) }
+        try rows.result()
         return decided
     }
 
@@ -578,15 +564,13 @@ public final class SQLiteStore: Store {
         return feed
     }
 
-    /// What `commit` decided: the results, the rows to write, and the records each command left
-    /// (already taken into memory when `absorbed`).
+    /// What `commit` decided: the results, the rows to write, and the records each command left.
     private struct Decided {
         var applied: [Applied] = []
         var rows: [Unwritten] = []
         /// The commands, each with its decision.
         var submissions: [Submission] = []
         var head: (Int64, String)
-        var absorbed = false
     }
 
     /// Decides each command against the records as earlier commands of the same call left them.
@@ -946,42 +930,6 @@ struct RecordCache {
             else { handoffs.remove(at: handoffs.startIndex) }
             toFree -= 1
         }
-    }
-
-    /// What `absorb(_:replacing:)` replaced, oldest first: each reference with the record it had
-    /// before (nil when it had none).
-    struct Replaced {
-        var people: [(PersonRef, Person?)] = []
-        var cases: [(CaseRef, ReturnCase?)] = []
-        var handoffs: [(HandoffRef, Handoff?)] = []
-        var movements: [(MovementRef, Movement?)] = []
-        var notices: [(NoticeRef, Notice?)] = []
-    }
-
-    /// `absorb(_:)` for records never evicted (those changed since the checkpoint), noting what
-    /// each record replaced, so that `restore(_:)` can put it back.
-    mutating func absorb(_ d: Decision, replacing replaced: inout Replaced) {
-        precondition(limit == .max, "only a cache that never evicts can be restored")
-        func put<K, V>(_ new: [K: V], _ into: inout [K: V], _ log: inout [(K, V?)]) {
-            for (k, v) in new { log.append((k, into.updateValue(v, forKey: k))) }
-        }
-        put(d.people, &people, &replaced.people)
-        put(d.cases, &cases, &replaced.cases)
-        put(d.handoffs, &handoffs, &replaced.handoffs)
-        put(d.movements, &movements, &replaced.movements)
-        put(d.notices, &notices, &replaced.notices)
-    }
-
-    /// Puts back what `absorb(_:replacing:)` replaced.
-    mutating func restore(_ replaced: Replaced) {
-        func undo<K, V>(_ log: [(K, V?)], _ into: inout [K: V]) {
-            for (k, v) in log.reversed() { into[k] = v }
-        }
-        undo(replaced.people, &people)
-        undo(replaced.cases, &cases)
-        undo(replaced.handoffs, &handoffs)
-        undo(replaced.movements, &movements)
-        undo(replaced.notices, &notices)
     }
 
     mutating func absorb(_ other: RecordCache) {

@@ -274,16 +274,34 @@ struct RecoveryRefusalTests {
 
 @Suite("Big transactions and the WAL, written on the database's queue")
 struct PipelinedWriteTests {
-    /// Registrations of `range`'s synthetic people, decided beforehand as an engine decides a
-    /// transaction's commands: one transaction of them is written while it is entered.
-    func registrations(_ range: ClosedRange<Int>, in store: SQLiteStore, at t: Date) throws -> [Submission] {
-        try range.map { i in
-            let (command, actor) = Synthetic.lifecycle(i)[0]
-            return Submission(command, by: actor, origin: "", decided: try Rules.decide(command, by: actor, at: t, reading: store))
+    /// Commands decided and staged in the store one after another, as an engine's transaction
+    /// stages them; committed together, a big batch is written while it is entered.
+    struct Staged {
+        var submissions: [Submission] = []
+        var log: [SQLiteStore.StagedChange] = []
+
+        mutating func add(_ command: Command, by actor: AgencyID, at t: Date, in store: SQLiteStore) throws {
+            let decision = try Rules.decide(command, by: actor, at: t, reading: store)
+            store.stage(decision, noting: &log)
+            submissions.append(Submission(command, by: actor, origin: "", decided: decision, staged: true))
         }
     }
 
-    @Test("a transaction of many decided commands is written whole, its hash chain unbroken")
+    /// The registrations of `range`'s synthetic people, staged in `batch`.
+    func register(_ range: ClosedRange<Int>, in store: SQLiteStore, at t: Date, into batch: inout Staged) throws {
+        for i in range {
+            let (command, actor) = Synthetic.lifecycle(i)[0]
+            try batch.add(command, by: actor, at: t, in: store)
+        }
+    }
+
+    func registrations(_ range: ClosedRange<Int>, in store: SQLiteStore, at t: Date) throws -> [Submission] {
+        var batch = Staged()
+        try register(range, in: store, at: t, into: &batch)
+        return batch.submissions
+    }
+
+    @Test("a transaction of many staged commands is written whole, its hash chain unbroken")
     func written() throws {
         let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 5_000))
         let t = Synthetic.start
@@ -297,34 +315,43 @@ struct PipelinedWriteTests {
         #expect(entries == n + 1)
     }
 
-    @Test("a transaction whose write fails midway leaves neither rows nor records, and the store goes on")
+    @Test("a staged transaction whose write fails midway leaves no rows; taken back, no records; and the store goes on")
     func failedWrite() throws {
         let store = try SQLiteStore.create(at: temporaryStorePath(), operation: Synthetic.operation(cases: 5_000))
         var t = Synthetic.start
         try apply(Synthetic.opening + Array(Synthetic.lifecycle(1).prefix(2)), to: store, from: &t)  // person 1, case 1
         let before = try #require(try store.returnCase("S-0000001"))
         // One command that changes a record already in memory, then many new ones.
-        let consent = Command.recordConsent("S-0000001", scope: .returnItself, interpreter: "interpreter")
-        let batch = [Submission(consent, by: Synthetic.sending, origin: "",
-                                decided: try Rules.decide(consent, by: Synthetic.sending, at: t, reading: store))]
-            + (try registrations(2...(SQLiteStore.pipelined + 100), in: store, at: t))
+        func staged() throws -> Staged {
+            var batch = Staged()
+            try batch.add(.recordConsent("S-0000001", scope: .returnItself, interpreter: "interpreter"), by: Synthetic.sending, at: t, in: store)
+            try register(2...(SQLiteStore.pipelined + 100), in: store, at: t, into: &batch)
+            return batch
+        }
+        var batch = try staged()
+        #expect(try store.returnCase("S-0000001")?.consents.count == 1, "staged records are read at once")
         // The database refuses one row deep in the transaction, long after the first were sent.
         let failing = Int64(4 + SQLiteStore.pipelined / 2 + 1_000)
         try store.db.write { db in
             try db.execute(sql: "CREATE TRIGGER fail BEFORE INSERT ON ledger WHEN NEW.seq = \(failing) BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
         }
-        let error = #expect(throws: (any Error).self) { try store.commit(batch, at: t) }
+        let error = #expect(throws: (any Error).self) { try store.commit(batch.submissions, at: t) }
         #expect(String(describing: error!).contains("disk trouble"))
         #expect(try store.db.read { try Int64.fetchOne($0, sql: "SELECT MAX(seq) FROM ledger") } == 4)
         #expect(store.durableSequence == 4)
+        store.unstage(&batch.log, to: 0)  // as the engine does with a transaction that did not commit
+        #expect(batch.log.isEmpty)
         #expect(try store.returnCase("S-0000001") == before)
         #expect(try store.person("SP-0000002") == nil)
 
         try store.db.write { try $0.execute(sql: "DROP TRIGGER fail") }
-        #expect(try store.commit(batch, at: t).count == batch.count)
+        batch = try staged()
+        #expect(try store.commit(batch.submissions, at: t).count == batch.submissions.count)
+        store.unstage(&batch.log, to: 0)  // once committed, nothing is taken back
         #expect(try store.returnCase("S-0000001")?.consents.count == 1)
+        #expect(try store.person("SP-0000002") != nil)
         guard case .intact(let entries) = try store.verify() else { Issue.record("the ledger does not verify"); return }
-        #expect(entries == 4 + batch.count)
+        #expect(entries == 4 + batch.submissions.count)
     }
 
     @Test("a checkpoint whose write fails in a later part leaves the tables as they were, and the records in memory for the next")
