@@ -30,7 +30,8 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
              previousHash: previousHash, origin: origin)
     }
 
-    /// An entry's time as its hash spells it, twice: once for every entry of a transaction.
+    /// An entry's time in the two spellings its hash takes (ISO 8601 and seconds), worked out
+    /// once for all the entries of a transaction.
     struct HashedTime {
         let date: Date
         let iso: String

@@ -69,7 +69,7 @@ public final class SQLiteStore: Store {
     /// The ledger entry the record tables reflect.
     private var checkpointed: Int64
     /// Records an engine's open transaction has staged and not committed: see `stage`.
-    private var staged = 0
+    private var stagedChanges = 0
 
     /// How many ledger entries may pass between checkpoints, at least. Smaller means a shorter
     /// replay after a crash (about two seconds for 100,000 entries here) and fewer records held
@@ -442,8 +442,8 @@ public final class SQLiteStore: Store {
     public func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
         try checkUsable()
         let decided: Decided
-        let staged = !submissions.isEmpty && submissions.allSatisfy(\.staged)
-        if staged && groupCommit == 1 && unwritten.isEmpty && submissions.count >= Self.pipelined {
+        let stagedByEngine = !submissions.isEmpty && submissions.allSatisfy(\.staged)
+        if stagedByEngine && groupCommit == 1 && unwritten.isEmpty && submissions.count >= Self.pipelined {
             decided = try writePipelined(submissions, at: now)
         } else if groupCommit == 1 && unwritten.isEmpty {
             // Durable before returning: decided and written in one write transaction, so the
@@ -457,7 +457,7 @@ public final class SQLiteStore: Store {
         } else {
             // Commands an engine decided need no database to be entered in the ledger: asking
             // for it would wait for the group being written in the background.
-            decided = submissions.allSatisfy { $0.decided != nil } ? try decide(submissions, at: now, in: nil)
+            decided = stagedByEngine || submissions.allSatisfy({ $0.decided != nil }) ? try decide(submissions, at: now, in: nil)
                 : try db.inDatabase { try decide(submissions, at: now, in: $0) }
             unwritten += decided.rows
             if unwritten.count >= groupCommit {
@@ -467,8 +467,8 @@ public final class SQLiteStore: Store {
         }
         copyWALInBackground()
         (lastSequence, lastHash) = decided.head
-        if staged {
-            self.staged = 0  // entered in the ledger: the engine can no longer take them back
+        if stagedByEngine {
+            stagedChanges = 0  // entered in the ledger: the engine can no longer take them back
         } else {
             for i in decided.submissions.indices { dirty.absorb(decided.submissions[i].decided!) }
         }
@@ -504,14 +504,14 @@ public final class SQLiteStore: Store {
         for (k, v) in d.handoffs { log.append(.handoff(k, dirty.handoffs.updateValue(v, forKey: k))) }
         for (k, v) in d.movements { log.append(.movement(k, dirty.movements.updateValue(v, forKey: k))) }
         for (k, v) in d.notices { log.append(.notice(k, dirty.notices.updateValue(v, forKey: k))) }
-        staged += log.count - before
+        stagedChanges += log.count - before
     }
 
     /// Puts back what `stage` noted in `log` after its first `count` changes, newest first. Once
     /// the staged commands are entered in the ledger (even if the call that committed them then
     /// threw, at a checkpoint), nothing is put back: the records are the ledger's.
     package func unstage(_ log: inout [StagedChange], to count: Int) {
-        guard staged > 0 else {
+        guard stagedChanges > 0 else {
             log.removeSubrange(count...)
             return
         }
@@ -523,7 +523,7 @@ public final class SQLiteStore: Store {
             case let .movement(k, v): dirty.movements[k] = v
             case let .notice(k, v): dirty.notices[k] = v
             }
-            staged -= 1
+            stagedChanges -= 1
         }
     }
 
@@ -556,8 +556,7 @@ public final class SQLiteStore: Store {
         db.asyncWriteWithoutTransaction { db in
             defer { background.finished() }
             feed.finish(Result {
-                // After a failed group nothing more is written: see `groupCommit`.
-                if let error = background.failure { throw StoreError.unusable(path, reason: String(describing: error)) }
+                try background.refuseAfterFailure(of: path)
                 return try Self.transaction(db) { try body(db, feed) }
             })
         }
@@ -723,7 +722,7 @@ public final class SQLiteStore: Store {
     /// One write transaction on the caller's thread, after any group being written.
     private func writeTransaction<T>(_ body: (Database) throws -> T) throws -> T {
         try db.writeWithoutTransaction { db in
-            try refuseAfterFailedGroup()
+            try background.refuseAfterFailure(of: path)
             return try Self.transaction(db) { try body(db) }
         }
     }
@@ -753,18 +752,11 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// Inside the database's queue, before a write: a group written in the background failed.
-    private func refuseAfterFailedGroup() throws {
-        if let error = background.failure {
-            throw StoreError.unusable(path, reason: String(describing: error))
-        }
-    }
-
     /// Writes every record changed since the last checkpoint, once, and marks the ledger entry
     /// the tables now reflect. Runs by itself (see `checkpointInterval`); call it to leave the
     /// tables current for another reader of the file.
     public func checkpoint() throws {
-        precondition(staged == 0, "a checkpoint while an engine's transaction is open would write records it may yet take back")
+        precondition(stagedChanges == 0, "a checkpoint while an engine's transaction is open would write records it may yet take back")
         try flush()
         guard checkpointed < lastSequence else { return }
         let sequence = lastSequence
@@ -832,7 +824,6 @@ public final class SQLiteStore: Store {
             $0.bind(Int64($1.acknowledgedAt != nil ? 1 : 0)); $0.bind($2)
         }
     }
-
 
     /// Appends an entry (and its journal row), binding the columns through SQLite's C API:
     /// GRDB's arguments box each value as an existential and convert it again to bind it,
@@ -1030,6 +1021,11 @@ private final class BackgroundWrites: @unchecked Sendable {
     /// Ledger entries of the failed group and of the groups after it, none of them written.
     var lost: Int { lock.withLock { lostRows } }
     func fail(_ e: Error) { lock.withLock { if error == nil { error = e } } }
+    /// Inside the database's queue, before a write: after a failed group nothing more is
+    /// written (the ledger would have a gap), and the store at `path` refuses further work.
+    func refuseAfterFailure(of path: String) throws {
+        if let error = failure { throw StoreError.unusable(path, reason: String(describing: error)) }
+    }
     func lose(_ rows: Int) { lock.withLock { lostRows += rows } }
     func started() { pending.enter() }
     func finished() { pending.leave() }
