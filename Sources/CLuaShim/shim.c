@@ -87,6 +87,39 @@ lk_stop lk_stopping(const lk_guard *g) {
 
 const char *lk_stop_where(const lk_guard *g) { return g->where; }
 
+// Swift-callable (see the header). The watchdog may fire between the load and the exchange:
+// the exchange then fails and the entry keeps its stop, which lk_resume_entry re-arms.
+void lk_suspend_entry(lk_guard *g, lk_suspension *s) {
+    s->depth = g->depth;
+    s->remaining = 0;
+    int64_t d = atomic_load(&g->deadline);
+    if (d > 0 && d != LK_NO_DEADLINE) {
+        s->remaining = d - atomic_load_explicit(&lk_clock, memory_order_relaxed);
+        if (s->remaining < 1) s->remaining = 1;
+    }
+    if (d > 0 && !atomic_compare_exchange_strong(&g->deadline, &d, LK_NO_DEADLINE)) {
+        // d now holds the stop the watchdog just requested
+    }
+    s->deadline = d;
+    g->depth = 0;
+    atomic_store_explicit(&g->running, 0, memory_order_release);
+}
+
+void lk_resume_entry(lk_guard *g, const lk_suspension *s) {
+    g->depth = s->depth;
+    g->refusals = 0;
+    int64_t d = s->deadline;
+    if (d < 0) {
+        atomic_store_explicit(&g->deadline, d, memory_order_release);
+        arm_kill(g);
+    } else {
+        g->where[0] = 0;
+        if (d > 0 && d != LK_NO_DEADLINE) d = atomic_load_explicit(&lk_clock, memory_order_relaxed) + s->remaining;
+        atomic_store_explicit(&g->deadline, d, memory_order_release);
+    }
+    atomic_store_explicit(&g->running, 1, memory_order_release);
+}
+
 void lk_chain_push(lk_guard *g, lua_State *L) {
     pthread_mutex_lock(&g->lock);
     g->chain[g->nchain++] = L;
@@ -881,7 +914,14 @@ void lk_set_print(lua_State *L) {
 }
 
 void lk_set_require(lua_State *L) {
-    lua_newtable(L);
+    lua_newtable(L);                     // the cache: the standard libraries are there already,
+    static const char *const libs[] = {  // so require "utf8" answers as stock Lua does
+        LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME, LUA_COLIBNAME, LUA_OSLIBNAME, NULL,
+    };
+    for (int i = 0; libs[i]; i++) {
+        lua_getglobal(L, libs[i]);
+        lua_setfield(L, -2, libs[i]);
+    }
     lua_insert(L, -2);
     lua_pushcclosure(L, lk_require, 2);
     lua_pushglobaltable(L);

@@ -198,14 +198,30 @@ public enum Event: Codable, Hashable, Sendable {
 }
 
 /// A command the rules refused, and exactly why. Nothing changed.
+///
+/// A reason may name what not every agency may learn (a hold's kind): it then says what a
+/// reader must be granted (`needs`) and what any other reader is told instead (`redacted`).
+/// Whoever shows a refusal to an agency shows `reason(for:)`.
 public struct Refusal: Error, Equatable, CustomStringConvertible {
     public var command: String
     public var reason: String
-    public init(command: String, reason: String) {
+    public var needs: Set<FieldCategory>
+    public var redacted: String?
+
+    public init(command: String, reason: String, needs: Set<FieldCategory> = [], redacted: String? = nil) {
         self.command = command
         self.reason = reason
+        self.needs = needs
+        self.redacted = redacted
     }
+
     public var description: String { reason }
+
+    /// The reason as `reader` may be told it.
+    public func reason(for reader: CaseReader) -> String {
+        guard let redacted, !reader.grants(all: needs) else { return reason }
+        return redacted
+    }
 }
 
 /// A request the model cannot answer (an unknown field or record).

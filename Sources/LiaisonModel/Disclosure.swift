@@ -152,11 +152,7 @@ public final class CaseView: Sendable {
         ("fit_to_fly_conditions", .medical, { v in v.returnCase.fitToFly?.conditions.map(FieldValue.text) ?? .none }),
         ("legal_basis", .legal, { v in v.returnCase.legalBasis.map { .text($0.order) } ?? .none }),
         ("order_final", .legal, { v in .flag(v.returnCase.legalBasis?.finalOn.map { $0.start <= v.now } ?? false) }),
-        ("holds", .legal, { v in
-            .list(v.returnCase.activeHolds(at: v.now)
-                .filter { $0.kind != .protectionClaim || v.allowed.contains(.protection) }
-                .map { .text($0.kind.rawValue) })
-        }),
+        ("holds", .legal, { v in .list(v.reader.visibleHolds(of: v.returnCase, at: v.now).map { .text($0.kind.rawValue) }) }),
         ("protection_claims", .protection, { v in
             .number(v.returnCase.legalEvents.filter { $0.kind == .protectionClaim && $0.decidedOn == nil }.count)
         }),
@@ -233,9 +229,30 @@ public final class CaseReader: Sendable {
     }
 
     /// Whether a field of `category` (nil: operational) may be read.
-    func grants(_ category: FieldCategory?) -> Bool {
+    public func grants(_ category: FieldCategory?) -> Bool {
         guard let category else { return true }
         return mask & Self.bit(category) != 0
+    }
+
+    /// Whether every one of `categories` is granted.
+    public func grants(all categories: Set<FieldCategory>) -> Bool {
+        let wanted = categories.reduce(UInt8(0)) { $0 | Self.bit($1) }
+        return mask & wanted == wanted
+    }
+
+    /// Whether free text that `writer` wrote (a strike's reason, a veto) may be shown to this
+    /// reader: only if it is granted every category the writer is, since the text may say
+    /// anything the writer knows. The coordinator's text is shown only to those granted all.
+    public func mayRead(textBy writer: AgencyID, in operation: ReturnOperation) -> Bool {
+        grants(all: Event.categories(of: writer, in: operation))
+    }
+
+    /// The case's active holds this reader may learn of: none without `legal`, and protection
+    /// claims only with `protection` too. Every reader of holds (the `holds` field, a plugin's
+    /// `case:active_holds()`, a case printed, a refusal's wording) asks this one function.
+    public func visibleHolds(of c: ReturnCase, at now: Date, blocking step: Step? = nil) -> [Hold] {
+        guard grants(.legal) else { return [] }
+        return c.activeHolds(at: now, blocking: step).filter { grants(all: $0.kind.categories) }
     }
 
     /// The operation's coordinator: every field. For tests, reports and the REPL's coordinator

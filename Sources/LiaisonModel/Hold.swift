@@ -36,6 +36,11 @@ public enum HoldKind: String, Codable, Sendable, CaseIterable {
         default: return [.schedule, .departure]
         }
     }
+
+    /// What a reader must be granted to learn that a case has a hold of this kind: every hold
+    /// is a legal matter, and a protection claim's is protection data too, so it never reaches
+    /// a reader without `protection` (see `CaseReader.visibleHolds`).
+    public var categories: Set<FieldCategory> { self == .protectionClaim ? [.legal, .protection] : [.legal] }
 }
 
 /// A hold on a case: who raised it, why, on what evidence, what it blocks, and how it ended.

@@ -13,9 +13,15 @@ public struct ReturnOperation: Codable, Hashable, Sendable {
     public var noticeHours: Int
     /// For a charter: working days instead.
     public var charterNoticeWorkingDays: Int
+    /// What each agency may do: the commands it may give and where it may object.
+    public var grants: Grants
+    /// Signals plugins may subscribe to besides the model's events and the timeline's signals:
+    /// facts given from outside (a console, a test) that no timeline entry names.
+    public var signals: [String]
 
     public init(name: String, agencies: [Agency], disclosure: DisclosurePolicy = .standard, movements: [Movement] = [],
-                liftRights: [HoldKind: Set<AgencyID>] = [:], noticeHours: Int = 72, charterNoticeWorkingDays: Int = 5) {
+                liftRights: [HoldKind: Set<AgencyID>] = [:], noticeHours: Int = 72, charterNoticeWorkingDays: Int = 5,
+                grants: Grants = .standard, signals: [String] = []) {
         self.name = name
         self.agencies = agencies
         self.disclosure = disclosure
@@ -23,12 +29,17 @@ public struct ReturnOperation: Codable, Hashable, Sendable {
         self.liftRights = liftRights
         self.noticeHours = noticeHours
         self.charterNoticeWorkingDays = charterNoticeWorkingDays
+        self.grants = grants
+        self.signals = signals
     }
 
     public func agency(_ id: AgencyID) -> Agency? { agencies.first { $0.id == id } }
 
+    /// The grant of `id`; nil when it is not an agency of the operation.
+    public func grant(for id: AgencyID) -> Grant? { agency(id).map(grants.grant(for:)) }
+
     private enum CodingKeys: String, CodingKey {
-        case name, agencies, disclosure, movements, liftRights, noticeHours, charterNoticeWorkingDays
+        case name, agencies, disclosure, movements, liftRights, noticeHours, charterNoticeWorkingDays, grants, signals
     }
 
     public init(from decoder: Decoder) throws {
@@ -40,6 +51,9 @@ public struct ReturnOperation: Codable, Hashable, Sendable {
         liftRights = try c.decode(SortedSetTable<HoldKind, AgencyID>.self, forKey: .liftRights).table
         noticeHours = try c.decode(Int.self, forKey: .noticeHours)
         charterNoticeWorkingDays = try c.decode(Int.self, forKey: .charterNoticeWorkingDays)
+        // Stores written before grants existed had the standard table's rights, and more.
+        grants = try c.decodeIfPresent(Grants.self, forKey: .grants) ?? .standard
+        signals = try c.decodeIfPresent([String].self, forKey: .signals) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -51,5 +65,7 @@ public struct ReturnOperation: Codable, Hashable, Sendable {
         try c.encode(SortedSetTable(liftRights), forKey: .liftRights)
         try c.encode(noticeHours, forKey: .noticeHours)
         try c.encode(charterNoticeWorkingDays, forKey: .charterNoticeWorkingDays)
+        try c.encode(grants, forKey: .grants)
+        if !signals.isEmpty { try c.encode(signals, forKey: .signals) }
     }
 }

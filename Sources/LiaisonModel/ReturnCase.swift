@@ -37,6 +37,9 @@ public struct LegalBasis: Codable, Hashable, Sendable {
 public enum LegalEventKind: String, Codable, Sendable, CaseIterable {
     case appeal, stay, injunction
     case protectionClaim = "protection-claim"
+
+    /// What a reader must be granted to learn of a legal event of this kind (as for holds).
+    public var categories: Set<FieldCategory> { self == .protectionClaim ? [.legal, .protection] : [.legal] }
 }
 
 public struct LegalEvent: Codable, Hashable, Sendable {

@@ -26,6 +26,73 @@ public struct Decision: Sendable {
 /// permissions by role. Pure: the same command on the same model at the same time always
 /// reaches the same decision.
 public enum Rules {
+    /// Who may give a command, by the model's own rules (an operation's grants may narrow it,
+    /// never widen it): the roles that may ever give it, and, where the parties of a record
+    /// decide, which of them.
+    public struct Authority: Sendable {
+        public var command: String
+        public var roles: [AgencyRole]
+        /// What giving it does, for refusals: "clear cases".
+        public var what: String
+        /// Besides the role: who exactly, when the record decides ("the handoff's two parties").
+        public var condition: String?
+    }
+
+    /// Every command an agency may give, and who may give it; the rules check each command
+    /// against its row, and the docs print the table.
+    public static let authorities: [Authority] = {
+        let all = AgencyRole.allCases
+        func a(_ command: String, _ roles: [AgencyRole], _ what: String, _ condition: String? = nil) -> Authority {
+            Authority(command: command, roles: roles, what: what, condition: condition)
+        }
+        return [
+            a("person.register", [.sendingEnforcement], "register people"),
+            a("case.open", [.sendingEnforcement, .receptionOrganisation], "open cases",
+              "a reception organisation only an onward case, for a person it has received"),
+            a("case.clear", [.sendingEnforcement], "clear cases"),
+            a("legal.record", [.sendingEnforcement], "record legal events"),
+            a("legal.decide", [.sendingEnforcement], "record legal decisions"),
+            a("hold.raise", [.sendingEnforcement, .transitAuthority, .destinationMinistry, .receptionOrganisation], "raise holds",
+              "appeal-pending and protection-claim holds only the sending agency, as legal events raise them"),
+            a("hold.lift", all, "lift holds", "the agency that raised the hold, or one given the right in [lift_rights]"),
+            a("consent.record", [.sendingEnforcement, .receptionOrganisation], "record consent"),
+            a("consent.withdraw", [.sendingEnforcement, .receptionOrganisation], "withdraw consent"),
+            a("document.request", [.sendingEnforcement], "request travel documents"),
+            a("document.issue", [.destinationMinistry], "issue travel documents"),
+            a("document.refuse", [.destinationMinistry], "refuse travel documents"),
+            a("fitness.assess", [.sendingEnforcement], "record fit-to-fly assessments"),
+            a("notice.serve", [.sendingEnforcement], "serve removal notices"),
+            a("reception.verify", [.receptionOrganisation, .destinationMinistry, .sendingEnforcement], "verify reception"),
+            a("case.schedule", [.sendingEnforcement], "schedule cases"),
+            a("case.strike", [.sendingEnforcement], "strike cases from a manifest"),
+            a("transit.authorise", [.transitAuthority], "authorise transit", "the transit authority the leg names"),
+            a("transit.refuse", [.transitAuthority], "refuse transit", "the transit authority the leg names"),
+            a("case.depart", [.sendingEnforcement], "board people"),
+            a("case.arrive-transit", [.sendingEnforcement, .transitAuthority], "record arrivals in transit"),
+            a("handoff.propose", all, "propose handoffs", "one of the two parties it names"),
+            a("handoff.acknowledge", all, "acknowledge handoffs", "one of the handoff's two parties"),
+            a("handoff.refuse", all, "refuse handoffs", "one of the handoff's two parties"),
+            a("case.receive", [.receptionOrganisation, .destinationMinistry], "record reception"),
+            a("case.close", [.sendingEnforcement, .receptionOrganisation], "close cases", "the case's owner, or a reception organisation"),
+            a("case.abort", [.sendingEnforcement], "abort returns"),
+            a("data.release", [.sendingEnforcement], "release data"),
+            a("notice.send", all, "send notices", "in its own name"),
+            a("notice.acknowledge", all, "acknowledge notices", "the notice's recipient"),
+        ]
+    }()
+
+    private static let authorityIndex = Dictionary(uniqueKeysWithValues: authorities.map { ($0.command, $0) })
+
+    /// The row of `command` (a command no agency gives, such as `signal`, has an empty one).
+    public static func authority(_ command: String) -> Authority {
+        authorityIndex[command] ?? Authority(command: command, roles: [], what: "give \(command)", condition: nil)
+    }
+
+    /// Whether an agency of `role` may ever give `command` (its grant may still withhold it).
+    public static func role(_ role: AgencyRole, mayGive command: String) -> Bool {
+        authorityIndex[command]?.roles.contains(role) ?? false
+    }
+
     public static func decide(_ command: Command, by actor: AgencyID, at now: Date, reading model: ModelReader) throws -> Decision {
         var d = Decider(model: model, actorID: actor, now: now, command: command)
         try d.run()
@@ -90,6 +157,19 @@ private struct Decider {
 
     func refuse(_ reason: String) -> Refusal { Refusal(command: command.name, reason: reason) }
 
+    /// A refusal whose reason names something (a hold's kind) that only a reader granted
+    /// `needs` may learn; any other reader is told `redacted`.
+    func refuse(_ reason: String, needs: Set<FieldCategory>, redacted: String) -> Refusal {
+        Refusal(command: command.name, reason: reason, needs: needs, redacted: redacted)
+    }
+
+    /// "case R-0013 cannot be boarded: active hold 'protection-claim' raised by ...", or, to a
+    /// reader who may not learn of that hold, "...: it has an active hold you may not see".
+    func refuse(_ c: ReturnCase, _ verb: String, hold: Hold) -> Refusal {
+        refuse("case \(c.ref) cannot be \(verb): \(hold.summary)", needs: hold.kind.categories,
+               redacted: "case \(c.ref) cannot be \(verb): it has an active hold you may not see")
+    }
+
     // MARK: Permissions
 
     var actor: Agency {
@@ -101,16 +181,37 @@ private struct Decider {
         }
     }
 
-    /// `roles` is an array, not a set: a command names one to three, and a set literal was
-    /// built and hashed for every command.
+    /// The actor, if its role may give this command: by `roles`, or by the command's row of
+    /// `Rules.authorities` (an array, not a set: a command names one to three roles, and a set
+    /// was built and hashed for every command).
     @discardableResult
-    func require(_ roles: [AgencyRole], to what: String) throws -> Agency {
+    func require(_ roles: [AgencyRole]? = nil) throws -> Agency {
         let a = try actor
+        let authority = Rules.authority(command.name)
+        let roles = roles ?? authority.roles
         guard roles.contains(a.role) else {
             let who = roles.map(\.rawValue).sorted().joined(separator: " or ")
-            throw refuse("\(a.id) (\(a.role.rawValue)) may not \(what): only \(who) may")
+            throw refuse("\(a.id) (\(a.role.rawValue)) may not \(authority.what): only \(who) may")
         }
         return a
+    }
+
+    /// The operation's grant: an agency gives only the commands the operation grants it,
+    /// whatever it asks for, through every channel.
+    func checkGranted() throws {
+        switch command {
+        case .signal, .recordPluginOutcome: return
+        default: break
+        }
+        let a = try actor
+        // A command the role may never give is refused by its own rule below, in words that say
+        // who may; the grant narrows what the role may give.
+        guard Rules.role(a.role, mayGive: command.name) else { return }
+        let grant = operation.grants.grant(for: a)
+        guard grant.commands.contains(command.name) else {
+            let granted = grant.commands.isEmpty ? "no commands" : grant.commands.sorted().joined(separator: ", ")
+            throw refuse("\(a.id) is not granted '\(command.name)' in operation \(operation.name): \(operation.grants.source(for: a)) gives \(granted)")
+        }
     }
 
     // MARK: Changing cases
@@ -146,9 +247,10 @@ private struct Decider {
     // MARK: The rules
 
     mutating func run() throws {
+        try checkGranted()
         switch command {
         case .registerPerson(let p):
-            try require([.sendingEnforcement], to: "register people")
+            try require()
             guard try person(p.ref) == nil else { throw refuse("person \(p.ref) is already registered") }
             decision.people[p.ref] = p
             emit(.personRegistered(p.ref))
@@ -164,7 +266,7 @@ private struct Decider {
                     throw refuse("onward case \(o.ref) cannot be opened: case \(parentRef) is \(parent.progress.rawValue), not yet received")
                 }
             } else {
-                owner = try require([.sendingEnforcement], to: "open cases")
+                owner = try require([.sendingEnforcement])
             }
             let existing = try model.returnCase(o.ref)
             if decision.cases[o.ref] != nil || existing != nil {
@@ -189,7 +291,7 @@ private struct Decider {
             put(c)
 
         case .clear(let ref):
-            try require([.sendingEnforcement], to: "clear cases")
+            try require()
             var c = try existingCase(ref)
             guard c.progress == .identified else { throw refuse("case \(ref) cannot be cleared: it is \(c.progress.rawValue), not identified") }
             if c.track == .voluntary {
@@ -205,7 +307,7 @@ private struct Decider {
             put(c)
 
         case let .recordLegalEvent(ref, kind, suspensive):
-            try require([.sendingEnforcement], to: "record legal events")
+            try require()
             var c = try existingCase(ref)
             guard c.progress.isBeforeDeparture else { throw refuse("case \(ref) has already departed: record the event with the receiving state") }
             let id = c.nextID
@@ -220,7 +322,7 @@ private struct Decider {
             put(c)
 
         case let .decideLegalEvent(ref, eventID, outcome, proceed):
-            try require([.sendingEnforcement], to: "record legal decisions")
+            try require()
             var c = try existingCase(ref)
             guard let i = c.legalEvents.firstIndex(where: { $0.id == eventID }) else {
                 throw refuse("case \(ref) has no legal event \(eventID)")
@@ -251,13 +353,18 @@ private struct Decider {
 
         case let .liftHold(ref, holdID, reason):
             var c = try existingCase(ref)
-            guard let i = c.holds.firstIndex(where: { $0.id == holdID }) else { throw refuse("case \(ref) has no hold \(holdID)") }
+            // To an agency that may not learn of the hold, each refusal reads alike.
+            let hidden = "case \(ref) has no active hold \(holdID) that \(actorID) may lift"
+            guard let i = c.holds.firstIndex(where: { $0.id == holdID }) else { throw refuse("case \(ref) has no hold \(holdID)", needs: [.legal], redacted: hidden) }
             let h = c.holds[i]
-            guard h.isActive(at: now) else { throw refuse("hold \(holdID) '\(h.kind.rawValue)' on case \(ref) is no longer active") }
+            guard h.isActive(at: now) else {
+                throw refuse("hold \(holdID) '\(h.kind.rawValue)' on case \(ref) is no longer active", needs: h.kind.categories, redacted: hidden)
+            }
             let rights = operation.liftRights[h.kind] ?? []
             guard actorID == h.raisedBy || rights.contains(actorID) else {
                 let others = rights.isEmpty ? "no other party has the right in this operation" : "or \(rights.map(\.rawValue).sorted().joined(separator: ", "))"
-                throw refuse("hold \(holdID) '\(h.kind.rawValue)' on case \(ref) can be lifted only by \(h.raisedBy), who raised it; \(others)")
+                throw refuse("hold \(holdID) '\(h.kind.rawValue)' on case \(ref) can be lifted only by \(h.raisedBy), who raised it; \(others)",
+                             needs: h.kind.categories, redacted: hidden)
             }
             guard !reason.isEmpty else { throw refuse("lifting a hold needs a reason") }
             c.holds[i].lifted = Hold.Lifting(by: actorID, at: now, reason: reason)
@@ -265,7 +372,7 @@ private struct Decider {
             put(c)
 
         case let .recordConsent(ref, scope, interpreter):
-            try require([.sendingEnforcement, .receptionOrganisation], to: "record consent")
+            try require()
             var c = try existingCase(ref)
             let id = c.nextID
             c.nextID += 1
@@ -278,6 +385,7 @@ private struct Decider {
             put(c)
 
         case let .withdrawConsent(ref, consentID):
+            try require()
             var c = try existingCase(ref)
             guard let i = c.consents.firstIndex(where: { $0.id == consentID }) else { throw refuse("case \(ref) has no consent \(consentID)") }
             guard c.consents[i].isValid else { throw refuse("consent \(consentID) of case \(ref) is already withdrawn") }
@@ -292,7 +400,7 @@ private struct Decider {
             put(c)
 
         case let .requestDocument(ref, kind, issuer):
-            try require([.sendingEnforcement], to: "request travel documents")
+            try require()
             var c = try existingCase(ref)
             guard operation.agency(issuer)?.role == .destinationMinistry else {
                 throw refuse("\(issuer) cannot issue travel documents: it is not the destination's ministry")
@@ -302,7 +410,7 @@ private struct Decider {
             put(c)
 
         case let .issueDocument(ref, kind, number, validUntil):
-            let a = try require([.destinationMinistry], to: "issue travel documents")
+            let a = try require()
             var c = try existingCase(ref)
             guard validUntil > now else { throw refuse("a travel document for case \(ref) must be valid after \(Timestamp.day(now))") }
             c.documents.append(TravelDocument(kind: kind, issuer: a.id, number: number, validUntil: validUntil, status: .issued))
@@ -312,7 +420,7 @@ private struct Decider {
             put(c)
 
         case let .refuseDocument(ref, reason):
-            try require([.destinationMinistry], to: "refuse travel documents")
+            try require()
             var c = try existingCase(ref)
             c.documents.append(TravelDocument(kind: c.documents.last?.kind ?? .laissezPasser, issuer: actorID, number: nil,
                                               validUntil: nil, status: .refused))
@@ -321,7 +429,7 @@ private struct Decider {
             put(c)
 
         case let .assessFitness(ref, assessment):
-            try require([.sendingEnforcement], to: "record fit-to-fly assessments")
+            try require()
             var c = try existingCase(ref)
             c.fitToFly = assessment
             emit(.fitnessAssessed(ref, fit: assessment.fit))
@@ -334,7 +442,7 @@ private struct Decider {
             put(c)
 
         case let .serveNotice(ref, charter):
-            try require([.sendingEnforcement], to: "serve removal notices")
+            try require()
             var c = try existingCase(ref)
             guard c.track != .voluntary else { throw refuse("case \(ref) is a voluntary return: no removal notice is served") }
             let ends = charter ? Rules.workingDays(operation.charterNoticeWorkingDays, after: now)
@@ -350,7 +458,7 @@ private struct Decider {
             put(c)
 
         case .verifyReception(let ref):
-            try require([.receptionOrganisation, .destinationMinistry, .sendingEnforcement], to: "verify reception")
+            try require()
             var c = try existingCase(ref)
             c.receptionVerified = true
             emit(.receptionVerified(ref))
@@ -358,7 +466,7 @@ private struct Decider {
             put(c)
 
         case let .schedule(ref, movementRef, escorted):
-            try require([.sendingEnforcement], to: "schedule cases")
+            try require()
             var c = try existingCase(ref)
             var m = try existingMovement(movementRef)
             guard c.progress == .fit else {
@@ -373,7 +481,7 @@ private struct Decider {
             decision.movements[m.ref] = m
 
         case let .strike(ref, reason):
-            try require([.sendingEnforcement], to: "strike cases from a manifest")
+            try require()
             var c = try existingCase(ref)
             guard c.progress == .scheduled, let entry = c.manifest else { throw refuse("case \(ref) is not on a manifest: it is \(c.progress.rawValue)") }
             var m = try existingMovement(entry.movement)
@@ -396,7 +504,7 @@ private struct Decider {
             emit(.transitUpdated(ref, leg: leg, state: state))
 
         case .depart(let ref):
-            try require([.sendingEnforcement], to: "board people")
+            try require()
             var c = try existingCase(ref)
             guard c.progress == .scheduled, let entry = c.manifest else {
                 throw refuse("case \(ref) cannot depart: it is \(c.state(at: now).rawValue), not scheduled")
@@ -411,7 +519,7 @@ private struct Decider {
             put(c)
 
         case .arriveInTransit(let ref):
-            try require([.sendingEnforcement, .transitAuthority], to: "record arrivals in transit")
+            try require()
             var c = try existingCase(ref)
             guard c.progress == .departed else { throw refuse("case \(ref) cannot arrive in transit: it is \(c.progress.rawValue), not departed") }
             move(&c, to: .inTransit)
@@ -478,7 +586,7 @@ private struct Decider {
             emit(.handoffRefused(ref, reason: reason))
 
         case .receive(let ref):
-            try require([.receptionOrganisation, .destinationMinistry], to: "record reception")
+            try require()
             var c = try existingCase(ref)
             guard c.progress == .handedOver else { throw refuse("case \(ref) cannot be received: it is \(c.progress.rawValue), not handed over") }
             move(&c, to: .received)
@@ -497,7 +605,7 @@ private struct Decider {
             put(c)
 
         case let .abort(ref, reason):
-            try require([.sendingEnforcement], to: "abort returns")
+            try require()
             var c = try existingCase(ref)
             guard ![.received, .closed, .aborted].contains(c.progress) else { throw refuse("case \(ref) cannot be aborted: it is \(c.progress.rawValue)") }
             guard c.pendingHandoff == nil else { throw refuse("case \(ref) cannot be aborted while handoff \(c.pendingHandoff!) is open: refuse it first") }
@@ -510,7 +618,7 @@ private struct Decider {
             put(c)
 
         case let .releaseData(ref, recipient, categories, purpose):
-            try require([.sendingEnforcement], to: "release data")
+            try require()
             let c = try existingCase(ref)
             guard let to = operation.agency(recipient) else { throw refuse("\(recipient) is not an agency of this operation") }
             let byPolicy = operation.disclosure.categories(for: to)
@@ -520,7 +628,8 @@ private struct Decider {
                 return false
             }
             if let hold = blocking(c, .dataRelease) {
-                throw refuse("data of case \(ref) cannot be released: \(hold.summary)")
+                throw refuse("data of case \(ref) cannot be released: \(hold.summary)", needs: hold.kind.categories,
+                             redacted: "data of case \(ref) cannot be released: it has an active hold you may not see")
             }
             guard categories.isSubset(of: byPolicy) || consented else {
                 let extra = categories.subtracting(byPolicy).map(\.rawValue).sorted().joined(separator: ", ")
@@ -541,7 +650,11 @@ private struct Decider {
             emit(.noticeSent(n.ref, to: n.to))
 
         case .acknowledgeNotice(let ref):
-            guard var n = try (decision.notices[ref] ?? model.notice(ref)) else { throw refuse("no notice \(ref) in this operation") }
+            // An agency that neither sent nor receives a notice learns nothing of it, not even
+            // that it exists: the refusal reads as for a reference never used.
+            guard var n = try (decision.notices[ref] ?? model.notice(ref)), n.recipient == actorID || n.from == actorID else {
+                throw refuse("no notice \(ref) addressed to \(actorID)")
+            }
             guard n.recipient == actorID else { throw refuse("notice \(ref) is addressed to \(n.to): only \(n.recipient) may acknowledge it") }
             guard n.acknowledgedAt == nil else { throw refuse("notice \(ref) is already acknowledged") }
             n.acknowledgedAt = now
@@ -552,8 +665,14 @@ private struct Decider {
             guard actorID == .coordinator || operation.agency(actorID) != nil else {
                 throw refuse("\(actorID) is neither an agency of this operation nor the coordinator")
             }
-            guard s.name.contains("."), !s.name.hasPrefix("case."), !s.name.hasPrefix("hold."), !s.name.hasPrefix("handoff.") else {
-                throw refuse("'\(s.name)' cannot name a signal: use a dotted name outside case., hold. and handoff. (for example leg.departing)")
+            guard s.name.contains("."), !s.name.hasPrefix("case."), !s.name.hasPrefix("hold."), !s.name.hasPrefix("handoff."),
+                  EventCatalog.spec(named: s.name) == nil || EventCatalog.engineSignals.contains(s.name) else {
+                throw refuse("'\(s.name)' cannot name a signal: use a dotted name outside case., hold. and handoff. that no model event has (for example leg.departing)")
+            }
+            // The engine's own signals (a notice past its deadline) come from the coordinator
+            // only: an agency cannot make another's plugins believe one.
+            guard !s.name.hasPrefix("notice.") || actorID == .coordinator else {
+                throw refuse("'\(s.name)' cannot name a signal given by \(actorID): signals under notice. are the engine's own")
             }
             emit(.signalled(s))
 
@@ -583,7 +702,7 @@ private struct Decider {
 
     /// Holds, documents and fitness, checked when scheduling and again at boarding.
     func checkReady(_ c: ReturnCase, for step: Step, verb: String) throws {
-        if let hold = blocking(c, step) { throw refuse("case \(c.ref) cannot be \(verb): \(hold.summary)") }
+        if let hold = blocking(c, step) { throw refuse(c, verb, hold: hold) }
         guard c.validDocument(at: now) != nil else {
             throw refuse("case \(c.ref) cannot be \(verb): no valid travel document (hold kind 'travel-document')")
         }

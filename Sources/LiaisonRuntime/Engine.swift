@@ -14,14 +14,22 @@ import LuaKit
 /// print(outcome.refusal ?? "applied: \(outcome.events.map(\.name))")
 /// ```
 ///
-/// One command's journey: the rules decide it against the store as this transaction has
-/// changed it; each event it causes is offered to the subscribed handlers in order; what a
-/// handler does becomes further commands, decided the same way, whose events join the queue.
+/// One command's journey (`docs/ENGINE.md` says it at length): the rules decide it against the
+/// store as this transaction has changed it; each event it causes is offered at once, depth
+/// first, to the handlers whose agency may hear of it, before whoever gave the command goes
+/// on; what a handler does becomes further commands, decided and offered the same way. So when
+/// a command returns to its giver, everything it caused has happened, and every plugin that
+/// could object has had its say.
+///
 /// A handler that errors, overruns its time or memory, or vetoes, has its own effects dropped
-/// (its savepoint is a mark in the transaction's undo journal); a fail-closed hook or a veto
-/// then refuses the triggering command, and a fail-open one lets it go on. Either way the
-/// failure is a ledger entry naming plugin, hook, file and line. When the queue is empty the
-/// store commits every command of the transaction, or none.
+/// (its savepoint is a mark in the transaction's undo journal). A veto, or a failure in a hook
+/// registered `{ fail = "closed" }` (both rights the operation grants per agency and event), is
+/// an objection to the command whose event it was: that command and everything it caused are
+/// taken back, and its giver learns of the refusal as an error it may catch; the rest of the
+/// transaction goes on. Only an objection to an event of the external command itself refuses
+/// the whole transaction. Every failure is a ledger entry naming plugin, hook, file and line.
+/// When the external command's events are all handled, the store commits every command of the
+/// transaction, or none.
 public final class Engine {
     public let store: SQLiteStore
     public var operation: ReturnOperation { store.operation }
@@ -31,13 +39,24 @@ public final class Engine {
     /// The most commands one transaction may hold: plugins reacting to each other without end
     /// fail here instead of running away.
     public var maxCascade = 10_000
+    /// The deepest commands may nest, each given by a handler of an event of the one before
+    /// (every level holds a few native stack frames of Lua, C and Swift).
+    public var maxDepth = 100
     /// Called after each command with what it caused, committed or refused.
     public var observer: ((Outcome) -> Void)?
-    /// Lines plugins wrote with `ctx:log` and `print`, with their plugin's name.
-    public private(set) var log: [String] = []
+    /// Lines plugins wrote with `ctx:log` and `print`, each with the agency whose plugin wrote it.
+    public private(set) var logLines: [LogLine] = []
+    /// The lines of `logLines`, as text.
+    public var log: [String] { logLines.map(\.text) }
 
     /// The transaction of the command being handled.
     var current: Transaction?
+    /// The running transaction's handler failures, in order: they are recorded when it commits,
+    /// whatever was taken back around them.
+    private var failures: [PluginOutcome] = []
+    private var handlerCalls = 0
+    /// How deep the command being decided is nested (0: the external command).
+    private var depth = 0
     private var handoffCount: Int
     private var noticeCount: Int
 
@@ -67,7 +86,7 @@ public final class Engine {
         return fresh
     }
 
-    func note(_ line: String) { log.append(line) }
+    func note(_ line: String, by agency: AgencyID?) { logLines.append(LogLine(agency: agency, text: line)) }
 
     // MARK: Commands
 
@@ -77,78 +96,122 @@ public final class Engine {
     public func submit(_ command: Command, by actor: AgencyID) throws -> Outcome {
         precondition(current == nil, "Engine.submit was called from inside a handler; handlers give commands through the model's methods")
         var outcome = Outcome(command: command.name, actor: actor)
-        current = Transaction(base: store, now: now)
-        defer { current!.end(); current = nil }
+        begin()
+        defer { finish() }
         do {
-            _ = try current!.apply(command, by: actor, origin: "")
+            try give(command, by: actor, origin: "", giver: nil)
         } catch let refusal as Refusal {
-            outcome.refusal = refusal.reason
+            outcome.refused = refusal
+            outcome.failures = failures
+            outcome.handlerCalls = handlerCalls
             observer?(outcome)
             return outcome
+        } catch let objection as Objection {
+            return try refuseWhole(&outcome, objection)
         }
-        return try dispatchAndCommit(&outcome, trigger: command.name)
+        return try commit(&outcome)
     }
 
-    /// Runs `body` as one transaction, as a command and its cascade are: the commands it gives
-    /// (through a console's model methods, with `origin` in the ledger) are decided as it goes,
-    /// their events are offered to the plugins when it returns, and everything commits
-    /// together. If `body` throws, nothing takes effect and the error is rethrown.
+    /// Runs `body` as one transaction, as a command and its cascade are: each command it gives
+    /// (through a console's model methods, with `origin` in the ledger) is decided and offered
+    /// to the plugins as it is given, and everything commits together when `body` returns. If
+    /// `body` throws, nothing takes effect and the error is rethrown.
     @discardableResult
     public func perform(_ what: String, by actor: AgencyID, _ body: () throws -> Void) throws -> Outcome {
         precondition(current == nil, "Engine.perform was called while a command is being handled")
         var outcome = Outcome(command: what, actor: actor)
-        current = Transaction(base: store, now: now)
-        defer { current!.end(); current = nil }
+        begin()
+        defer { finish() }
         try body()
-        guard !current!.submissions.isEmpty else { return outcome }
-        return try dispatchAndCommit(&outcome, trigger: what)
+        guard !current!.submissions.isEmpty || !failures.isEmpty else { return outcome }
+        return try commit(&outcome)
     }
 
-    /// Offers the running transaction's events to the plugins, then commits it, or (when a
-    /// plugin refuses it) records only the failures.
-    private func dispatchAndCommit(_ outcome: inout Outcome, trigger: String) throws -> Outcome {
-        // The transaction's events are its queue: what a handler causes joins the end.
-        var next = 0
-        while next < current!.events.count {
-            let event = current!.events[next]
-            next += 1
-            if case .pluginFailed = event { continue }  // the engine's own record, not offered to plugins
+    private func begin() {
+        current = Transaction(base: store, now: now)
+        failures = []
+        handlerCalls = 0
+        depth = 0
+    }
+
+    private func finish() {
+        current!.end()
+        current = nil
+    }
+
+    /// Decides `command` in the running transaction and offers its events to the handlers, depth
+    /// first. Throws the rules' `Refusal`, or an `Objection` after taking back the command and
+    /// everything it caused.
+    private func give(_ command: Command, by actor: AgencyID, origin: String, giver: LuaState?) throws {
+        let tx = current!
+        let mark = tx.savepoint()
+        let events = try tx.apply(command, by: actor, origin: origin)
+        guard !plugins.plugins.isEmpty else { return }
+        depth += 1
+        defer { depth -= 1 }
+        if let objection = offer(events, of: command.name, causedBy: actor, giver: giver) {
+            tx.rollback(to: mark)
+            throw objection
+        }
+    }
+
+    /// Offers `events` to every handler whose agency may hear of them, in the set's order; the
+    /// first objection stops the offer and is returned. `giver` is the Lua state whose handler
+    /// gave the command: its call is set aside meanwhile, so each handler is charged its own time.
+    private func offer(_ events: [Event], of command: String, causedBy actor: AgencyID, giver: LuaState?) -> Objection? {
+        for event in events {
             for (plugin, handler) in plugins.handlers(for: event) {
-                outcome.handlerCalls += 1
+                guard let withheld = plugin.withheld(from: event, causedBy: actor, engine: self) else { continue }
+                handlerCalls += 1
                 let mark = current!.savepoint()
-                guard let failure = plugin.run(handler, event: event, engine: self) else { continue }
+                let call = { plugin.run(handler, event: event, withheld: withheld, engine: self) }
+                guard let failure = giver.map({ $0.withCallSetAside(call) }) ?? call() else { continue }
                 current!.rollback(to: mark)
-                let refuses = handler.failClosed || failure.kind == .veto
+                let objects = handler.failClosed || failure.kind == .veto
                 let o = PluginOutcome(plugin: plugin.name, agency: plugin.manifest.agency, hook: handler.event, kind: failure.kind,
                                       failClosed: handler.failClosed, message: failure.message, location: failure.location,
-                                      trigger: trigger, refusedTrigger: refuses)
-                note(o.summary)
-                outcome.failures.append(o)
-                if refuses {
-                    // The triggering command is refused: only the failures are recorded.
-                    current!.end()
-                    let record = Transaction(base: store, now: now)
-                    defer { record.end() }
-                    for f in outcome.failures {
-                        _ = try? record.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
-                    }
-                    outcome.applied = try store.commit(record.submissions, at: now)
-                    record.committed = true
-                    outcome.refusal = failure.kind == .veto ? "vetoed by \(o.summary)" : "refused because a fail-closed hook failed: \(o.summary)"
-                    outcome.events = current!.events
-                    observer?(outcome)
-                    return outcome
-                }
-                _ = try? current!.apply(.recordPluginOutcome(o), by: o.agency, origin: "plugin \(o.plugin), hook \(o.hook)")
+                                      trigger: command, refusedTrigger: objects)
+                note(o.summary, by: plugin.manifest.agency)
+                failures.append(o)
+                if objects { return Objection(failure: o) }
             }
         }
+        return nil
+    }
+
+    /// Commits the running transaction with a record of each handler failure after its commands.
+    private func commit(_ outcome: inout Outcome) throws -> Outcome {
         let tx = current!
+        for f in failures {
+            _ = try? tx.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
+        }
         outcome.applied = try store.commit(tx.submissions, at: now)
         tx.committed = true
         outcome.events = tx.events
         outcome.notices = tx.sentNotices
+        outcome.failures = failures
+        outcome.handlerCalls = handlerCalls
         handoffCount += tx.newHandoffs
         noticeCount += tx.sentNotices.count
+        observer?(outcome)
+        return outcome
+    }
+
+    /// The external command was objected to: nothing of the transaction takes effect but the
+    /// record of the failures.
+    private func refuseWhole(_ outcome: inout Outcome, _ objection: Objection) throws -> Outcome {
+        outcome.events = current!.events
+        current!.end()
+        let record = Transaction(base: store, now: now)
+        defer { record.end() }
+        for f in failures {
+            _ = try? record.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
+        }
+        outcome.applied = try store.commit(record.submissions, at: now)
+        record.committed = true
+        outcome.refused = objection.refusal(in: operation)
+        outcome.failures = failures
+        outcome.handlerCalls = handlerCalls
         observer?(outcome)
         return outcome
     }
@@ -203,17 +266,51 @@ public final class Engine {
         try store.caseRefSet(in: state).sorted()  // the running transaction's records are staged there
     }
 
-    /// Gives a command from inside a handler: decided now, against the running transaction.
-    func applyFromHandler(_ command: Command, by actor: AgencyID, origin: String) throws {
+    /// Gives a command from inside a handler (or a console's chunk): decided now, against the
+    /// running transaction, and offered to the plugins before this returns. A refusal, by the
+    /// rules or by another plugin's objection, is an error the script may catch, worded for
+    /// `giver`'s agency.
+    func applyFromHandler(_ command: Command, by actor: AgencyID, origin: String, giver: PluginRuntime) throws {
         guard current != nil else { throw LuaScriptError("\(command.name) can be given only from inside an event handler") }
         guard current!.submissions.count < maxCascade else {
             throw LuaScriptError("\(command.name) would make this transaction longer than \(maxCascade) commands: are plugins reacting to each other without end?")
         }
-        do {
-            _ = try current!.apply(command, by: actor, origin: origin)
-        } catch let refusal as Refusal {
-            throw LuaScriptError("\(command.name) refused: \(refusal.reason)")
+        guard depth < maxDepth else {
+            throw LuaScriptError("\(command.name) would nest commands \(maxDepth + 1) deep, each given by a handler of an event of the one before: are plugins reacting to each other without end?")
         }
+        let reader = try giver.caseReader(for: self)
+        do {
+            try give(command, by: actor, origin: origin, giver: giver.luaState)
+        } catch let refusal as Refusal {
+            throw LuaScriptError("\(command.name) refused: \(refusal.reason(for: reader))")
+        } catch let objection as Objection {
+            throw LuaScriptError("\(command.name) refused: \(objection.refusal(in: operation).reason(for: reader))")
+        }
+    }
+}
+
+/// A line a plugin wrote (`ctx:log`, `print`, or the engine's note of its failure).
+public struct LogLine: Sendable {
+    /// The agency whose plugin wrote it.
+    public var agency: AgencyID?
+    public var text: String
+}
+
+/// An objection to a command: a veto, or a failure in a fail-closed hook, by a plugin whose
+/// agency may object on that event.
+struct Objection: Error {
+    let failure: PluginOutcome
+
+    /// The refusal the command's giver is told: the objection's own words only if the giver may
+    /// read what the objecting agency writes (it may say anything that agency knows).
+    func refusal(in operation: ReturnOperation) -> Refusal {
+        let f = failure
+        let who = "plugin \(f.plugin) (\(f.agency)), hook \(f.hook)" + (f.location.map { ", \($0)" } ?? "")
+        let full = f.kind == .veto ? "vetoed by \(f.summary)" : "refused because a fail-closed hook failed: \(f.summary)"
+        let short = f.kind == .veto ? "vetoed by \(who) (its reason is withheld: \(f.agency) may see more than you)"
+                                    : "refused because a fail-closed hook of \(who) failed (\(f.kind.rawValue); its message is withheld: \(f.agency) may see more than you)"
+        let needs = operation.agency(f.agency).map(operation.disclosure.categories(for:)) ?? Set(FieldCategory.allCases)
+        return Refusal(command: f.trigger, reason: full, needs: needs, redacted: short)
     }
 }
 
@@ -221,8 +318,10 @@ public final class Engine {
 public struct Outcome: Sendable {
     public var command: String
     public var actor: AgencyID
-    /// Why the command was refused; nil when it took effect.
-    public var refusal: String?
+    /// Why the command was refused, as the rules or the objecting plugin said it; nil when it
+    /// took effect. `refusal(for:)` words it for an agency.
+    public var refused: Refusal?
+    public var refusal: String? { refused?.reason }
     /// The ledger entries written: the command and its cascade, or (when a plugin refused it)
     /// the failures only.
     public var applied: [Applied] = []
@@ -231,7 +330,10 @@ public struct Outcome: Sendable {
     public var failures: [PluginOutcome] = []
     public var notices: [Notice] = []
 
-    public var accepted: Bool { refusal == nil }
+    public var accepted: Bool { refused == nil }
+
+    /// Why the command was refused, as `reader`'s agency may be told it.
+    public func refusal(for reader: CaseReader) -> String? { refused?.reason(for: reader) }
 
     init(command: String, actor: AgencyID) {
         self.command = command

@@ -211,14 +211,14 @@ extension PluginRuntime {
             let view = try h.view().1
             _ = try Self.checked { try view.read("holds") }
             let kind = try args.optional(1) { try args.string($0) }
-            return .array(view.returnCase.activeHolds(at: view.now)
-                .filter { ($0.kind != .protectionClaim || view.allowed.contains(.protection)) && (kind == nil || $0.kind.rawValue == kind) }
+            return .array(view.reader.visibleHolds(of: view.returnCase, at: view.now)
+                .filter { kind == nil || $0.kind.rawValue == kind }
                 .map { ["id": .integer(Int64($0.id)), "kind": .string(LuaString($0.kind.rawValue)),
                         "raised_by": .string(LuaString($0.raisedBy.rawValue)), "reason": .string(LuaString($0.reason))] })
         }
         caseType.tostring { h in
             guard let (_, view) = try? h.view() else { return "<case \(h.ref)>" }
-            let holds = view.discloses("holds") ? view.returnCase.activeHolds(at: view.now).count : 0
+            let holds = view.reader.visibleHolds(of: view.returnCase, at: view.now).count
             return "<case \(h.ref) \(view.returnCase.state(at: view.now).rawValue)" + (holds > 0 ? ", \(holds) hold\(holds == 1 ? "" : "s")>" : ">")
         }
         caseType.eq { $0.ref == $1.ref }
@@ -302,18 +302,20 @@ extension PluginRuntime {
                 case .object(let n as NoticeHandle): ref = n.ref.rawValue
                 case let v: ref = try v["ref"]?.stringValue ?? args.string(1)  // a table with a ref, or the ref itself
                 }
-                try plugin.engineInHandler("ctx:acknowledge").applyFromHandler(.acknowledgeNotice(NoticeRef(ref)), by: plugin.manifest.agency, origin: plugin.origin)
+                try plugin.engineInHandler("ctx:acknowledge").applyFromHandler(.acknowledgeNotice(NoticeRef(ref)), by: plugin.manifest.agency,
+                                                                               origin: plugin.origin, giver: plugin)
                 return .none
             }
             .method("veto") { ctx, args -> LuaNoResults in
-                _ = try ctx.live()
+                let plugin = try ctx.live()
                 let reason = try args.string(1)
+                try plugin.requireVeto(on: ctx.hook)
                 ctx.veto = (reason, args.callerLocation)
                 throw LuaScriptError("veto: \(reason)")
             }
             .method("log") { ctx, args -> LuaNoResults in
                 let plugin = try ctx.live()
-                plugin.engine?.note("plugin \(plugin.name), hook \(ctx.hook): \(try args.string(1))")
+                plugin.engine?.note("plugin \(plugin.name), hook \(ctx.hook): \(try args.string(1))", by: plugin.manifest.agency)
                 return .none
             }
             .tostring { "<context \($0.hook)>" })
@@ -349,7 +351,22 @@ extension PluginRuntime {
             guard event.contains(".") else {
                 throw LuaScriptError("on(): '\(event)' is not an event name (events look like case.opened, hold.raised, leg.departing)")
             }
-            self.handlers.append(Handler(event: event, function: function, failClosed: failClosed, location: args.callerLocation ?? self.manifest.entry))
+            let location = args.callerLocation ?? self.manifest.entry
+            func problem(_ message: String) {
+                let parts = location.split(separator: ":")
+                self.loadProblems.append(Problem(file: parts.dropLast().joined(separator: ":"), line: parts.last.flatMap { Int($0) }, message: message))
+            }
+            if let known = self.knownEvents, !known.contains(event) {
+                let near = PluginChecks.nearest(event, in: known).map { "; did you mean '\($0)'?" } ?? ""
+                problem("on(): no event '\(event)' is ever given in this operation\(near) (events are the model's, which `liaison stubs` lists, and the signals timeline.toml gives or operation.toml lists under signals)")
+                return .none
+            }
+            if failClosed, !self.grant.mayVeto(event) {
+                let rights = self.grant.vetoes.isEmpty ? "none" : self.grant.vetoes.sorted().joined(separator: ", ")
+                problem("on(\"\(event)\", ..., { fail = \"closed\" }): \(self.manifest.agency) may not refuse commands on \(event), which a fail-closed hook does when it fails (the operation grants it vetoes on \(rights)): drop fail = \"closed\", or grant the veto in operation.toml's [grants]")
+                return .none
+            }
+            self.handlers.append(Handler(event: event, function: function, failClosed: failClosed, location: location))
             return .none
         }
         try state.register("days") { args in Int64((try args.double(1) * 86_400).rounded()) }
@@ -488,8 +505,13 @@ extension PluginRuntime {
         guard engine.operation.agency(recipient) != nil else {
             throw LuaScriptError("ctx:send_notice: \(recipient) is not an agency of this operation")
         }
-        // The text carries what both the sender and the recipient may see, and no more.
+        // The text carries what both the sender and the recipient may see, and no more; a
+        // template that prints more is a mistake to say, not blanks to send.
         let shared = try CaseReader(manifest.agency, sharedWith: recipient, in: engine.operation)
+        let blank = template.withheld(from: shared)
+        guard blank.isEmpty else {
+            throw LuaScriptError("ctx:send_notice: template '\(templateName)' prints \(blank.map { "\($0.name) (\($0.category.rawValue))" }.joined(separator: ", ")), which \(manifest.agency) and \(recipient) may not both see: it would print blank; send it to an agency that may, or take the field out of the template")
+        }
         let caseData = cases.map { TemplateValue.record(NoticeCase(ref: $0, reader: shared, now: engine.now, model: engine.reader)) }
         var data: [String: TemplateValue] = [:]
         for (k, v) in value("data")?.tableValue ?? [:] {
@@ -510,7 +532,7 @@ extension PluginRuntime {
         let ref = engine.newNoticeRef()
         let notice = Notice(ref: ref, from: manifest.agency, to: to, template: templateName, cases: cases, due: due, sentAt: engine.now,
                             body: template.render(.fields(context)))
-        try engine.applyFromHandler(.sendNotice(notice), by: manifest.agency, origin: origin)
+        try engine.applyFromHandler(.sendNotice(notice), by: manifest.agency, origin: origin, giver: self)
         return ref
     }
 

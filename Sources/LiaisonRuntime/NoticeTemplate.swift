@@ -1,3 +1,4 @@
+import LiaisonModel
 import Mustache
 
 /// A notice template (`templates/*.mustache`): checked and parsed by swift-mustache, which
@@ -22,12 +23,24 @@ struct NoticeTemplate {
     let mustache: MustacheTemplate
     /// Nil when the template uses more than the compiled subset.
     let compiled: [Node]?
+    /// The case fields with a category it prints, and what both sender and recipient must be
+    /// granted for none of them to print blank.
+    let caseFields: [(name: String, category: FieldCategory)]
+    let categories: Set<FieldCategory>
 
     /// Parses `text` as plain text (nothing is HTML-escaped); throws swift-mustache's errors.
     init(text: String) throws {
         let full = "{{% CONTENT_TYPE: TEXT}}" + text
         mustache = try MustacheTemplate(string: full)
         compiled = TemplateCompiler.compile(full)
+        caseFields = PluginChecks.caseFields(inTemplate: text)
+        categories = Set(caseFields.map(\.category))
+    }
+
+    /// The fields it prints that `reader` (a notice's sender and recipient together) may not see.
+    func withheld(from reader: CaseReader) -> [(name: String, category: FieldCategory)] {
+        guard !reader.grants(all: categories) else { return [] }
+        return caseFields.filter { !reader.grants($0.category) }
     }
 
     func render(_ root: TemplateValue) -> String {

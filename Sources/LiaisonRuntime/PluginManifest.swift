@@ -82,8 +82,17 @@ public struct PluginManifest: Sendable {
             if version == nil { r.fail("version", "'\(text)' is not a semantic version (MAJOR.MINOR.PATCH, for example 1.0.0)") }
         }
         let agency = r.string(root, "agency", "").map(AgencyID.init)
-        if let agency, operation.agency(agency) == nil {
-            r.fail("agency", "\(agency) is not an agency of operation \(operation.name) (agencies: \(operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
+        if let agency, let name {
+            if let a = operation.agency(agency) {
+                // The operation says which plugins act for each agency: a folder cannot take an
+                // agency's name, its disclosure and its rights by declaring them.
+                if !a.plugins.contains(name) {
+                    let listed = a.plugins.isEmpty ? "none" : a.plugins.joined(separator: ", ")
+                    r.fail("agency", "plugin \(name) claims \(agency), but operation.toml does not list it among \(agency)'s plugins (\(listed)): add \"\(name)\" to plugins in \(agency)'s [[agencies]] entry if \(agency) runs it")
+                }
+            } else {
+                r.fail("agency", "\(agency) is not an agency of operation \(operation.name) (agencies: \(operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
+            }
         }
         if root["api"] == nil { r.fail("api", "missing: the plugin API version this plugin was written for (this host offers \(hostAPI))") }
         let api = r.int(root, "api", "", default: hostAPI)  // a problem above or here refuses the set
@@ -94,10 +103,22 @@ public struct PluginManifest: Sendable {
         }
         let priority = r.int(root, "priority", "", default: 0, minimum: Int.min)
         var permissions = Set<String>()
+        let agencyRecord = agency.flatMap(operation.agency)
         for p in r.strings(root["permissions"], "permissions") {
-            if Self.knownPermissions.contains(p) { permissions.insert(p) } else {
+            guard Self.knownPermissions.contains(p) else {
                 r.fail("permissions", "'\(p)' is not a permission (permissions: \(Self.knownPermissions.sorted().joined(separator: ", ")))")
+                continue
             }
+            // A plugin may ask for what the operation grants its agency, and no more.
+            if let a = agencyRecord, !operation.grants.grant(for: a).commands.contains(p) {
+                let grant = operation.grants.grant(for: a)
+                let why = Rules.role(a.role, mayGive: p)
+                    ? "operation \(operation.name) does not grant it to \(a.id) (\(operation.grants.source(for: a)) gives \(grant.commands.sorted().joined(separator: ", ")))"
+                    : "role \(a.role.rawValue) may never give it (only \(Rules.authority(p).roles.map(\.rawValue).joined(separator: " or ")) may)"
+                r.fail("permissions", "'\(p)' is not allowed: \(why)")
+                continue
+            }
+            permissions.insert(p)
         }
         let dependencies = Self.dependencies(root["dependencies"], "dependencies", &r)
         let incompatible = Self.dependencies(root["incompatible"], "incompatible", &r)

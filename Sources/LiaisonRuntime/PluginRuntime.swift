@@ -38,15 +38,19 @@ public final class PluginRuntime {
     /// The coordinator's console: every field of every case, every command.
     var seesEverything = false
     public internal(set) var handlers: [Handler] = []
+    /// What the operation grants the plugin's agency: its permissions may not exceed the
+    /// commands, and it may veto (or fail closed) only on the events named.
+    var grant: Grant
     var templates: [String: NoticeTemplate] = [:]
     weak var engine: Engine?
     var loading = true
     /// The context of the handler call under way.
     var context: HandlerContext?
 
-    private init(manifest: PluginManifest, state: LuaState) {
+    private init(manifest: PluginManifest, state: LuaState, grant: Grant) {
         self.manifest = manifest
         self.state = state
+        self.grant = grant
     }
 
     func close() { state.close() }
@@ -60,7 +64,7 @@ public final class PluginRuntime {
         var sandbox = LuaSandbox(output: output)
         sandbox.moduleChunkPrefix = ""
         let state = try LuaState(limits: LuaLimits(memory: 256 << 20, time: .seconds(30)), sandbox: sandbox)
-        let runtime = PluginRuntime(manifest: consoleManifest(engine: engine, as: agency), state: state)
+        let runtime = PluginRuntime(manifest: consoleManifest(engine: engine, as: agency), state: state, grant: consoleGrant(engine: engine, as: agency))
         runtime.isConsole = true
         runtime.seesEverything = agency == nil
         runtime.loading = false
@@ -69,13 +73,18 @@ public final class PluginRuntime {
         return runtime
     }
 
+    /// A console speaks for an agency with exactly what the operation grants it; the
+    /// coordinator's gives any command, in the sending agency's name, so the rules still decide.
     static func consoleManifest(engine: Engine, as agency: AgencyID?) -> PluginManifest {
         let sending = engine.operation.agencies.first { $0.role == .sendingEnforcement }?.id ?? AgencyID.coordinator
-        let permissions = agency.map { a in Set(engine.plugins.plugins.filter { $0.manifest.agency == a }.flatMap(\.manifest.permissions)) }
-            ?? Set(PluginManifest.knownPermissions)
+        let permissions = agency.map { engine.operation.grant(for: $0)?.commands ?? [] } ?? Set(PluginManifest.knownPermissions)
         return PluginManifest(name: "repl", version: Version(0, 0, 0), agency: agency ?? sending, api: PluginManifest.hostAPI, entry: "",
                               priority: 0, permissions: permissions, dependencies: [], incompatible: [], folder: URL(fileURLWithPath: "."),
                               displayFolder: "repl", timeLimit: .seconds(30), memoryLimit: 256 << 20)
+    }
+
+    static func consoleGrant(engine: Engine, as agency: AgencyID?) -> Grant {
+        agency.map { engine.operation.grant(for: $0) ?? Grant(commands: []) } ?? Grant(commands: Set(PluginManifest.knownPermissions), vetoes: ["*"])
     }
 
     /// Switches a console to another agency's view and permissions (nil: the coordinator's),
@@ -83,6 +92,7 @@ public final class PluginRuntime {
     public func switchConsole(to agency: AgencyID?) {
         guard isConsole, let engine else { return }
         manifest = Self.consoleManifest(engine: engine, as: agency)
+        grant = Self.consoleGrant(engine: engine, as: agency)
         seesEverything = agency == nil
         cachedReader = nil
     }
@@ -107,7 +117,14 @@ public final class PluginRuntime {
 
     /// Loads the plugin: its templates, then its entry file, time-boxed, in a fresh sandboxed
     /// state where it may only register handlers.
-    static func load(_ m: PluginManifest, operation: ReturnOperation, _ problems: inout Problems) -> PluginRuntime? {
+    /// The events `on()` accepts while the plugin loads: the model's, the engine's signals and
+    /// the operation's (nil: any, for a console).
+    var knownEvents: Set<String>?
+    /// Mistakes `on()` found while the plugin loaded, by file and line: each is listed, and the
+    /// set is refused.
+    var loadProblems: [Problem] = []
+
+    static func load(_ m: PluginManifest, operation: ReturnOperation, signals: Set<String>, _ problems: inout Problems) -> PluginRuntime? {
         let sink = OutputSink()
         let state: LuaState
         do {
@@ -118,7 +135,8 @@ public final class PluginRuntime {
             problems.add(m.displayFolder, nil, "cannot create its Lua state: \(error)")
             return nil
         }
-        let plugin = PluginRuntime(manifest: m, state: state)
+        let plugin = PluginRuntime(manifest: m, state: state, grant: operation.grant(for: m.agency) ?? Grant(commands: []))
+        plugin.knownEvents = Set(EventCatalog.specs.map(\.name)).union(signals).union(operation.signals)
         sink.plugin = plugin
         plugin.loadTemplates(&problems)
         let entryPath = m.displayFolder + "/" + m.entry
@@ -140,10 +158,45 @@ public final class PluginRuntime {
         }
         plugin.loading = false
         state.limits = LuaLimits(memory: m.memoryLimit, time: m.timeLimit)
+        problems.list += plugin.loadProblems
+        plugin.checkNotices(operation: operation, &problems)
         if plugin.handlers.isEmpty && problems.list.isEmpty {
             problems.add(entryPath, nil, "registers no handlers: call on(event, handler) for the events the plugin reacts to")
         }
         return plugin
+    }
+
+    /// Every `ctx:send_notice{...}` in the plugin's Lua files whose template or recipient is
+    /// literal text: the template must exist, the recipient must be an agency, and the template
+    /// must print nothing the sender and recipient may not both see.
+    func checkNotices(operation: ReturnOperation, _ problems: inout Problems) {
+        let root = manifest.folder
+        let files = (FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? []).filter { $0.hasSuffix(".lua") }.sorted()
+        for file in files {
+            guard let text = try? String(contentsOf: root.appendingPathComponent(file), encoding: .utf8) else { continue }
+            let shown = manifest.displayFolder + "/" + file
+            for call in PluginChecks.noticeCalls(in: text, file: shown) {
+                var template: NoticeTemplate?
+                if let name = call.template {
+                    template = templates[name]
+                    if template == nil {
+                        let near = PluginChecks.nearest(name, in: templates.keys).map { " (did you mean '\($0)'?)" } ?? ""
+                        problems.add(shown, call.line, "ctx:send_notice names template '\(name)', which \(manifest.displayFolder)/templates does not have\(near) (templates: \(templates.keys.sorted().joined(separator: ", ")))")
+                    }
+                }
+                guard let to = call.to else { continue }
+                let recipient = Notice.recipient(of: to)
+                guard operation.agency(recipient) != nil else {
+                    problems.add(shown, call.line, "ctx:send_notice is addressed to '\(to)', but \(recipient) is not an agency of operation \(operation.name) (agencies: \(operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
+                    continue
+                }
+                guard let template, let name = call.template, let shared = try? CaseReader(manifest.agency, sharedWith: recipient, in: operation) else { continue }
+                let blank = template.withheld(from: shared)
+                if !blank.isEmpty {
+                    problems.add(shown, call.line, "ctx:send_notice{ to = \"\(to)\", template = \"\(name)\" }: the template prints \(blank.map { "\($0.name) (\($0.category.rawValue))" }.joined(separator: ", ")), which \(manifest.agency) and \(recipient) may not both see, so it would print blank")
+                }
+            }
+        }
     }
 
     /// The line in a "file:line: message" error about `file`.
@@ -177,16 +230,32 @@ public final class PluginRuntime {
 
     // MARK: Running handlers
 
-    /// Calls `handler` with `event`; nil when it returned normally (and did not veto).
-    func run(_ handler: Handler, event: Event, engine: Engine) -> HandlerFailure? {
+    /// The fields of `event` (caused by a command of `actor`) this plugin's agency may not
+    /// see, or nil when it may not hear of the event at all.
+    func withheld(from event: Event, causedBy actor: AgencyID, engine: Engine) -> [String]? {
+        guard let reader = try? caseReader(for: engine) else { return nil }
+        if reader === CaseReader.coordinator { return [] }
+        switch event.disclosure(to: reader, causedBy: actor, in: engine.reader) {
+        case .hidden: return nil
+        case .shown(let withheld): return withheld
+        }
+    }
+
+    /// Calls `handler` with `event`, without the `withheld` fields; nil when it returned
+    /// normally (and did not veto). A handler may run inside another of the same plugin, when a
+    /// command the outer one gave causes the event: each has its own `ctx`.
+    func run(_ handler: Handler, event: Event, withheld: [String], engine: Engine) -> HandlerFailure? {
         let ctx = HandlerContext(plugin: self, hook: handler.event, now: engine.now)
+        let outer = context
         context = ctx
         defer {
-            context = nil
+            context = outer
             state.release(ctx)  // a ctx kept past its call is dead
         }
         do {
-            try handler.function.call(eventValue(event, as: handler.event), LuaValue.object(ctx))
+            var ev = eventValue(event, as: handler.event)
+            for field in withheld { ev[field] = nil }
+            try handler.function.call(ev, LuaValue.object(ctx))
         } catch let error as LuaError {
             if let veto = ctx.veto { return HandlerFailure(kind: .veto, message: veto.reason, location: veto.location) }
             switch error {
@@ -222,7 +291,7 @@ public final class PluginRuntime {
 
     func give(_ spec: CommandSpec, subject: String, _ args: LuaArguments, from position: Int = 1) throws {
         let command = try build(spec, subject: subject, args, from: position)
-        try engineInHandler(spec.method).applyFromHandler(command, by: manifest.agency, origin: origin)
+        try engineInHandler(spec.method).applyFromHandler(command, by: manifest.agency, origin: origin, giver: self)
     }
 
     func build(_ spec: CommandSpec, subject: String, _ args: LuaArguments, from position: Int) throws -> Command {
@@ -245,9 +314,20 @@ public final class PluginRuntime {
     func require(_ permission: String) throws {
         guard manifest.permissions.contains(permission) else {
             if isConsole {
-                throw LuaScriptError("the console as \(manifest.agency) has the permissions of \(manifest.agency)'s plugins, and none of them grants '\(permission)'")
+                throw LuaScriptError("the console as \(manifest.agency) has what the operation grants \(manifest.agency), and that does not include '\(permission)'")
+            }
+            guard grant.commands.contains(permission) else {
+                throw LuaScriptError("plugin \(name) lacks permission '\(permission)', and the operation does not grant it to \(manifest.agency): only operation.toml's [grants] can")
             }
             throw LuaScriptError("plugin \(name) lacks permission '\(permission)': add \"\(permission)\" to permissions in \(manifest.manifestPath)")
+        }
+    }
+
+    /// A veto needs the right on the event the handler is for.
+    func requireVeto(on event: String) throws {
+        guard grant.mayVeto(event) else {
+            let rights = grant.vetoes.isEmpty ? "none" : grant.vetoes.sorted().joined(separator: ", ")
+            throw LuaScriptError("\(manifest.agency) may not veto commands on \(event): the operation grants it vetoes on \(rights)")
         }
     }
 
@@ -316,6 +396,6 @@ final class OutputSink: @unchecked Sendable {
     weak var plugin: PluginRuntime?
     func write(_ line: String) {
         guard let plugin else { return }
-        plugin.engine?.note("plugin \(plugin.name): \(line)")
+        plugin.engine?.note("plugin \(plugin.name): \(line)", by: plugin.manifest.agency)
     }
 }

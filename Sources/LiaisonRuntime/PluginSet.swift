@@ -53,12 +53,14 @@ public final class PluginSet {
 
     /// Loads `operationFolder/plugins/*`. An operation without a plugins folder has no plugins.
     public static func load(operationFolder: URL, operation: ReturnOperation) throws -> PluginSet {
-        try load(pluginsFolder: operationFolder.appendingPathComponent("plugins"), operation: operation)
+        let timeline = try Timeline.load(operationFolder, operation: operation)
+        return try load(pluginsFolder: operationFolder.appendingPathComponent("plugins"), operation: operation, signals: timeline.signals)
     }
 
     /// Loads every plugin folder inside `root` (an operation's `plugins/`, or another version of
-    /// it for `liaison replay`).
-    public static func load(pluginsFolder root: URL, operation: ReturnOperation) throws -> PluginSet {
+    /// it for `liaison replay`). `signals`: the signals given besides the model's events and the
+    /// operation's own (a timeline's), which handlers may subscribe to.
+    public static func load(pluginsFolder root: URL, operation: ReturnOperation, signals: Set<String> = []) throws -> PluginSet {
         var problems = Problems()
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).sorted().filter {
             var isDir: ObjCBool = false
@@ -79,7 +81,7 @@ public final class PluginSet {
         guard problems.list.isEmpty else { throw PluginLoadError(problems: problems.list) }
         var loaded: [PluginRuntime] = []
         for m in ordered {
-            if let p = PluginRuntime.load(m, operation: operation, &problems) { loaded.append(p) }
+            if let p = PluginRuntime.load(m, operation: operation, signals: signals, &problems) { loaded.append(p) }
         }
         guard problems.list.isEmpty else {
             for p in loaded { p.close() }

@@ -47,6 +47,11 @@ public struct Timeline: Sendable {
 
     public init(entries: [Entry]) { self.entries = entries }
 
+    /// The names of the signals it gives.
+    public var signals: Set<String> {
+        Set(entries.compactMap { if case .signal(let s) = $0.action { return s.name } else { return nil } })
+    }
+
     /// Reads `folder/timeline.toml`; a folder without one has an empty timeline. Every problem
     /// is listed by line, and the timeline is refused whole.
     public static func load(_ folder: URL, operation: ReturnOperation) throws -> Timeline {

@@ -121,7 +121,16 @@ extension TOMLReader {
                 continue
             }
             if agencies.contains(where: { $0.id.rawValue == id }) { fail(path + ".id", "agency \(id) is listed twice") }
-            agencies.append(Agency(id: AgencyID(id), name: agencyName, country: country, role: role, contacts: strings(a["contacts"], path + ".contacts")))
+            let plugins = strings(a["plugins"], path + ".plugins")
+            for p in plugins {
+                if p.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) == nil {
+                    fail(path + ".plugins", "'\(p)' is not a plugin name (lower-case letters, digits and dashes)")
+                } else if let other = agencies.first(where: { $0.plugins.contains(p) }) {
+                    fail(path + ".plugins", "plugin '\(p)' is already listed for \(other.id): a plugin acts for one agency")
+                }
+            }
+            agencies.append(Agency(id: AgencyID(id), name: agencyName, country: country, role: role, contacts: strings(a["contacts"], path + ".contacts"),
+                                   plugins: plugins))
         }
         let known = Set(agencies.map(\.id))
         let sending = agencies.filter { $0.role == .sendingEnforcement }
@@ -181,11 +190,83 @@ extension TOMLReader {
                                       charter: bool(m, "charter", path, default: false), capacity: int(m, "capacity", path, default: 0), legs: legs))
         }
 
+        let signals = strings(root["signals"], "signals")
+        for signal in signals where !signal.contains(".") || EventCatalog.spec(named: signal) != nil {
+            fail("signals", "'\(signal)' cannot name a signal: use a dotted name that no model event has (for example intake.review)")
+        }
         let operation = ReturnOperation(name: name, agencies: agencies, disclosure: policy, movements: movements, liftRights: rights,
                                         noticeHours: int(root, "notice_hours", "", default: 72),
-                                        charterNoticeWorkingDays: int(root, "charter_notice_working_days", "", default: 5))
+                                        charterNoticeWorkingDays: int(root, "charter_notice_working_days", "", default: 5),
+                                        grants: grants(root["grants"], agencies: agencies), signals: signals)
         guard let start, let sendingAgency = sending.first, sending.count == 1 else { return nil }
         return OperationSettings(operation: operation, start: start, sendingAgency: sendingAgency.id)
+    }
+
+    /// `[grants.roles.ROLE]` and `[grants.agencies.ID]`, each with `commands` and `veto`: a
+    /// role's table replaces the standard one key by key, and an agency's replaces its role's.
+    /// A command the role may never give, by the model's rules, is a problem, not a silent no.
+    mutating func grants(_ value: Any?, agencies: [Agency]) -> Grants {
+        var grants = Grants.standard
+        guard let value else { return grants }
+        guard let table = value as? [String: Any] else {
+            fail("grants", "must be a table: [grants.roles.ROLE] and [grants.agencies.AGENCY], each with commands = [...] and veto = [...]")
+            return grants
+        }
+        for key in table.keys.sorted() where key != "roles" && key != "agencies" {
+            fail("grants.\(key)", "is not a key of [grants] (keys: agencies, roles)")
+        }
+        for (roleText, entry) in ((table["roles"] as? [String: Any]) ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "grants.roles.\(roleText)"
+            guard let role = AgencyRole(rawValue: roleText) else {
+                fail(path, "'\(roleText)' is not a role (roles: \(AgencyRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+                continue
+            }
+            grants.roles[role] = grant(entry, path, role: role, base: grants.roles[role] ?? Grant(commands: []))
+        }
+        for (id, entry) in ((table["agencies"] as? [String: Any]) ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "grants.agencies.\(id)"
+            guard let agency = agencies.first(where: { $0.id.rawValue == id }) else {
+                fail(path, "\(id) is not one of the agencies")
+                continue
+            }
+            grants.agencies[agency.id] = grant(entry, path, role: agency.role, base: grants.grant(for: agency))
+        }
+        return grants
+    }
+
+    private mutating func grant(_ value: Any, _ path: String, role: AgencyRole, base: Grant) -> Grant {
+        guard let t = value as? [String: Any] else {
+            fail(path, "must be a table with commands = [...] and veto = [...]")
+            return base
+        }
+        for key in t.keys.sorted() where key != "commands" && key != "veto" {
+            fail("\(path).\(key)", "is not a key of a grant (keys: commands, veto)")
+        }
+        var grant = base
+        if t["commands"] != nil {
+            grant.commands = []
+            for command in strings(t["commands"], path + ".commands") {
+                if Rules.authorities.first(where: { $0.command == command }) == nil {
+                    fail(path + ".commands", "'\(command)' is not a command (commands: \(Rules.authorities.map(\.command).joined(separator: ", ")))")
+                } else if !Rules.role(role, mayGive: command) {
+                    let a = Rules.authority(command)
+                    fail(path + ".commands", "'\(command)' is a command role \(role.rawValue) may never give: only \(a.roles.map(\.rawValue).joined(separator: " or ")) may \(a.what)")
+                } else {
+                    grant.commands.insert(command)
+                }
+            }
+        }
+        if t["veto"] != nil {
+            grant.vetoes = []
+            for event in strings(t["veto"], path + ".veto") {
+                if event == "*" || EventCatalog.spec(named: event) != nil {
+                    grant.vetoes.insert(event)
+                } else {
+                    fail(path + ".veto", "'\(event)' is not an event of the model (events: \(EventCatalog.specs.map(\.name).joined(separator: ", ")); or \"*\" for every event)")
+                }
+            }
+        }
+        return grant
     }
 
     mutating func categories(_ names: [String], _ path: String) -> Set<FieldCategory> {

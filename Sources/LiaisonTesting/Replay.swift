@@ -27,7 +27,12 @@ public struct Replay {
     public static func run(store path: String, plugins: URL) throws -> Replay {
         let original = try SQLiteStore.open(at: path)
         let entries = try allEntries(original)
-        let set = try PluginSet.load(pluginsFolder: plugins, operation: original.operation)
+        // The signals the ledger gives are the ones handlers may subscribe to.
+        let signals = Set(entries.compactMap { e -> String? in
+            guard e.command == "signal", case .signal(let s)? = try? e.decodedCommand() else { return nil }
+            return s.name
+        })
+        let set = try PluginSet.load(pluginsFolder: plugins, operation: original.operation, signals: signals)
         let fresh = try SQLiteStore.inMemory(operation: original.operation)
         let external = entries.dropFirst().filter { e in
             guard e.origin.isEmpty || e.origin.hasPrefix("repl") else { return false }

@@ -103,6 +103,20 @@ public final class LuaState {
     /// a supervisor). It outlives the state safely: once the state is closed it does nothing.
     public let interrupter: LuaInterrupter
 
+    /// Runs `body` (host code reached from a Swift function this state's Lua called) with the
+    /// running call set aside: its time budget stops counting, and a call `body` makes into this
+    /// state meanwhile is an outermost call with a budget and limits of its own. The host's
+    /// plugins use it when a command a handler gives is offered to other handlers, the same
+    /// plugin's among them, before the handler goes on: each handler is charged its own time.
+    /// Outside a call into Lua it just runs `body`.
+    public func withCallSetAside<T>(_ body: () throws -> T) rethrows -> T {
+        guard lk_depth(guardian) > 0 else { return try body() }
+        var suspension = lk_suspension()
+        lk_suspend_entry(guardian, &suspension)
+        defer { lk_resume_entry(guardian, &suspension) }
+        return try body()
+    }
+
     /// Bytes the state holds now.
     public var memoryUsed: Int { lk_memory_used(guardian) }
 
@@ -312,6 +326,9 @@ public final class LuaState {
         let root = sandbox.moduleRoot
         pushFunction(SwiftFunctionBox(state: self, name: "require") { [unowned self] args in
             let name = try args.string(1)
+            if ["io", "debug", "package", "ffi", "jit"].contains(name) {
+                throw LuaScriptError("module '\(name)' is not available in the sandbox: scripts reach no files, processes or debugger")
+            }
             try ModuleResolver.validate(name)
             guard let root else {
                 throw LuaScriptError("module '\(name)' not found: this state has no module folder")

@@ -42,9 +42,9 @@ struct OperationCommandTests {
         #expect(result.status == 1)
         #expect(result.stderr == """
             liaison import: 9 problems in \(folder.path); nothing was imported:
-              operation.toml:41: agencies[4].role: 'observer' is not a role (roles: sending-enforcement, transit-authority, destination-ministry, reception-organisation, carrier, monitor)
-              operation.toml:74: movements[0].legs[1].departs: 'soon' is not a date and time (for example 2026-12-15T06:00:00Z)
-              operation.toml:61: movements[0].charter: must be true or false
+              operation.toml:45: agencies[4].role: 'observer' is not a role (roles: sending-enforcement, transit-authority, destination-ministry, reception-organisation, carrier, monitor)
+              operation.toml:93: movements[0].legs[1].departs: 'soon' is not a date and time (for example 2026-12-15T06:00:00Z)
+              operation.toml:80: movements[0].charter: must be true or false
               manifest.csv:2: column 'date_of_birth': '1990-13-01' is not a date (YYYY-MM-DD)
               manifest.csv:3: column 'sex': 'Q' is not F, M or X
               manifest.csv:3: column 'track': 'deported' is not a track (voluntary, removal, third-country)

@@ -44,11 +44,16 @@ struct LuaFaceTests {
         #expect(try host.progress("R-3") == "identified")
     }
 
-    @Test("a plugin cannot act for another agency: the model checks the plugin's agency")
+    @Test("a plugin may not ask for a command its agency's role never gives: refused when it loads, naming the line")
     func otherAgency() throws {
-        let (outcome, _, op) = try run("QA-TRANSIT", ["case.clear"], "on('test.go', function() model.case('R-3'):clear() end)")
+        let op = try TestOperation(plugins: ["p": ("QA-TRANSIT", ["case.clear"], "on('test.go', function() model.case('R-3'):clear() end)", "")])
         defer { op.remove() }
-        #expect(outcome.failures.first?.message == "case.clear refused: QA-TRANSIT (transit-authority) may not clear cases: only sending-enforcement may")
+        do {
+            _ = try op.host()
+            Issue.record("a transit plugin asking for case.clear loaded")
+        } catch let error as PluginLoadError {
+            #expect(error.problems.map(\.description) == ["plugins/p/plugin.toml:5: permissions: 'case.clear' is not allowed: role transit-authority may never give it (only sending-enforcement may)"])
+        }
     }
 
     @Test("assigning to a model field is an error that names the way to change it")
@@ -75,24 +80,35 @@ struct LuaFaceTests {
         #expect(second.failures.first?.message.contains("released Context") == true)
     }
 
-    @Test("a notice carries only what both sender and recipient may see")
+    @Test("a template printing what sender and recipient may not both see is refused: when the plugin loads for a literal recipient, when sent for one computed")
     func noticeDisclosure() throws {
-        let (outcome, host, op) = try run("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'QA-TRANSIT', template = 't', case = model.case('R-1') } end)")
+        let literal = try TestOperation(plugins: ["p": ("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx)\n  ctx:send_notice{ to = 'QA-TRANSIT', template = 't', case = 'R-1' }\nend)", "")],
+                                        templates: ["p": ["t": "{{case.names}}|{{case.vulnerabilities}}|{{case.fit_to_fly_conditions}}|{{case.legal_basis}}"]])
+        defer { literal.remove() }
+        #expect(throws: PluginLoadError.self) { try literal.host() }
+        do { _ = try literal.host() } catch let error as PluginLoadError {
+            #expect(error.problems.map(\.description) == [
+                "plugins/p/main.lua:2: ctx:send_notice{ to = \"QA-TRANSIT\", template = \"t\" }: the template prints fit_to_fly_conditions (medical), legal_basis (legal), vulnerabilities (vulnerability), which US-ENF and QA-TRANSIT may not both see, so it would print blank",
+            ])
+        }
+        let (outcome, host, op) = try run("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) local to = 'QA-' .. 'TRANSIT'; ctx:send_notice{ to = to, template = 't', case = model.case('R-1') } end)")
         defer { op.remove() }
-        #expect(outcome.failures.isEmpty)
-        #expect(try host.store.notices().map(\.body) == ["Ana Example|||"])
+        #expect(outcome.failures.map(\.message) == [
+            "ctx:send_notice: template 't' prints fit_to_fly_conditions (medical), legal_basis (legal), vulnerabilities (vulnerability), which US-ENF and QA-TRANSIT may not both see: it would print blank; send it to an agency that may, or take the field out of the template",
+        ])
+        #expect(try host.store.notices().isEmpty)
     }
 
     @Test("a notice's case fields take Mustache transforms, sections and inverted sections as text does")
     func noticeFieldsAsText() throws {
         let template = "{{uppercased(case.names)}}|{{#case.names}}[{{case.names}}]{{/case.names}}|{{^case.names}}none{{/case.names}}|"
-            + "{{^case.fit_to_fly_conditions}}withheld{{/case.fit_to_fly_conditions}}|{{#cases}}{{ref}} {{names}};{{/cases}}"
-        let op = try TestOperation(plugins: ["p": ("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'QA-TRANSIT', template = 't', case = 'R-1' } end)", "")],
+            + "{{^case.fit_to_fly_conditions}}none{{/case.fit_to_fly_conditions}}|{{#cases}}{{ref}} {{names}};{{/cases}}"
+        let op = try TestOperation(plugins: ["p": ("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'IR-RECEPTION', template = 't', case = 'R-1' } end)", "")],
                                    templates: ["p": ["t": template]])
         defer { op.remove() }
         let host = try op.host()
         #expect(try host.engine.submit(go, by: .coordinator).failures.isEmpty)
-        #expect(try host.store.notices().map(\.body) == ["ANA EXAMPLE|[Ana Example]||withheld|R-1 Ana Example;"])
+        #expect(try host.store.notices().map(\.body) == ["ANA EXAMPLE|[Ana Example]||none|R-1 Ana Example;"])
     }
 
     @Test("a notice names a protection claim among a case's holds only to a recipient who may see protection data")
@@ -147,7 +163,7 @@ struct LuaFaceTests {
 
     @Test("a notice about a case that does not exist is refused by the rules, and nothing is sent")
     func noticeAboutNoCase() throws {
-        let (outcome, host, op) = try run("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'QA-TRANSIT', template = 't', case = 'R-999' } end)")
+        let (outcome, host, op) = try run("US-ENF", ["notice.send"], "on('test.go', function(ev, ctx) ctx:send_notice{ to = 'US-ENF/legal', template = 't', case = 'R-999' } end)")
         defer { op.remove() }
         #expect(outcome.failures.first?.message == "notice.send refused: no case R-999 in this operation")
         #expect(try host.store.notices().isEmpty)

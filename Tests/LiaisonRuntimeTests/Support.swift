@@ -10,33 +10,43 @@ struct TestOperation {
     let url: URL
 
     /// `plugins`: folder name → (agency, permissions, main.lua, extra plugin.toml lines).
+    /// `signals`: the signals the tests give besides the timeline's, which handlers may subscribe to.
     init(plugins: [String: (agency: String, permissions: [String], lua: String, extra: String)] = [:], timeline: String? = nil,
-         templates: [String: [String: String]] = [:], operationTail: String = "") throws {
+         templates: [String: [String: String]] = [:], operationTail: String = "", signals: [String] = ["test.go", "a.b"]) throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        // Each agency runs the plugins given for it (the operation lists them).
+        func runs(_ agency: String) -> String {
+            "plugins = [" + plugins.filter { $0.value.agency == agency }.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ") + "]"
+        }
         try """
             name = "test-op"
             start = "2026-12-01T08:00:00Z"
+            signals = [\(signals.map { "\"\($0)\"" }.joined(separator: ", "))]
             [[agencies]]
             id = "US-ENF"
             name = "Sending"
             country = "US"
             role = "sending-enforcement"
+            \(runs("US-ENF"))
             [[agencies]]
             id = "QA-TRANSIT"
             name = "Transit"
             country = "QA"
             role = "transit-authority"
+            \(runs("QA-TRANSIT"))
             [[agencies]]
             id = "IR-MFA"
             name = "Ministry"
             country = "IR"
             role = "destination-ministry"
+            \(runs("IR-MFA"))
             [[agencies]]
             id = "IR-RECEPTION"
             name = "Reception"
             country = "IR"
             role = "reception-organisation"
+            \(runs("IR-RECEPTION"))
             [[movements]]
             ref = "M-1"
             organiser = "US-ENF"

@@ -130,6 +130,18 @@ static inline lk_stop lk_end(lk_guard *g, lua_State *L, const lk_entry *saved) {
     return (lk_stop)(-d);
 }
 
+/// An entry set aside by lk_suspend_entry, on the caller's stack.
+typedef struct { int depth; int64_t deadline; int64_t remaining; } lk_suspension;
+
+/// Swift-callable, from a Swift function Lua called. Sets the running entry aside while the
+/// host runs other code that may call into this state again (a handler of the same plugin,
+/// reacting to a command this entry gave): its time stops counting, and a call made meanwhile
+/// is an outermost entry with a budget of its own. Every lk_suspend_entry is followed by
+/// lk_resume_entry with the same `s`, before control returns to Lua.
+void lk_suspend_entry(lk_guard *g, lk_suspension *s);
+/// Takes the entry up again with the time it had left (or still stopping, if it was).
+void lk_resume_entry(lk_guard *g, const lk_suspension *s);
+
 /// Where the hook stopped the script ("file:line"), or "" if it never ran.
 const char *lk_stop_where(const lk_guard *g);
 /// Asks a running entry to stop. Safe from any thread. Returns 0 when nothing was running.
