@@ -108,7 +108,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LiaisonRuntimeTests",
-            dependencies: ["LiaisonRuntime", "LiaisonStore", "LiaisonModel", "LuaKit", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["LiaisonRuntime", "LiaisonStore", "LiaisonModel", "LuaKit", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "LiaisonTestingTests", dependencies: ["LiaisonTesting", "LiaisonRuntime"]),
         .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-embedding"]),

@@ -255,6 +255,9 @@ public final class CaseReader: Sendable {
         return c.activeHolds(at: now, blocking: step).filter { grants(all: $0.kind.categories) }
     }
 
+    /// A reader granted nothing: what an agency that cannot be resolved is shown.
+    public static let nobody = CaseReader(agency: Agency(id: "nobody", name: "nobody", country: "", role: .monitor), allowed: [], policy: nil)
+
     /// The operation's coordinator: every field. For tests, reports and the REPL's coordinator
     /// view, never for an agency.
     public static let coordinator = CaseReader(agency: Agency(id: .coordinator, name: "coordinator", country: "", role: .sendingEnforcement),

@@ -38,9 +38,18 @@ public enum HoldKind: String, Codable, Sendable, CaseIterable {
     }
 
     /// What a reader must be granted to learn that a case has a hold of this kind: every hold
-    /// is a legal matter, and a protection claim's is protection data too, so it never reaches
-    /// a reader without `protection` (see `CaseReader.visibleHolds`).
-    public var categories: Set<FieldCategory> { self == .protectionClaim ? [.legal, .protection] : [.legal] }
+    /// is a legal matter, and some say more: a protection claim's is protection data, so it
+    /// never reaches a reader without `protection`; an unaccompanied minor's tells a
+    /// vulnerability; a travel document's, what became of the document (see
+    /// `CaseReader.visibleHolds`).
+    public var categories: Set<FieldCategory> {
+        switch self {
+        case .protectionClaim: return [.legal, .protection]
+        case .unaccompaniedMinor: return [.legal, .vulnerability]
+        case .travelDocument: return [.legal, .travelDocument]
+        default: return [.legal]
+        }
+    }
 }
 
 /// A hold on a case: who raised it, why, on what evidence, what it blocks, and how it ended.

@@ -81,6 +81,11 @@ public enum Rules {
         ]
     }()
 
+    /// The reason of the hold a third-country case opens with: the notice naming that country is
+    /// yet to be served and run (a protection-claim hold by kind, since the person may claim
+    /// protection against that country meanwhile). Serving the notice ends it, and only it.
+    static let thirdCountryNoticeNotServed = "notice naming the third country not yet served and run"
+
     private static let authorityIndex = Dictionary(uniqueKeysWithValues: authorities.map { ($0.command, $0) })
 
     /// The row of `command` (a command no agency gives, such as `signal`, has an empty one).
@@ -233,8 +238,12 @@ private struct Decider {
 
     /// Lifts the active holds of `kind` as a consequence of the command (a document issued lifts
     /// travel-document holds); recorded as lifted by the actor, with `reason`.
+    ///
+    /// A hold a legal event raised (an appeal's, a protection claim's) is never lifted so: only
+    /// the decision on that event lifts it.
     mutating func liftAll(_ kind: HoldKind, on c: inout ReturnCase, reason: String) {
-        for i in c.holds.indices where c.holds[i].kind == kind && c.holds[i].isActive(at: now) {
+        let fromLegalEvents = Set(c.legalEvents.compactMap(\.hold))
+        for i in c.holds.indices where c.holds[i].kind == kind && c.holds[i].isActive(at: now) && !fromLegalEvents.contains(c.holds[i].id) {
             c.holds[i].lifted = Hold.Lifting(by: actorID, at: now, reason: reason)
             emit(.holdLifted(c.ref, hold: c.holds[i].id, kind: kind, by: actorID))
         }
@@ -286,7 +295,7 @@ private struct Decider {
                 _ = raise(.noticePeriod, on: &c, reason: "removal notice not yet served")
             }
             if o.track == .thirdCountry {
-                _ = raise(.protectionClaim, on: &c, reason: "notice naming the third country not yet served and run")
+                _ = raise(.protectionClaim, on: &c, reason: Rules.thirdCountryNoticeNotServed)
             }
             put(c)
 
@@ -451,7 +460,13 @@ private struct Decider {
             liftAll(.noticePeriod, on: &c, reason: "notice served")
             _ = raise(.noticePeriod, on: &c, reason: "notice period running", until: ends)
             if c.track == .thirdCountry {
-                liftAll(.protectionClaim, on: &c, reason: "notice naming the third country served")
+                // Only the notice's own hold ends here: a protection claim the person made (by a
+                // legal event, or raised by hand) stays until it is decided or lifted.
+                for i in c.holds.indices where c.holds[i].kind == .protectionClaim && c.holds[i].isActive(at: now)
+                    && c.holds[i].reason == Rules.thirdCountryNoticeNotServed {
+                    c.holds[i].lifted = Hold.Lifting(by: actorID, at: now, reason: "notice naming the third country served")
+                    emit(.holdLifted(c.ref, hold: c.holds[i].id, kind: .protectionClaim, by: actorID))
+                }
                 _ = raise(.protectionClaim, on: &c, reason: "third-country notice period running", until: ends)
             }
             emit(.noticeServed(ref, periodEnds: ends))

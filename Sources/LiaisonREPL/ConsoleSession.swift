@@ -116,7 +116,7 @@ public final class ConsoleSession {
                 let outcome = try host.engine.perform("repl", by: actor) { results = try function.call() }
                 if !outcome.applied.isEmpty || outcome.refusal != nil {
                     lastOutcome = outcome
-                    if let refusal = outcome.refusal { error("refused: \(refusal)") }
+                    if let refusal = seen(outcome).refusal { error("refused: \(refusal)") }
                 }
             } else {
                 results = try function.call()
@@ -145,11 +145,20 @@ public final class ConsoleSession {
         write(colour ? "\u{1B}[31m\(message)\u{1B}[0m" : message)
     }
 
+    /// What the console's agency may learn of an outcome (everything, as the coordinator).
+    func seen(_ outcome: Outcome) -> Outcome {
+        guard let host, let runtime else { return outcome }
+        return outcome.seen(by: runtime.reader, in: host.store)
+    }
+
+    /// The plugins' new log lines: as an agency, only its own plugins'.
     func flushLog() {
         guard let host else { return }
-        let log = host.engine.log
-        for line in log.dropFirst(logShown) { write(colour ? "\u{1B}[2m\(line)\u{1B}[0m" : line) }
-        logShown = log.count
+        let lines = host.engine.logLines
+        for line in lines.dropFirst(logShown) where agency == nil || line.agency == agency {
+            write(colour ? "\u{1B}[2m\(line.text)\u{1B}[0m" : line.text)
+        }
+        logShown = lines.count
     }
 
     // MARK: :commands
@@ -204,12 +213,13 @@ public final class ConsoleSession {
             }
             agency = next
             runtime?.switchConsole(to: next)
-            write(next.map { "now seeing and acting as \($0), with its plugins' disclosure and permissions" } ?? "now the coordinator: every field, every command")
+            write(next.map { "now seeing and acting as \($0), with its disclosure and what the operation grants it" } ?? "now the coordinator: every field, every command")
         case ":events":
-            guard let o = lastOutcome else { write("no command yet"); return }
+            guard let last = lastOutcome else { write("no command yet"); return }
+            let o = seen(last)
             write("\(o.command) by \(o.actor): " + (o.refusal.map { "refused: \($0)" } ?? "\(o.applied.count) ledger entries"))
             write("  events: " + (o.events.isEmpty ? "none" : o.events.map(\.name).joined(separator: ", ")))
-            write("  handler calls: \(o.handlerCalls)")
+            if agency == nil { write("  handler calls: \(o.handlerCalls)") }
             for f in o.failures { write("  \(f.kind == .veto ? "veto" : "failure"): \(f.summary)") }
             for n in o.notices { write("  notice \(n.ref) to \(n.to): \(n.template)" + (n.due.map { ", due \(Timestamp.iso($0))" } ?? "")) }
         case ":advance":
@@ -229,10 +239,18 @@ public final class ConsoleSession {
         case ":ledger":
             let n = Int(argument) ?? 10
             do {
+                // An agency is shown the entries it may learn of, and how many it may not.
                 let total = try host.store.count(.ledger)
+                let reader = runtime?.reader ?? .coordinator
+                var withheld = 0
                 for e in try host.store.ledger(after: Int64(max(0, total - n)), limit: n) {
-                    write("\(e.sequence)  \(Timestamp.iso(e.at))  \(e.actor)  \(e.command)" + (e.origin.isEmpty ? "" : "  (\(e.origin))"))
+                    guard e.isVisible(to: reader, in: host.store) else { withheld += 1; continue }
+                    // An entry's origin names the hook that caused it (legal.recorded, say): an
+                    // agency sees it on its own entries only.
+                    let origin = e.origin.isEmpty || (agency != nil && e.actor != agency) ? "" : "  (\(e.origin))"
+                    write("\(e.sequence)  \(Timestamp.iso(e.at))  \(e.actor)  \(e.command)" + origin)
                 }
+                if withheld > 0 { write("(\(withheld) of the last \(n) entries withheld from \(agency.map(\.rawValue) ?? "this view"))") }
             } catch {
                 self.error(String(describing: error))
             }

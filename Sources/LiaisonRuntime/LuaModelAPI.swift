@@ -211,10 +211,17 @@ extension PluginRuntime {
             let view = try h.view().1
             _ = try Self.checked { try view.read("holds") }
             let kind = try args.optional(1) { try args.string($0) }
+            // A hold's reason is its raiser's free text: shown only to an agency granted all the
+            // raiser is.
+            let operation = try h.live().engineInHandler("case:active_holds").operation
             return .array(view.reader.visibleHolds(of: view.returnCase, at: view.now)
                 .filter { kind == nil || $0.kind.rawValue == kind }
-                .map { ["id": .integer(Int64($0.id)), "kind": .string(LuaString($0.kind.rawValue)),
-                        "raised_by": .string(LuaString($0.raisedBy.rawValue)), "reason": .string(LuaString($0.reason))] })
+                .map { hold -> LuaValue in
+                    var t: [LuaValue: LuaValue] = ["id": .integer(Int64(hold.id)), "kind": .string(LuaString(hold.kind.rawValue)),
+                                                   "raised_by": .string(LuaString(hold.raisedBy.rawValue))]
+                    if view.reader.mayRead(textBy: hold.raisedBy, in: operation) { t["reason"] = .string(LuaString(hold.reason)) }
+                    return .table(t)
+                })
         }
         caseType.tostring { h in
             guard let (_, view) = try? h.view() else { return "<case \(h.ref)>" }

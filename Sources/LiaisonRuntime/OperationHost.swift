@@ -23,7 +23,9 @@ public final class OperationHost {
     /// Every handler failure and refused command so far, and how many ledger entries and handler
     /// calls the run made.
     public private(set) var failures: [PluginOutcome] = []
-    public private(set) var refusals: [(command: String, reason: String)] = []
+    public private(set) var refusals: [RefusedCommand] = []
+    /// The timeline entry being played, for the refusals it meets.
+    private var playing: Timeline.Entry?
     public private(set) var entriesWritten = 0
     public private(set) var handlerCalls = 0
     /// Entries of the timeline already played.
@@ -72,7 +74,10 @@ public final class OperationHost {
             guard let self else { return }
             if keepsOutcomes { outcomes.append(outcome) }
             failures += outcome.failures
-            if let refusal = outcome.refusal { refusals.append((outcome.command, refusal)) }
+            if let refusal = outcome.refusal {
+                refusals.append(RefusedCommand(command: outcome.command, actor: outcome.actor, reason: refusal,
+                                               entry: playing.map(\.title), line: playing?.line))
+            }
             entriesWritten += outcome.applied.count
             handlerCalls += outcome.handlerCalls
             observer?(outcome)
@@ -101,6 +106,8 @@ public final class OperationHost {
             let entry = timeline.entries[played]
             if let until, entry.at > until { break }
             try engine.advance(to: entry.at)
+            playing = entry
+            defer { playing = nil }
             switch entry.action {
             case let .command(name, subject, args):
                 do {
@@ -120,6 +127,22 @@ public final class OperationHost {
     /// What the operation looks like now, for a coordinator.
     public func summary() throws -> RunSummary {
         try RunSummary(host: self)
+    }
+}
+
+/// A command the rules or a plugin refused, and the timeline entry that gave it, if one did.
+public struct RefusedCommand: Sendable {
+    public var command: String
+    public var actor: AgencyID
+    public var reason: String
+    /// The entry's title (`case.schedule R-0007`), and its line in timeline.toml.
+    public var entry: String?
+    public var line: Int?
+
+    /// "timeline.toml:57 case.schedule R-0007 (US-ENF): case R-0007 cannot be scheduled: ..."
+    public var summary: String {
+        let place = entry.map { e in (line.map { "timeline.toml:\($0) " } ?? "timeline ") + e } ?? command
+        return "\(place) (\(actor)): \(reason)"
     }
 }
 

@@ -97,6 +97,13 @@ public final class PluginRuntime {
         cachedReader = nil
     }
 
+    /// How the console reads, and what it may be shown: its agency's disclosure, or the
+    /// coordinator's.
+    public var reader: CaseReader {
+        guard let engine, let reader = try? caseReader(for: engine) else { return seesEverything ? .coordinator : CaseReader.nobody }
+        return reader
+    }
+
     /// The console's state: it compiles and runs the console's input (inside `Engine.perform`,
     /// so that a chunk's commands are one transaction), completes and prints.
     public var luaState: LuaState { state }

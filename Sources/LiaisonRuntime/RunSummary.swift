@@ -16,7 +16,7 @@ public struct RunSummary: Sendable {
     public var handoffsCompleted: Int
     public var handoffsRefused: Int
     public var failures: [PluginOutcome]
-    public var refusals: [(command: String, reason: String)]
+    public var refusals: [RefusedCommand]
     public var commands: Int
     public var handlerCalls: Int
     /// The timeline's entries played so far.
@@ -54,6 +54,10 @@ public struct RunSummary: Sendable {
         timeline = host.timeline.entries.prefix(host.played).map { ($0.at, $0.title, $0.note) }
     }
 
+    /// Handler failures other than vetoes: errors, time and memory limits, interruptions. A run
+    /// with any ends with a non-zero status.
+    public var scriptErrors: [PluginOutcome] { failures.filter { $0.kind != .veto } }
+
     /// How many late notices the terminal summary names.
     static let lateNamed = 5
 
@@ -69,7 +73,7 @@ public struct RunSummary: Sendable {
             + (noticesLate.count > Self.lateNamed ? ["and \(noticesLate.count - Self.lateNamed) more: see the report (--report)"] : [])
         out.append("  notices:  \(noticesSent) sent, \(noticesLate.count) late" + (named.isEmpty ? "" : " (" + named.joined(separator: ", ") + ")"))
         out.append("  handoffs: \(handoffsCompleted) completed, \(handoffsRefused) refused")
-        out.append("  commands: \(commands) in the ledger, \(handlerCalls) handler calls, \(refusals.count) refused")
+        out.append("  commands: \(commands) in the ledger, \(handlerCalls) handler calls, \(refusals.count) refused" + refusals.map { "\n    \($0.summary)" }.joined())
         let vetoes = failures.filter { $0.kind == .veto }
         let errors = failures.filter { $0.kind != .veto }
         out.append("  vetoes:   \(vetoes.count)" + vetoes.map { "\n    \($0.summary)" }.joined())
@@ -95,7 +99,7 @@ public struct RunSummary: Sendable {
         md += "\n\n## Handoffs\n\n\(handoffsCompleted) completed, \(handoffsRefused) refused.\n\n## Vetoes and script errors\n\n"
         md += failures.isEmpty ? "None.\n" : failures.map { "- \($0.summary)" + ($0.refusedTrigger ? " — \($0.trigger) refused" : " — \($0.trigger) went on") }.joined(separator: "\n") + "\n"
         md += "\n## Refused commands\n\n"
-        md += refusals.isEmpty ? "None.\n" : refusals.map { "- `\($0.command)`: \($0.reason)" }.joined(separator: "\n") + "\n"
+        md += refusals.isEmpty ? "None.\n" : refusals.map { "- \($0.summary)" }.joined(separator: "\n") + "\n"
         md += "\n## Timeline\n\n| time | event | note |\n|---|---|---|\n"
         md += timeline.map { "| \(Timestamp.iso($0.at)) | \($0.title) | \($0.note ?? "") |" }.joined(separator: "\n") + "\n"
         return md
@@ -125,6 +129,7 @@ public struct RunSummary: Sendable {
         body += "<h2>Notices</h2><p>\(noticesSent) sent, \(noticesLate.count) late.</p>"
         body += "<h2>Handoffs</h2><p>\(handoffsCompleted) completed, \(handoffsRefused) refused.</p>"
         body += "<h2>Vetoes and script errors</h2><ul>" + failures.map { "<li>\(esc($0.summary))</li>" }.joined() + "</ul>"
+        body += "<h2>Refused commands</h2>" + (refusals.isEmpty ? "<p>None.</p>" : "<ul>" + refusals.map { "<li>\(esc($0.summary))</li>" }.joined() + "</ul>")
         return "<!doctype html><html><head><meta charset=\"utf-8\"><title>\(esc(operation))</title>"
             + "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}</style></head><body>\(body)</body></html>\n"
     }

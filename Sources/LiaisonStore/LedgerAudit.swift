@@ -17,6 +17,8 @@ struct LedgerAudit {
     let store: SQLiteStore
     /// Told (entries checked, entries in all) every 100,000 entries.
     var progress: ((Int64, Int64) -> Void)?
+    /// Heads an agency kept: the ledger must still hold each, with the same hash.
+    var heads: [LedgerHead] = []
 
     func run() throws -> Verification {
         try store.db.read { db in
@@ -25,10 +27,14 @@ struct LedgerAudit {
             var expected: Int64 = 1
             let total = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM ledger") ?? 0
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM ledger ORDER BY seq")
+            let kept = Dictionary(heads.map { ($0.sequence, $0.hash) }, uniquingKeysWith: { a, _ in a })
             while let row = try rows.next() {
                 let entry = SQLiteStore.entry(row)
                 if entry.sequence != expected {
                     return .broken(entry: expected, reason: entry.sequence > expected ? "entry \(expected) is missing" : "entry \(entry.sequence) is out of order")
+                }
+                if let hash = kept[entry.sequence], hash != entry.hash {
+                    return .broken(entry: entry.sequence, reason: "its hash is \(entry.hash), not \(hash) as kept: the ledger was written again from this entry or before")
                 }
                 if entry.previousHash != previous {
                     return .broken(entry: entry.sequence, reason: "it does not hold the hash of entry \(entry.sequence - 1)")
@@ -36,12 +42,21 @@ struct LedgerAudit {
                 if entry.hash != entry.expectedHash {
                     return .broken(entry: entry.sequence, reason: "its contents do not match its hash (edited after it was written)")
                 }
+                // The readable time is a column of its own; the hash covers the time as the
+                // seconds column gives it, so the two must agree.
+                let text: String = row["at"]
+                if text != Timestamp.iso(entry.at) {
+                    return .broken(entry: entry.sequence, reason: "its time reads \(text), but the time its hash covers is \(Timestamp.iso(entry.at)) (edited after it was written)")
+                }
                 if let failure = try replay(entry, into: &model, db) { return .broken(entry: entry.sequence, reason: failure) }
                 previous = entry.hash
                 if expected % 100_000 == 0 { progress?(expected, total) }
                 expected += 1
             }
             guard let model else { return .broken(entry: 1, reason: "the ledger is empty: the operation's first entry is missing") }
+            if let beyond = heads.filter({ $0.sequence >= expected }).min(by: { $0.sequence < $1.sequence }) {
+                return .broken(entry: beyond.sequence, reason: "the ledger ends at entry \(expected - 1), before entry \(beyond.sequence), which was kept as a head: entries were cut off its end")
+            }
             if let failure = try compare(model, db) { return .broken(entry: nil, reason: failure) }
             return .intact(entries: expected - 1)
         }

@@ -276,6 +276,11 @@ extension TOMLReader {
                 fail(path, "'\(n)' is not a field category (categories: \(FieldCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
         }
+        // A protection claim is a legal event: granting the one without the other would let a
+        // reader count claims it may not see among the holds.
+        if out.contains(.protection) && !out.contains(.legal) {
+            fail(path, "'protection' is granted without 'legal': protection claims are legal events, so grant both or neither")
+        }
         return out
     }
 

@@ -873,11 +873,48 @@ public final class SQLiteStore: Store {
         try verify(progress: nil)
     }
 
-    /// `verify()`, telling `progress` (entries checked, entries in all) every 100,000 entries.
-    public func verify(progress: ((Int64, Int64) -> Void)?) throws -> Verification {
+    /// `verify()`, telling `progress` (entries checked, entries in all) every 100,000 entries, and
+    /// checking that the ledger still holds each of `heads` (kept by an agency from `head()`).
+    public func verify(heads: [LedgerHead] = [], progress: ((Int64, Int64) -> Void)?) throws -> Verification {
         try checkpoint()
-        return try LedgerAudit(store: self, progress: progress).run()
+        return try LedgerAudit(store: self, progress: progress, heads: heads).run()
     }
+
+    /// The ledger's last entry, as an agency keeps it to check later that nothing before it was
+    /// cut or rewritten.
+    public func head() throws -> LedgerHead {
+        try flush()
+        return try db.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1") else {
+                return LedgerHead(sequence: 0, hash: LedgerEntry.genesisHash)
+            }
+            return LedgerHead(sequence: row["seq"], hash: row["hash"])
+        }
+    }
+}
+
+/// A ledger entry's sequence number and hash, written `SEQ:HASH`: what an agency keeps outside
+/// the store so that `audit verify --head` can tell whether the ledger still holds that entry.
+/// A hash chain alone cannot show that entries were cut off its end, or that the whole chain
+/// was written again; a head kept elsewhere can.
+public struct LedgerHead: Hashable, Sendable, CustomStringConvertible {
+    public var sequence: Int64
+    public var hash: String
+
+    public init(sequence: Int64, hash: String) {
+        self.sequence = sequence
+        self.hash = hash
+    }
+
+    /// `1340:9f2c…` (64 hexadecimal digits after the colon).
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let seq = Int64(parts[0]), seq > 0, parts[1].count == 64,
+              parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        (sequence, hash) = (seq, String(parts[1]))
+    }
+
+    public var description: String { "\(sequence):\(hash)" }
 }
 
 /// Decoded records kept between commands; cleared whole when it outgrows its limit, so memory

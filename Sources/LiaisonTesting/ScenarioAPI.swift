@@ -16,6 +16,14 @@ final class ScenarioHandle {
         self.host = host
     }
 
+    /// An outcome as the agency `op:as(...)` speaks for may learn of it: all of it until `op:as`
+    /// names an agency, and as the coordinator (`op:as("COORDINATOR")`). A command's `by` names
+    /// who gives it, not whose view the outcome is shown in.
+    func seen(_ outcome: Outcome) -> Outcome {
+        guard let agency = actor, agency != .coordinator, let reader = try? CaseReader(agency, in: host.store.operation) else { return outcome }
+        return outcome.seen(by: reader, in: host.store)
+    }
+
     func caseView(_ ref: CaseRef) throws -> CaseView {
         do { return try CaseView.coordinator(ref, at: host.engine.now, in: host.store) } catch {
             throw LuaScriptError("no case \(ref) in operation \(host.folder.operation.name)")
@@ -124,7 +132,7 @@ enum ScenarioAPI {
                     }
                 }
                 try moveClock(op)
-                return outcomeValue(try op.host.engine.submit(.signal(Signal(name: name, fields: fields)), by: op.actor ?? .coordinator))
+                return outcomeValue(op.seen(try op.host.engine.submit(.signal(Signal(name: name, fields: fields)), by: op.actor ?? .coordinator)))
             }
             .method("run_until") { op, args -> LuaNoResults in
                 try op.host.play(until: try time(args, 1))
@@ -258,7 +266,7 @@ enum ScenarioAPI {
         }
         try moveClock(op)
         do {
-            return outcomeValue(try op.host.engine.submit(named: name, subject: subject, args: values, by: actor))
+            return outcomeValue(op.seen(try op.host.engine.submit(named: name, subject: subject, args: values, by: actor)))
         } catch let error as CommandArgumentError {
             throw LuaScriptError(error.message)
         }

@@ -14,8 +14,15 @@ struct RunCommand: ParsableCommand {
             a new store, registers the people and opens their cases through the engine (so the \
             plugins see every case.opened), then plays the timeline's events in time order. Each \
             command and everything the plugins do about it is one transaction and one group of \
-            ledger entries. It ends with a summary, an optional report file, and a verification \
-            of the ledger; the exit status is 1 if the ledger does not verify.
+            ledger entries. It ends with a summary (every veto, script error and refused command, \
+            by plugin, hook, file and line, or by timeline line), an optional report file, and a \
+            verification of the ledger.
+
+            Exit status: 0 when the operation ran to its end, every handler returned and the \
+            ledger verifies; 1 when the operation could not be loaded or run, or the ledger does \
+            not verify; 3 when it ran and verifies but plugins failed (errors, time or memory \
+            limits: the summary lists each). Vetoes and refused commands are decisions, not \
+            failures: they are listed, and leave the status 0.
 
             Examples:
               liaison run Examples/gulf-charter --store /tmp/gulf.sqlite
@@ -64,6 +71,11 @@ struct RunCommand: ParsableCommand {
         case .broken:
             fail("liaison run: \(path): \(verification)")
             throw ExitCode(1)
+        }
+        let errors = summary.scriptErrors.count
+        if errors > 0 {
+            fail("liaison run: \(errors) plugin handler\(errors == 1 ? "" : "s") failed (listed under script errors above); the ledger records each")
+            throw ExitCode(3)
         }
     }
 }

@@ -213,7 +213,7 @@ struct ReplScriptTests {
             8
             <case R-0007 on-hold, 1 hold>
             stdin:1: case.depart refused: case R-0007 cannot depart: it is on-hold, not scheduled
-            now seeing and acting as QA-TRANSIT, with its plugins' disclosure and permissions
+            now seeing and acting as QA-TRANSIT, with its disclosure and what the operation grants it
             stdin:1: QA-TRANSIT may not read 'vulnerabilities' (vulnerability data): the policy for role transit-authority does not grant 'vulnerability' (ask first with case:discloses("vulnerabilities"))
             {"Shirin Proto"}
             now the coordinator: every field, every command
@@ -230,6 +230,24 @@ struct ReplScriptTests {
 }
 
 extension ReplScriptTests {
+    @Test("a console speaking for the ministry is shown only what the ministry may learn: its events, its ledger entries, its own plugins' log")
+    func consoleAsAgency() throws {
+        let (status, text) = try pipedRepl(["Examples/gulf-charter", "--as", "IR-MFA"], """
+            :advance 2026-12-06T12:00:00Z
+            :ledger 400
+            model.case("R-0013"):clear()
+
+            """)
+        #expect(status == 0)
+        // The sending agency's plugin reacts to the appeal and the claim with notices to its own
+        // legal desk and a strike; none of it, nor its log, reaches the ministry's console.
+        #expect(!text.contains("legal.record") && !text.contains("hold.raise") && !text.contains("hold-notice"), "\(text)")
+        #expect(!text.contains("plugin us-enf"), "\(text)")
+        #expect(text.contains("notice.acknowledge"), "\(text)")  // the ministry's own acknowledgements
+        #expect(text.contains("entries withheld from IR-MFA"), "\(text)")
+        #expect(text.contains("stdin:1: plugin repl lacks permission 'case.clear'") || text.contains("has what the operation grants IR-MFA, and that does not include 'case.clear'"), "\(text)")
+    }
+
     @Test("piped input that ends inside a chunk says so")
     func unfinished() throws {
         let text = try pipedRepl([], "print('before')\nfunction f()\n  return 1\n").output

@@ -21,6 +21,52 @@ struct RunCommandTests {
         #expect(verified.status == 0)
     }
 
+    @Test("run exits 3 when a plugin failed, naming every failure and every refused timeline entry; the ledger still verifies")
+    func runWithFailures() throws {
+        let copy = URL(fileURLWithPath: temporaryPath("failing"))
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Examples/gulf-charter"), to: copy)
+        // The monitor's plugin fails at each handover it observes, and the timeline asks to
+        // schedule a person on hold.
+        let monitor = copy.appendingPathComponent("plugins/monitor/main.lua")
+        try (try String(contentsOf: monitor, encoding: .utf8)).replacingOccurrences(of: "local people = #h:cases()", with: "local people = #h:cases() + nil")
+            .write(to: monitor, atomically: true, encoding: .utf8)
+        let timeline = copy.appendingPathComponent("timeline.toml")
+        try (try String(contentsOf: timeline, encoding: .utf8) + """
+
+            [[events]]
+            at = "2026-12-17T13:00:00Z"
+            actor = "US-ENF"
+            command = "case.schedule"
+            case = "R-0007"
+            movement = "M-1"
+            """).write(to: timeline, atomically: true, encoding: .utf8)
+        let store = temporaryPath("failing.sqlite")
+        let result = try Liaison.run(["run", copy.path, "--store", store])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stdout.contains("  script errors: 3\n    plugin monitor, hook handoff.completed, plugins/monitor/main.lua:6: error: attempt to perform arithmetic on a nil value (fail-open: handoff.acknowledge went on)"), "\(result.stdout)")
+        #expect(result.stdout.contains("1 refused\n    timeline.toml:123 case.schedule R-0007 (US-ENF): case R-0007 cannot be scheduled: active hold 'appeal-pending' raised by US-ENF on 2026-12-05\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("ledger intact"))
+        #expect(result.stderr.hasSuffix("liaison run: 3 plugin handlers failed (listed under script errors above); the ledger records each\n"))
+    }
+
+    @Test("audit head prints SEQ:HASH, and audit verify --head finds a ledger that no longer holds it")
+    func auditHead() throws {
+        let store = temporaryPath("head.sqlite")
+        #expect(try Liaison.run(["run", "Examples/third-country", "--store", store], in: repositoryRoot).status == 0)
+        let head = try Liaison.run(["audit", "head", "--store", store])
+        #expect(head.status == 0)
+        let kept = head.stdout.trimmingCharacters(in: .newlines)
+        #expect(kept.range(of: "^[0-9]+:[0-9a-f]{64}$", options: .regularExpression) != nil, "\(kept)")
+        #expect(try Liaison.run(["audit", "verify", "--store", store, "--head", kept]).status == 0)
+        let seq = Int(kept.prefix { $0 != ":" })!
+        let beyond = try Liaison.run(["audit", "verify", "--store", store, "--head", "\(seq + 5):" + kept.split(separator: ":")[1]])
+        #expect(beyond.status == 1)
+        #expect(beyond.stderr.contains("ledger broken at entry \(seq + 5): the ledger ends at entry \(seq), before entry \(seq + 5), which was kept as a head: entries were cut off its end"))
+        let bad = try Liaison.run(["audit", "verify", "--store", store, "--head", "7:nothex"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--head 7:nothex: a head is SEQ:HASH"))
+    }
+
     @Test("--version names the memory allocator: jemalloc, or the system's in a build made without it")
     func version() throws {
         let result = try Liaison.run(["--version"])

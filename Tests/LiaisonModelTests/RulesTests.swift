@@ -105,6 +105,20 @@ struct HoldTests {
         #expect(s.state("R-0050") == .released)
     }
 
+    @Test("serving the third-country notice ends the notice's own hold, never a protection claim the person made")
+    func thirdCountryNoticeKeepsClaims() throws {
+        var s = Scenario()
+        try s.open("R-0009", track: .thirdCountry)
+        try s.run(.recordLegalEvent("R-0009", kind: .protectionClaim, suspensive: true))
+        try s.run(.raiseHold("R-0009", kind: .protectionClaim, reason: "claim made to the escort", evidence: nil, until: nil))
+        try s.makeFit("R-0009")
+        s.now = s.now.addingTimeInterval(30 * 86_400)  // the notice's own period has long run
+        let claim = s.model.cases["R-0009"]!.legalEvents[0].hold!
+        let byHand = s.model.cases["R-0009"]!.holds.first { $0.reason == "claim made to the escort" }!.id
+        #expect(s.model.cases["R-0009"]!.activeHolds(at: s.now).map(\.id) == [claim, byHand])
+        #expect(s.refusal(.schedule("R-0009", movement: "M-1", escorted: true))?.hasPrefix("case R-0009 cannot be scheduled: active hold 'protection-claim'") == true)
+    }
+
     @Test("an unaccompanied minor is held until reception is verified")
     func unaccompaniedMinor() throws {
         var s = Scenario()

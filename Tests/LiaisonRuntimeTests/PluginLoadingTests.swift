@@ -37,6 +37,52 @@ struct PluginLoadingTests {
         #expect(lines.contains("plugins/bad/plugin.toml:9: limits.time_ms: must be a positive whole number"))
     }
 
+    @Test("mistakes are refused at load with file and line: a misspelt event with the nearest name, an unknown template, a template printing what its recipient may never see")
+    func loadMistakes() throws {
+        let lua = """
+            on("case.state_changed", function(ev, ctx) end)
+            on("hold.raisd", function(ev, ctx) end)
+            on("leg.departing", function(ev, ctx) end)
+            on("test.go", function(ev, ctx)
+              ctx:send_notice{ to = "IR-MFA/consular", template = "identity-reqest", case = ev.case }
+              ctx:send_notice{
+                to = "QA-TRANSIT",
+                template = "medical",
+                case = ev.case,
+              }
+              ctx:send_notice{ to = "XX-NOBODY", template = "medical" }
+              -- a recipient computed at run time is checked when the notice is sent
+              ctx:send_notice{ to = ev.to, template = "medical" }
+            end)
+            """
+        let op = try TestOperation(plugins: ["p": ("US-ENF", ["notice.send"], lua, "")],
+                                   templates: ["p": ["identity-request": "{{case.names}}", "medical": "{{#cases}}{{ref}}: {{fit_to_fly_conditions}}{{/cases}}"]])
+        defer { op.remove() }
+        let error = try #require(throws: PluginLoadError.self) { try op.host() }
+        let known = "(events are the model's, which `liaison stubs` lists, and the signals timeline.toml gives or operation.toml lists under signals)"
+        #expect(error.problems.map(\.description) == [
+            "plugins/p/main.lua:1: on(): no event 'case.state_changed' is ever given in this operation; did you mean 'case.state-changed'? \(known)",
+            "plugins/p/main.lua:2: on(): no event 'hold.raisd' is ever given in this operation; did you mean 'hold.raised'? \(known)",
+            "plugins/p/main.lua:3: on(): no event 'leg.departing' is ever given in this operation \(known)",
+            "plugins/p/main.lua:5: ctx:send_notice names template 'identity-reqest', which plugins/p/templates does not have (did you mean 'identity-request'?) (templates: identity-request, medical)",
+            "plugins/p/main.lua:6: ctx:send_notice{ to = \"QA-TRANSIT\", template = \"medical\" }: the template prints fit_to_fly_conditions (medical), which US-ENF and QA-TRANSIT may not both see, so it would print blank",
+            "plugins/p/main.lua:11: ctx:send_notice is addressed to 'XX-NOBODY', but XX-NOBODY is not an agency of operation test-op (agencies: US-ENF, QA-TRANSIT, IR-MFA, IR-RECEPTION)",
+        ])
+    }
+
+    @Test("a signal the timeline gives, or operation.toml lists, may be subscribed to")
+    func knownSignals() throws {
+        let timeline = """
+            [[events]]
+            at = "2026-12-02T08:00:00Z"
+            signal = "leg.departing"
+            """
+        let op = try TestOperation(plugins: ["p": ("US-ENF", [], "on('leg.departing', print) on('intake.review', print)", "")], timeline: timeline,
+                                   signals: ["intake.review"])
+        defer { op.remove() }
+        #expect(try op.host().engine.plugins.plugins.first?.handlers.map(\.event) == ["leg.departing", "intake.review"])
+    }
+
     @Test("dependencies: missing, wrong version, incompatible and cyclic sets are refused")
     func dependencies() throws {
         let op = try TestOperation(plugins: [

@@ -138,3 +138,60 @@ struct TamperingTests {
         #expect(result == t.expected, "\(result)")
     }
 }
+
+@Suite("Anchors: a ledger head an agency keeps catches what the hash chain alone cannot")
+struct LedgerHeadTests {
+    @Test("a ledger entry's readable time, edited with its triggers dropped, is found")
+    func readableTime() throws {
+        let path = try closedSyntheticStore(cases: 3)
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TRIGGER ledger_no_update")
+            try db.execute(sql: "UPDATE ledger SET at = '2030-01-01T00:00:00Z' WHERE seq = 20")
+        }
+        let result = try SQLiteStore.open(at: path).verify()
+        guard case let .broken(entry, reason) = result else { Issue.record("an edited time verified: \(result)"); return }
+        #expect(entry == 20)
+        #expect(reason.hasPrefix("its time reads 2030-01-01T00:00:00Z, but the time its hash covers is "))
+    }
+
+    @Test("entries cut off the end keep the chain whole, and the head kept before the cut finds them gone")
+    func truncated() throws {
+        // The store is released at the end of the closure, which closes its file.
+        let (path, head) = try { () throws -> (String, LedgerHead) in
+            let store = try syntheticStore(cases: 3)
+            return (store.path, try store.head())
+        }()
+        #expect(head.sequence == 38)
+        #expect(LedgerHead(head.description) == head)
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TRIGGER ledger_no_delete")
+            try db.execute(sql: "DELETE FROM ledger WHERE seq > 30")
+        }
+        let cut = try SQLiteStore.open(at: path)
+        // The chain alone holds, whatever the records say of the missing entries.
+        let withHead = try cut.verify(heads: [head], progress: nil)
+        #expect(withHead == .broken(entry: 38, reason: "the ledger ends at entry 30, before entry 38, which was kept as a head: entries were cut off its end"))
+    }
+
+    @Test("a ledger written again (another history of the same operation) does not hold the head kept from the first")
+    func forked() throws {
+        let first = try syntheticStore(cases: 3)
+        let kept = try first.head()
+        let other = try syntheticStore(cases: 4)  // the same opening, another history from there
+        #expect(try other.verify() == .intact(entries: 50))
+        let result = try other.verify(heads: [kept], progress: nil)
+        guard case let .broken(entry, reason) = result else { Issue.record("a forked ledger verified against a kept head"); return }
+        #expect(entry == 38)
+        #expect(reason == "its hash is \(try other.ledger(after: 37, limit: 1)[0].hash), not \(kept.hash) as kept: the ledger was written again from this entry or before")
+        #expect(try first.verify(heads: [kept], progress: nil) == .intact(entries: 38))
+    }
+
+    @Test("a head is SEQ:HASH, with 64 lower-case hexadecimal digits")
+    func parsing() {
+        let hash = String(repeating: "a", count: 64)
+        #expect(LedgerHead("12:\(hash)") == LedgerHead(sequence: 12, hash: hash))
+        for bad in ["12", "x:\(hash)", "0:\(hash)", "12:\(hash.uppercased())", "12:\(hash.dropLast())", "12:\(hash):1"] {
+            #expect(LedgerHead(bad) == nil, "\(bad)")
+        }
+    }
+}

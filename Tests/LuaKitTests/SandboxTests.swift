@@ -83,6 +83,20 @@ struct SandboxTests {
             == "r.lua:1: module 'lib.notice' not found: this state has no module folder")
     }
 
+    @Test("require of a standard library returns it, as stock Lua does; io, debug and package are not there to require")
+    func requireStandard() throws {
+        let lua = try makeState()
+        #expect(try lua.run("return require 'utf8' == utf8, require 'string' == string, require 'table' == table, require 'math' == math, require 'coroutine' == coroutine, require 'os' == os", name: "r.lua")
+            == [true, true, true, true, true, true])
+        #expect(try lua.run("local u = require 'utf8' return u.char(72, 105)", name: "r.lua") == ["Hi"])
+        for name in ["io", "debug", "package"] {
+            #expect(runtimeMessage(failure(of: "require '\(name)'", in: lua, name: "r.lua"))
+                == "r.lua:1: module '\(name)' is not available in the sandbox: scripts reach no files, processes or debugger")
+        }
+        // The library is the sandbox's own: os keeps only time, clock and date.
+        #expect(try lua.run("return require('os').execute", name: "r.lua") == [.nil])
+    }
+
     @Test("each state is separate: one script cannot see another's globals")
     func isolation() throws {
         let a = try makeState()

@@ -135,3 +135,29 @@ describe("custody #custody", function()
     expect(op:failures()):to_equal({})
   end)
 end)
+
+describe("trust #trust", function()
+  it("tells the ministry of a protection claim no more than that the hold is not its to lift", function()
+    local op = scenario.load("..")
+    op:run_until("2026-12-11T16:00Z")
+    local claim
+    for _, hold in ipairs(op:case("R-0013"):active_holds()) do
+      if hold.kind == "protection-claim" then claim = hold.id end
+    end
+    local tried = op:as("IR-MFA"):command("hold.lift", { case = "R-0013", hold = claim, reason = "curious" })
+    expect(tried.accepted):to_be_falsy()
+    expect(tried.refusal):to_equal("case R-0013 has no active hold " .. claim .. " that IR-MFA may lift")
+    -- The same refusal, as the coordinator is told it, names the claim.
+    local told = op:as("COORDINATOR"):command("hold.lift", { case = "R-0013", hold = claim, reason = "curious", by = "IR-MFA" })
+    expect(told.refusal):to_match("'protection%-claim' on case R%-0013 can be lifted only by US%-ENF")
+  end)
+
+  it("shows an agency only its own notices and its own plugins' failures among what a command caused", function()
+    local op = scenario.load("..")
+    op:run_until("2026-12-10T12:00Z")
+    local seen = op:as("QA-TRANSIT"):signal("manifest.build", { movement = "M-1", transit = "request" })
+    -- The sending agency's plugin asks Doha for transit: Doha sees that notice, and no other.
+    expect(seen.notices):to_equal({ "transit-request to QA-TRANSIT" })
+    expect(seen.failures):to_equal({})
+  end)
+end)

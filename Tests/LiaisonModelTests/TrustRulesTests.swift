@@ -1,0 +1,109 @@
+import Foundation
+import LiaisonModel
+import Testing
+
+@Suite("Trust boundaries in the model: grants, who may give what, and what a refusal or an event tells")
+struct TrustRulesTests {
+    @Test("consent is withdrawn only by the roles that record it")
+    func withdrawConsentRoles() throws {
+        var s = Scenario()
+        try s.open("R-0501", track: .voluntary)
+        try s.run(.recordConsent("R-0501", scope: .returnItself, interpreter: nil))
+        let consent = s.model.cases["R-0501"]!.returnConsent!.id
+        #expect(s.refusal(.withdrawConsent("R-0501", consent: consent), by: monitor)
+            == "MONITOR (monitor) may not withdraw consent: only reception-organisation or sending-enforcement may")
+        #expect(s.refusal(.withdrawConsent("R-0501", consent: consent), by: mfa)
+            == "IR-MFA (destination-ministry) may not withdraw consent: only reception-organisation or sending-enforcement may")
+        try s.run(.withdrawConsent("R-0501", consent: consent), by: reception)
+        #expect(s.model.cases["R-0501"]!.progress == .consentWithdrawn)
+    }
+
+    @Test("an agency that neither sent nor receives a notice learns nothing of it, not even that it exists")
+    func noticeNonParties() throws {
+        var s = Scenario()
+        try s.open("R-0502")
+        let notice = Notice(ref: "N-000001", from: enf, to: "IR-MFA/consular", template: "identity-request", cases: ["R-0502"], due: nil, sentAt: s.now, body: "text")
+        try s.run(.sendNotice(notice))
+        #expect(s.refusal(.acknowledgeNotice("N-000001"), by: transit) == "no notice N-000001 addressed to QA-TRANSIT")
+        #expect(s.refusal(.acknowledgeNotice("N-000099"), by: transit) == "no notice N-000099 addressed to QA-TRANSIT")
+        #expect(s.refusal(.acknowledgeNotice("N-000001"), by: enf) == "notice N-000001 is addressed to IR-MFA/consular: only IR-MFA may acknowledge it")
+        try s.run(.acknowledgeNotice("N-000001"), by: mfa)
+    }
+
+    @Test("signals cannot pass for the model's events, and the engine's own come from the coordinator only")
+    func signalNames() throws {
+        var s = Scenario()
+        #expect(s.refusal(.signal(Signal(name: "legal.recorded")), by: enf)?.hasPrefix("'legal.recorded' cannot name a signal") == true)
+        #expect(s.refusal(.signal(Signal(name: "notice.overdue", fields: ["notice": "N-000001"])), by: transit)
+            == "'notice.overdue' cannot name a signal given by QA-TRANSIT: signals under notice. are the engine's own")
+        try s.run(.signal(Signal(name: "notice.overdue")), by: .coordinator)
+        try s.run(.signal(Signal(name: "leg.departing")), by: transit)
+    }
+
+    @Test("an operation's grant narrows what a role may do, and the model refuses what it leaves out")
+    func grantsNarrow() throws {
+        var operation = testOperation
+        operation.grants.agencies[mfa] = Grant(commands: ["notice.send", "notice.acknowledge", "document.issue"])
+        var model = InMemoryModel(operation: operation)
+        let person = Person(ref: "P-1", names: ["Test Person"], dateOfBirth: LocalDate("1990-01-01")!, sex: .female, nationalities: ["IR"])
+        try model.apply(.registerPerson(person), by: enf, at: day0)
+        try model.apply(.openCase(CaseOpening(ref: "R-1", person: "P-1", track: .removal, sendingState: "US", destinationState: "IR")), by: enf, at: day0)
+        #expect(throws: Refusal.self) { try model.apply(.refuseDocument("R-1", reason: "unknown identity"), by: mfa, at: day0) }
+        do { try model.apply(.refuseDocument("R-1", reason: "unknown identity"), by: mfa, at: day0) } catch let r as Refusal {
+            #expect(r.reason == "IR-MFA is not granted 'document.refuse' in operation test-charter: the grant for agency IR-MFA gives document.issue, notice.acknowledge, notice.send")
+        }
+        try model.apply(.issueDocument("R-1", kind: .laissezPasser, number: "LP-1", validUntil: hours(1000)), by: mfa, at: day0)
+    }
+
+    @Test("the standard grants give each role only what its rules let it give, and the monitor nothing but notices")
+    func standardGrants() {
+        for role in AgencyRole.allCases {
+            for command in Grants.standard.roles[role]!.commands {
+                #expect(Rules.role(role, mayGive: command), "\(role.rawValue) is granted \(command), which its role may never give")
+            }
+        }
+        #expect(Grants.standard.roles[.monitor] == Grant(commands: ["notice.send", "notice.acknowledge"]))
+        #expect(!Grants.standard.roles[.monitor]!.mayVeto("case.state-changed"))
+        #expect(Grants.standard.roles[.destinationMinistry]!.mayVeto("handoff.proposed"))
+        #expect(Grants.standard.roles[.sendingEnforcement]!.mayVeto("anything.at-all"))
+    }
+
+    @Test("a refusal naming a hold tells an agency that may not learn of it only that there is one it may not see")
+    func refusalWording() throws {
+        var s = Scenario()
+        try s.open("R-0503")
+        try s.makeFit("R-0503")
+        try s.run(.recordLegalEvent("R-0503", kind: .protectionClaim, suspensive: true))
+        let refusal = try #require(throws: Refusal.self) { try s.model.apply(.schedule("R-0503", movement: "M-1", escorted: true), by: enf, at: s.now) }
+        #expect(refusal.reason.hasPrefix("case R-0503 cannot be scheduled: active hold 'protection-claim' raised by US-ENF"))
+        var policy = testOperation.disclosure
+        policy.agencies[enf] = [.identity, .legal]
+        var restricted = testOperation
+        restricted.disclosure = policy
+        #expect(refusal.reason(for: try CaseReader(enf, in: restricted)) == "case R-0503 cannot be scheduled: it has an active hold you may not see")
+        #expect(refusal.reason(for: try CaseReader(enf, in: testOperation)) == refusal.reason)
+        // Lifting a hold one may not see reads as for a hold that is not there.
+        let hold = s.model.cases["R-0503"]!.legalEvents[0].hold!
+        #expect(throws: Refusal.self) { try s.model.apply(.liftHold("R-0503", hold: hold, reason: "x"), by: mfa, at: s.now) }
+        do { try s.model.apply(.liftHold("R-0503", hold: hold, reason: "x"), by: mfa, at: s.now) } catch let r as Refusal {
+            #expect(r.reason(for: try CaseReader(mfa, in: testOperation)) == "case R-0503 has no active hold \(hold) that IR-MFA may lift")
+        }
+    }
+
+    @Test("which holds an agency may see: none without 'legal'; a protection claim only with 'protection'; a minor's only with 'vulnerability'")
+    func visibleHolds() throws {
+        var s = Scenario()
+        try s.open("R-0504", vulnerabilities: [.minor, .unaccompanied], born: "2014-01-01")
+        try s.run(.recordLegalEvent("R-0504", kind: .protectionClaim, suspensive: true))
+        let c = s.model.cases["R-0504"]!
+        func kinds(_ categories: Set<FieldCategory>) throws -> [String] {
+            var op = testOperation
+            op.disclosure.agencies[transit] = categories
+            return try CaseReader(transit, in: op).visibleHolds(of: c, at: s.now).map(\.kind.rawValue)
+        }
+        #expect(try kinds([.identity]) == [])
+        #expect(try kinds([.legal]) == ["notice-period"])
+        #expect(try kinds([.legal, .vulnerability]) == ["unaccompanied-minor", "notice-period"])
+        #expect(try kinds([.legal, .protection, .vulnerability]) == ["unaccompanied-minor", "notice-period", "protection-claim"])
+    }
+}
