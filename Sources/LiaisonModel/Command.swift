@@ -119,6 +119,63 @@ public enum Command: Codable, Hashable, Sendable {
         }
     }
 
+    /// The command's row in `Rules.authorities`, by a switch rather than a lookup of its name
+    /// (every command is checked against its grant); nil for what no agency gives as such (a
+    /// signal, a plugin's failure).
+    public var authorityRow: Int? {
+        switch self {
+        case .signal, .recordPluginOutcome: return nil
+        default: return Self.rows[Self.ordinal(self)]
+        }
+    }
+
+    /// Each command case's row in `Rules.authorities`, by the case's place in `ordinal`.
+    private static let rows: [Int?] = names.map { Rules.authorityIndex[$0] }
+
+    /// The commands' names in the order of `ordinal`.
+    private static let names = ["person.register", "case.open", "case.clear", "legal.record", "legal.decide", "hold.raise", "hold.lift",
+                                "consent.record", "consent.withdraw", "document.request", "document.issue", "document.refuse", "fitness.assess",
+                                "notice.serve", "reception.verify", "case.schedule", "case.strike", "transit.authorise", "transit.refuse",
+                                "case.depart", "case.arrive-transit", "handoff.propose", "handoff.acknowledge", "handoff.refuse", "case.receive",
+                                "case.close", "case.abort", "data.release", "notice.send", "notice.acknowledge", "signal", "plugin.outcome"]
+
+    private static func ordinal(_ c: Command) -> Int {
+        switch c {
+        case .registerPerson: return 0
+        case .openCase: return 1
+        case .clear: return 2
+        case .recordLegalEvent: return 3
+        case .decideLegalEvent: return 4
+        case .raiseHold: return 5
+        case .liftHold: return 6
+        case .recordConsent: return 7
+        case .withdrawConsent: return 8
+        case .requestDocument: return 9
+        case .issueDocument: return 10
+        case .refuseDocument: return 11
+        case .assessFitness: return 12
+        case .serveNotice: return 13
+        case .verifyReception: return 14
+        case .schedule: return 15
+        case .strike: return 16
+        case .authoriseTransit: return 17
+        case .refuseTransit: return 18
+        case .depart: return 19
+        case .arriveInTransit: return 20
+        case .proposeHandoff: return 21
+        case .acknowledgeHandoff: return 22
+        case .refuseHandoff: return 23
+        case .receive: return 24
+        case .close: return 25
+        case .abort: return 26
+        case .releaseData: return 27
+        case .sendNotice: return 28
+        case .acknowledgeNotice: return 29
+        case .signal: return 30
+        case .recordPluginOutcome: return 31
+        }
+    }
+
     private static let placeholderBirth = LocalDate("1900-01-01")!
 
     /// The form the ledger keeps: a person's record and a notice's text are kept as digests

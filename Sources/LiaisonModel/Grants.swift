@@ -4,17 +4,47 @@
 /// less, and the console speaking for the agency gets exactly this.
 public struct Grant: Codable, Hashable, Sendable {
     /// Command names, as the ledger and permissions spell them: `case.schedule`, `notice.send`.
-    @SortedSet public var commands: Set<String>
+    public var commands: Set<String> { didSet { mask = Self.mask(commands) } }
     /// Events on which the agency's handlers may refuse the command that caused them, by
     /// `ctx:veto` or by failing in a hook registered `{ fail = "closed" }`; `*` for every event.
-    @SortedSet public var vetoes: Set<String>
+    public var vetoes: Set<String>
+    /// `commands` as bits by their row in `Rules.authorities`: the rules ask of every command,
+    /// and a set of strings hashed the command's name each time.
+    private var mask: UInt64
 
     public init(commands: Set<String>, vetoes: Set<String> = []) {
         self.commands = commands
         self.vetoes = vetoes
+        mask = Self.mask(commands)
     }
 
     public func mayVeto(_ event: String) -> Bool { vetoes.contains("*") || vetoes.contains(event) }
+
+    /// Whether the command in row `authority` of `Rules.authorities` is granted.
+    func allows(_ authority: Int) -> Bool { mask & (1 << UInt64(authority)) != 0 }
+
+    private static func mask(_ commands: Set<String>) -> UInt64 {
+        commands.reduce(0) { bits, name in Rules.authorityIndex[name].map { bits | 1 << UInt64($0) } ?? bits }
+    }
+
+    private enum CodingKeys: String, CodingKey { case commands, vetoes }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(commands: Set(try c.decode([String].self, forKey: .commands)), vetoes: Set(try c.decode([String].self, forKey: .vetoes)))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(commands.sorted(), forKey: .commands)
+        try c.encode(vetoes.sorted(), forKey: .vetoes)
+    }
+
+    public static func == (a: Grant, b: Grant) -> Bool { a.commands == b.commands && a.vetoes == b.vetoes }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(commands)
+        hasher.combine(vetoes)
+    }
 }
 
 /// The grants of every role, and per-agency replacements. Data, like the disclosure policy.

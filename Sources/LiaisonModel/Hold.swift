@@ -44,12 +44,18 @@ public enum HoldKind: String, Codable, Sendable, CaseIterable {
     /// `CaseReader.visibleHolds`).
     public var categories: Set<FieldCategory> {
         switch self {
-        case .protectionClaim: return [.legal, .protection]
-        case .unaccompaniedMinor: return [.legal, .vulnerability]
-        case .travelDocument: return [.legal, .travelDocument]
-        default: return [.legal]
+        case .protectionClaim: return Self.protection
+        case .unaccompaniedMinor: return Self.vulnerable
+        case .travelDocument: return Self.document
+        default: return Self.legal
         }
     }
+
+    // Built once: plugins are offered every hold raised, and each offer asks.
+    private static let legal: Set<FieldCategory> = [.legal]
+    private static let protection: Set<FieldCategory> = [.legal, .protection]
+    private static let vulnerable: Set<FieldCategory> = [.legal, .vulnerability]
+    private static let document: Set<FieldCategory> = [.legal, .travelDocument]
 }
 
 /// A hold on a case: who raised it, why, on what evidence, what it blocks, and how it ended.

@@ -4,7 +4,7 @@ import Foundation
 /// movements, and who may lift which holds. Loaded from `operation.toml`.
 public struct ReturnOperation: Codable, Hashable, Sendable {
     public var name: String
-    public var agencies: [Agency]
+    public var agencies: [Agency] { didSet { resolveGrants() } }
     public var disclosure: DisclosurePolicy
     public var movements: [Movement]
     /// Parties that may lift holds of a kind besides the party that raised each hold.
@@ -14,7 +14,7 @@ public struct ReturnOperation: Codable, Hashable, Sendable {
     /// For a charter: working days instead.
     public var charterNoticeWorkingDays: Int
     /// What each agency may do: the commands it may give and where it may object.
-    public var grants: Grants
+    public var grants: Grants { didSet { resolveGrants() } }
     /// Signals plugins may subscribe to besides the model's events and the timeline's signals:
     /// facts given from outside (a console, a test) that no timeline entry names.
     public var signals: [String]
@@ -31,9 +31,19 @@ public struct ReturnOperation: Codable, Hashable, Sendable {
         self.charterNoticeWorkingDays = charterNoticeWorkingDays
         self.grants = grants
         self.signals = signals
+        resolveGrants()
     }
 
     public func agency(_ id: AgencyID) -> Agency? { agencies.first { $0.id == id } }
+
+    /// The place of `id` among `agencies`.
+    public func agencyIndex(_ id: AgencyID) -> Int? { agencies.firstIndex { $0.id == id } }
+
+    /// Each agency's grant, in the order of `agencies`, resolved once (the rules check every
+    /// command against its giver's grant, and resolving it meant two dictionary lookups).
+    public private(set) var resolvedGrants: [Grant] = []
+
+    private mutating func resolveGrants() { resolvedGrants = agencies.map(grants.grant(for:)) }
 
     /// The grant of `id`; nil when it is not an agency of the operation.
     public func grant(for id: AgencyID) -> Grant? { agency(id).map(grants.grant(for:)) }
@@ -54,6 +64,7 @@ public struct ReturnOperation: Codable, Hashable, Sendable {
         // Stores written before grants existed had the standard table's rights, and more.
         grants = try c.decodeIfPresent(Grants.self, forKey: .grants) ?? .standard
         signals = try c.decodeIfPresent([String].self, forKey: .signals) ?? []
+        resolveGrants()
     }
 
     public func encode(to encoder: Encoder) throws {

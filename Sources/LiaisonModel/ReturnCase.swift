@@ -39,7 +39,7 @@ public enum LegalEventKind: String, Codable, Sendable, CaseIterable {
     case protectionClaim = "protection-claim"
 
     /// What a reader must be granted to learn of a legal event of this kind (as for holds).
-    public var categories: Set<FieldCategory> { self == .protectionClaim ? [.legal, .protection] : [.legal] }
+    public var categories: Set<FieldCategory> { self == .protectionClaim ? HoldKind.protectionClaim.categories : HoldKind.appealPending.categories }
 }
 
 public struct LegalEvent: Codable, Hashable, Sendable {

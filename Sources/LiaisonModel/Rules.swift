@@ -86,16 +86,17 @@ public enum Rules {
     /// protection against that country meanwhile). Serving the notice ends it, and only it.
     static let thirdCountryNoticeNotServed = "notice naming the third country not yet served and run"
 
-    private static let authorityIndex = Dictionary(uniqueKeysWithValues: authorities.map { ($0.command, $0) })
+    /// Each command's row in `authorities`, by name.
+    static let authorityIndex = Dictionary(uniqueKeysWithValues: authorities.enumerated().map { ($1.command, $0) })
 
     /// The row of `command` (a command no agency gives, such as `signal`, has an empty one).
     public static func authority(_ command: String) -> Authority {
-        authorityIndex[command] ?? Authority(command: command, roles: [], what: "give \(command)", condition: nil)
+        authorityIndex[command].map { authorities[$0] } ?? Authority(command: command, roles: [], what: "give \(command)", condition: nil)
     }
 
     /// Whether an agency of `role` may ever give `command` (its grant may still withhold it).
     public static func role(_ role: AgencyRole, mayGive command: String) -> Bool {
-        authorityIndex[command]?.roles.contains(role) ?? false
+        authorityIndex[command].map { authorities[$0].roles.contains(role) } ?? false
     }
 
     public static func decide(_ command: Command, by actor: AgencyID, at now: Date, reading model: ModelReader) throws -> Decision {
@@ -127,8 +128,16 @@ private struct Decider {
     let now: Date
     let command: Command
     var decision = Decision()
+    /// Read once: the operation is a value, and each read through the model copied it.
+    let operation: ReturnOperation
+    /// The actor's place among the operation's agencies, nil when it is not one of them.
+    let actorIndex: Int?
 
-    var operation: ReturnOperation { model.operation }
+    init(model: ModelReader, actorID: AgencyID, now: Date, command: Command) {
+        (self.model, self.actorID, self.now, self.command) = (model, actorID, now, command)
+        operation = model.operation
+        actorIndex = operation.agencyIndex(actorID)
+    }
 
     // MARK: Reading through the decision
 
@@ -179,10 +188,10 @@ private struct Decider {
 
     var actor: Agency {
         get throws {
-            guard let a = operation.agency(actorID) else {
+            guard let i = actorIndex else {
                 throw refuse("\(actorID) is not an agency of this operation (agencies: \(operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
             }
-            return a
+            return operation.agencies[i]
         }
     }
 
@@ -191,12 +200,12 @@ private struct Decider {
     /// was built and hashed for every command).
     @discardableResult
     func require(_ roles: [AgencyRole]? = nil) throws -> Agency {
-        let a = try actor
-        let authority = Rules.authority(command.name)
-        let roles = roles ?? authority.roles
-        guard roles.contains(a.role) else {
-            let who = roles.map(\.rawValue).sorted().joined(separator: " or ")
-            throw refuse("\(a.id) (\(a.role.rawValue)) may not \(authority.what): only \(who) may")
+        guard let i = actorIndex else { return try actor }
+        let a = operation.agencies[i]
+        let allowed = roles ?? command.authorityRow.map { Rules.authorities[$0].roles } ?? []
+        guard allowed.contains(a.role) else {
+            let who = allowed.map(\.rawValue).sorted().joined(separator: " or ")
+            throw refuse("\(a.id) (\(a.role.rawValue)) may not \(Rules.authority(command.name).what): only \(who) may")
         }
         return a
     }
@@ -204,19 +213,14 @@ private struct Decider {
     /// The operation's grant: an agency gives only the commands the operation grants it,
     /// whatever it asks for, through every channel.
     func checkGranted() throws {
-        switch command {
-        case .signal, .recordPluginOutcome: return
-        default: break
-        }
-        let a = try actor
+        guard let row = command.authorityRow else { return }  // a signal, a plugin's failure
+        guard let i = actorIndex else { _ = try actor; return }
         // A command the role may never give is refused by its own rule below, in words that say
         // who may; the grant narrows what the role may give.
-        guard Rules.role(a.role, mayGive: command.name) else { return }
-        let grant = operation.grants.grant(for: a)
-        guard grant.commands.contains(command.name) else {
-            let granted = grant.commands.isEmpty ? "no commands" : grant.commands.sorted().joined(separator: ", ")
-            throw refuse("\(a.id) is not granted '\(command.name)' in operation \(operation.name): \(operation.grants.source(for: a)) gives \(granted)")
-        }
+        guard Rules.authorities[row].roles.contains(operation.agencies[i].role), !operation.resolvedGrants[i].allows(row) else { return }
+        let a = operation.agencies[i]
+        let granted = operation.resolvedGrants[i].commands.sorted()
+        throw refuse("\(a.id) is not granted '\(command.name)' in operation \(operation.name): \(operation.grants.source(for: a)) gives \(granted.isEmpty ? "no commands" : granted.joined(separator: ", "))")
     }
 
     // MARK: Changing cases

@@ -164,8 +164,13 @@ public final class Engine {
                 guard let withheld = plugin.withheld(from: event, causedBy: actor, engine: self) else { continue }
                 handlerCalls += 1
                 let mark = current!.savepoint()
-                let call = { plugin.run(handler, event: event, withheld: withheld, engine: self) }
-                guard let failure = giver.map({ $0.withCallSetAside(call) }) ?? call() else { continue }
+                var result: HandlerFailure?
+                if let giver {
+                    giver.withCallSetAside { result = plugin.run(handler, event: event, withheld: withheld, engine: self) }
+                } else {
+                    result = plugin.run(handler, event: event, withheld: withheld, engine: self)
+                }
+                guard let failure = result else { continue }
                 current!.rollback(to: mark)
                 let objects = handler.failClosed || failure.kind == .veto
                 let o = PluginOutcome(plugin: plugin.name, agency: plugin.manifest.agency, hook: handler.event, kind: failure.kind,
@@ -278,13 +283,12 @@ public final class Engine {
         guard depth < maxDepth else {
             throw LuaScriptError("\(command.name) would nest commands \(maxDepth + 1) deep, each given by a handler of an event of the one before: are plugins reacting to each other without end?")
         }
-        let reader = try giver.caseReader(for: self)
         do {
             try give(command, by: actor, origin: origin, giver: giver.luaState)
         } catch let refusal as Refusal {
-            throw LuaScriptError("\(command.name) refused: \(refusal.reason(for: reader))")
+            throw LuaScriptError("\(command.name) refused: \(refusal.reason(for: try giver.caseReader(for: self)))")
         } catch let objection as Objection {
-            throw LuaScriptError("\(command.name) refused: \(objection.refusal(in: operation).reason(for: reader))")
+            throw LuaScriptError("\(command.name) refused: \(objection.refusal(in: operation).reason(for: try giver.caseReader(for: self)))")
         }
     }
 }

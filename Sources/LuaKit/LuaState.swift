@@ -109,12 +109,12 @@ public final class LuaState {
     /// plugins use it when a command a handler gives is offered to other handlers, the same
     /// plugin's among them, before the handler goes on: each handler is charged its own time.
     /// Outside a call into Lua it just runs `body`.
-    public func withCallSetAside<T>(_ body: () throws -> T) rethrows -> T {
-        guard lk_depth(guardian) > 0 else { return try body() }
+    public func withCallSetAside(_ body: () -> Void) {
+        guard lk_depth(guardian) > 0 else { return body() }
         var suspension = lk_suspension()
         lk_suspend_entry(guardian, &suspension)
-        defer { lk_resume_entry(guardian, &suspension) }
-        return try body()
+        body()
+        lk_resume_entry(guardian, &suspension)
     }
 
     /// Bytes the state holds now.

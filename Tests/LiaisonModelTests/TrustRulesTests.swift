@@ -55,6 +55,34 @@ struct TrustRulesTests {
         try model.apply(.issueDocument("R-1", kind: .laissezPasser, number: "LP-1", validUntil: hours(1000)), by: mfa, at: day0)
     }
 
+    @Test("every command an agency gives has its row among the authorities, found by its case as by its name")
+    func authorityRows() {
+        let samples: [Command] = [
+            .registerPerson(Person(ref: "P", names: ["N"], dateOfBirth: LocalDate("1990-01-01")!, sex: .female, nationalities: ["IR"])),
+            .openCase(CaseOpening(ref: "R", person: "P", track: .removal, sendingState: "US", destinationState: "IR")),
+            .clear("R"), .recordLegalEvent("R", kind: .appeal, suspensive: true), .decideLegalEvent("R", event: 1, outcome: "o", removalMayProceed: true),
+            .raiseHold("R", kind: .fitToFly, reason: "r", evidence: nil, until: nil), .liftHold("R", hold: 1, reason: "r"),
+            .recordConsent("R", scope: .returnItself, interpreter: nil), .withdrawConsent("R", consent: 1),
+            .requestDocument("R", kind: .passport, issuer: mfa), .issueDocument("R", kind: .passport, number: "1", validUntil: day0),
+            .refuseDocument("R", reason: "r"), .assessFitness("R", FitToFly(assessor: "a", fit: true, conditions: nil, medicalEscort: false, expiresAt: day0)),
+            .serveNotice("R", charter: true), .verifyReception("R"), .schedule("R", movement: "M-1", escorted: true), .strike("R", reason: "r"),
+            .authoriseTransit("M-1", leg: 0), .refuseTransit("M-1", leg: 0, reason: "r"), .depart("R"), .arriveInTransit("R"),
+            .proposeHandoff(HandoffProposal(ref: "H", cases: ["R"], from: enf, to: mfa, place: "IKA")), .acknowledgeHandoff("H"),
+            .refuseHandoff("H", reason: "r"), .receive("R"), .close("R"), .abort("R", reason: "r"),
+            .releaseData("R", to: mfa, categories: [.identity], purpose: "p"),
+            .sendNotice(Notice(ref: "N", from: enf, to: "IR-MFA", template: "t", cases: [], due: nil, sentAt: day0, body: "")),
+            .acknowledgeNotice("N"), .signal(Signal(name: "a.b")),
+            .recordPluginOutcome(PluginOutcome(plugin: "p", agency: enf, hook: "h", kind: .error, failClosed: false, message: "m", location: nil,
+                                               trigger: "t", refusedTrigger: false)),
+        ]
+        for c in samples {
+            let expected = Rules.authorities.firstIndex { $0.command == c.name }
+            #expect(c.authorityRow == expected, "\(c.name)")
+        }
+        #expect(Set(samples.map(\.name)).count == 32)
+        #expect(Rules.authorities.count == 30)
+    }
+
     @Test("the standard grants give each role only what its rules let it give, and the monitor nothing but notices")
     func standardGrants() {
         for role in AgencyRole.allCases {

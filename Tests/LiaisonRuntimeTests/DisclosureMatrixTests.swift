@@ -26,6 +26,7 @@ struct DisclosureMatrixTests {
                 defer { world.remove() }
                 let seen = try world.run(twin: false)
                 for (agency, tokens) in seen { world.checkSentinels(agency, tokens) }
+                SpyWorld.checkFieldsDescribed(seen["US-ENF", default: []])
                 // What the sending agency, which may see everything, saw: the worlds must reach
                 // the facts the others may not see, or the checks above mean nothing.
                 for marker in Self.markers {
@@ -301,6 +302,8 @@ struct SpyWorld {
             if let h = c.activeHolds(at: now).first { return (.liftHold(c.ref, hold: h.id, reason: "resolved"), h.raisedBy) }
             return (.schedule(c.ref, movement: "M-1", escorted: true), "US-ENF")
         case .scheduled:
+            // Some are struck from the manifest, with the sending agency's reasons.
+            if i % 4 == 0 { return (.strike(c.ref, reason: "SECRET-STRIKE-\(i)"), "US-ENF") }
             if try host.store.movement("M-1")!.legs[0].transit != .authorised { return (.authoriseTransit("M-1", leg: 0), "QA-TRANSIT") }
             return (.depart(c.ref), "US-ENF")
         case .departed, .inTransit:
@@ -314,6 +317,26 @@ struct SpyWorld {
         case .handedOver: return (.receive(c.ref), "IR-RECEPTION")
         default: return nil
         }
+    }
+
+    /// Each event carries exactly the fields its description names (the sending agency's spy,
+    /// which may see every field, is shown them all).
+    static func checkFieldsDescribed(_ tokens: [String]) {
+        var event: String?
+        var keys: Set<String> = []
+        func check() {
+            guard let event, let spec = EventCatalog.spec(named: event) else { return }
+            #expect(keys == Set(spec.fields.map(\.name)).union(["name"]), "\(event) carries \(keys.sorted()), its description names \(spec.fields.map(\.name))")
+        }
+        for t in tokens {
+            if t.hasPrefix("event ") {
+                check()
+                (event, keys) = (String(t.dropFirst(6)), [])
+            } else if t.hasPrefix("key ") {
+                keys.insert(String(t.dropFirst(4)))
+            }
+        }
+        check()
     }
 
     /// What an agency's spy must never have seen, given what its agency is granted.

@@ -296,3 +296,25 @@ struct TrustBoundaryTests {
         #expect(try host.store.notices().count == 99)
     }
 }
+
+@Suite("The reference docs say what the host does")
+struct ReferenceDocsTests {
+    @Test("docs/TRUST.md holds the event, command and veto tables generated from the code")
+    func trustTables() throws {
+        let doc = try String(contentsOf: examples("..").appendingPathComponent("docs/TRUST.md").standardizedFileURL, encoding: .utf8)
+        for (name, table) in [("events", Reference.events), ("commands", Reference.commands), ("vetoes", Reference.vetoes)] {
+            #expect(doc.contains(table), "docs/TRUST.md's \(name) table differs from `liaison reference \(name)`: regenerate it")
+        }
+        // Every model event is described, and nothing else is.
+        let names = Set(EventCatalog.specs.map(\.name))
+        let modelEvents: [Event] = [.personRegistered("P"), .caseOpened("R"), .stateChanged("R", from: .identified, to: .cleared),
+            .holdRaised("R", hold: 1, kind: .fitToFly), .holdLifted("R", hold: 1, kind: .fitToFly, by: "A"),
+            .legalEventRecorded("R", event: 1, kind: .appeal), .legalEventDecided("R", event: 1, outcome: "o"), .consentRecorded("R", consent: 1),
+            .consentWithdrawn("R", consent: 1), .documentUpdated("R", status: .issued), .fitnessAssessed("R", fit: true),
+            .noticeServed("R", periodEnds: Date()), .receptionVerified("R"), .struck("R", reason: "r"), .transitUpdated("M", leg: 0, state: .authorised),
+            .handoffProposed("H"), .handoffAcknowledged("H", by: "A"), .handoffCompleted("H"), .handoffRefused("H", reason: "r"),
+            .custodyTransferred("R", from: "A", to: "B"), .dataReleased("R", to: "A", categories: []), .noticeSent("N", to: "A"),
+            .noticeAcknowledged("N", by: "A")]
+        #expect(Set(modelEvents.map(\.name)).union(["notice.received", "notice.overdue"]) == names)
+    }
+}

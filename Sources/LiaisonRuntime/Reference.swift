@@ -1,0 +1,41 @@
+import LiaisonModel
+
+/// Reference tables for the docs, generated from the descriptions the code itself runs on
+/// (`EventCatalog`, `Rules.authorities`, `Grants.standard`), so that the docs cannot say
+/// something the host does not do: a test holds `docs/TRUST.md` to them.
+public enum Reference {
+    /// Every event: what causes it, who hears of it, and its fields.
+    public static var events: String {
+        var out = ["| event | caused by | who hears of it | fields |", "|---|---|---|---|"]
+        for e in EventCatalog.specs {
+            let fields = e.fields.map { "`\($0.name)` (\($0.type)): \($0.doc)" }.joined(separator: "; ")
+            out.append("| `\(e.name)` | \(e.cause) | \(e.audience) | \(fields) |")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Who may give each command by the model's rules, and which roles the standard grants give it.
+    public static var commands: String {
+        let roles = AgencyRole.allCases
+        var out = ["| command | may be given by | " + roles.map(\.rawValue).joined(separator: " | ") + " |",
+                   "|---|---|" + roles.map { _ in "---|" }.joined()]
+        for a in Rules.authorities {
+            let who = a.roles.count == roles.count ? "any agency" : a.roles.map(\.rawValue).joined(separator: ", ")
+            let cells = roles.map { role in
+                !a.roles.contains(role) ? "" : Grants.standard.roles[role]!.commands.contains(a.command) ? "granted" : "may be granted"
+            }
+            out.append("| `\(a.command)` | \(who)\(a.condition.map { ": \($0)" } ?? "") | " + cells.joined(separator: " | ") + " |")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The events on which each role may object, by the standard grants.
+    public static var vetoes: String {
+        var out = ["| role | may refuse the command that caused |", "|---|---|"]
+        for role in AgencyRole.allCases {
+            let v = Grants.standard.roles[role]!.vetoes.sorted()
+            out.append("| \(role.rawValue) | " + (v.isEmpty ? "nothing: it observes" : v == ["*"] ? "any event" : v.map { "`\($0)`" }.joined(separator: ", ")) + " |")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+}
