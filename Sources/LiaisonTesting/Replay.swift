@@ -24,8 +24,11 @@ public struct Replay {
     public var differences: [Difference]
     public var externalCommands: Int
 
-    public static func run(store path: String, plugins: URL) throws -> Replay {
+    /// `agency`: list only the decisions that agency may learn of (holds it may see, its own
+    /// notices and vetoes, handoffs and states); nil for the coordinator's whole list.
+    public static func run(store path: String, plugins: URL, as agency: AgencyID? = nil) throws -> Replay {
         let original = try SQLiteStore.open(at: path)
+        let reader = try agency.map { try CaseReader($0, in: original.operation) }
         let entries = try allEntries(original)
         // The signals the ledger gives are the ones handlers may subscribe to.
         let signals = Set(entries.compactMap { e -> String? in
@@ -50,8 +53,8 @@ public struct Replay {
             try engine.submit(command, by: entry.actor)
         }
         let end = max(entries.last?.at ?? engine.now, engine.now)
-        let before = try decisions(entries, in: original, at: end)
-        let after = try decisions(try allEntries(fresh), in: fresh, at: end)
+        let before = try decisions(entries, in: original, at: end, for: reader)
+        let after = try decisions(try allEntries(fresh), in: fresh, at: end, for: reader)
         var differences: [Difference] = []
         for subject in Set(before.keys).union(after.keys).sorted() {
             let b = before[subject] ?? [], a = after[subject] ?? []
@@ -80,24 +83,27 @@ public struct Replay {
     }
 
     /// Every decision of a ledger, as lines grouped by case.
-    static func decisions(_ entries: [LedgerEntry], in store: SQLiteStore, at end: Date) throws -> [String: [String]] {
+    static func decisions(_ entries: [LedgerEntry], in store: SQLiteStore, at end: Date, for reader: CaseReader? = nil) throws -> [String: [String]] {
         var out: [String: [String]] = [:]
         func add(_ subject: String, _ line: String) { out[subject, default: []].append(line) }
+        let me = reader?.agency.id
         let handoffs = Dictionary(uniqueKeysWithValues: try store.handoffs().map { ($0.ref, $0) })
         for entry in entries.dropFirst() {
             let command = try entry.decodedCommand()
             for event in try entry.decodedEvents() {
                 switch event {
-                case let .holdRaised(c, _, kind): add(c.rawValue, "hold raised: \(kind.rawValue) by \(entry.actor)")
-                case let .holdLifted(c, _, kind, by): add(c.rawValue, "hold lifted: \(kind.rawValue) by \(by)")
+                case let .holdRaised(c, _, kind) where reader?.grants(all: kind.categories) ?? true:
+                    add(c.rawValue, "hold raised: \(kind.rawValue) by \(entry.actor)")
+                case let .holdLifted(c, _, kind, by) where reader?.grants(all: kind.categories) ?? true:
+                    add(c.rawValue, "hold lifted: \(kind.rawValue) by \(by)")
                 default: break
                 }
             }
             switch command {
-            case .sendNotice(let n):
+            case .sendNotice(let n) where me == nil || me == n.from || me == n.recipient:
                 let line = "notice from \(n.from) to \(n.to): \(n.template), due \(n.due.map(Timestamp.iso) ?? "none")"
                 if n.cases.isEmpty { add("(operation)", line) } else { for c in n.cases { add(c.rawValue, line) } }
-            case .recordPluginOutcome(let o) where o.kind == .veto:
+            case .recordPluginOutcome(let o) where o.kind == .veto && (me == nil || me == o.agency):
                 add("(operation)", "veto by plugin \(o.plugin), hook \(o.hook): \(o.message) (refused \(o.trigger))")
             case .proposeHandoff(let p):
                 for c in p.cases { add(c.rawValue, "handoff proposed: \(p.from) -> \(p.to) at \(p.place), by \(entry.actor)") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LiaisonModel
 import Foundation
 import LiaisonTesting
 import LuaKit
@@ -75,10 +76,13 @@ struct ReplayCommand: ParsableCommand {
             agencies, against the plugins in DIR (a plugins/ folder), on a fresh store in memory, \
             and compares every decision per case: holds raised and lifted, notices (recipient, \
             template, due time), vetoes, handoff proposals and acknowledgements, final states. \
+            With --as AGENCY, only what that agency may learn is listed: the holds its grants \
+            let it see, its own notices and vetoes, handoffs and final states. \
             Exit status 0 when nothing differs, 1 when something does.
 
             Example: what would version 2 of the plugins have done on last month's operation?
               liaison replay /srv/ops/gulf-charter.sqlite --plugins ../plugins-v2/plugins
+              liaison replay /srv/ops/gulf-charter.sqlite --plugins ../plugins-v2/plugins --as IR-MFA
             """
     )
 
@@ -91,10 +95,13 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Print the differences as JSON.")
     var json = false
 
+    @Option(name: .customLong("as"), help: ArgumentHelp("List only what this agency may learn.", valueName: "agency"))
+    var agency: String?
+
     func run() throws {
         let replay: Replay
         do {
-            replay = try Replay.run(store: store, plugins: URL(fileURLWithPath: plugins))
+            replay = try Replay.run(store: store, plugins: URL(fileURLWithPath: plugins), as: agency.map(AgencyID.init))
         } catch {
             fail("liaison replay: \(error)")
             throw ExitCode(2)

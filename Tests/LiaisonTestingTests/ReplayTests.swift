@@ -45,6 +45,28 @@ struct ReplayTests {
         #expect(first.after == ["notice from US-ENF to IR-MFA/consular: identity-request, due 2026-12-08T08:00:00Z"])
     }
 
+    @Test("replayed as an agency, only what that agency may learn is listed: the transit authority sees no hold and no other agency's notice")
+    func asAgency() throws {
+        let (store, plugins, cleanup) = try recorded()
+        defer { cleanup() }
+        // Version 2 gives its own legal desk a day to answer each hold notice, and Doha a day
+        // more to answer the transit request.
+        let main = plugins.appendingPathComponent("us-enf/main.lua")
+        let text = try String(contentsOf: main, encoding: .utf8)
+        try text.replacingOccurrences(of: "template = \"hold-notice\", case = case, data = { kind = ev.kind }",
+                                      with: "template = \"hold-notice\", case = case, data = { kind = ev.kind }, due = ctx.now + days(1)")
+            .replacingOccurrences(of: "due = ctx.now + days(2), data = { movement = movement.ref, leg = 1 }",
+                                  with: "due = ctx.now + days(3), data = { movement = movement.ref, leg = 1 }")
+            .write(to: main, atomically: true, encoding: .utf8)
+        let whole = try Replay.run(store: store, plugins: plugins)
+        #expect(whole.text.contains("hold-notice"))
+        let transit = try Replay.run(store: store, plugins: plugins, as: "QA-TRANSIT")
+        #expect(!transit.text.contains("hold-notice") && !transit.text.contains("hold raised") && !transit.text.contains("appeal"), "\(transit.text)")
+        #expect(transit.text.contains("notice from US-ENF to QA-TRANSIT: transit-request"), "\(transit.text)")
+        let ministry = try Replay.run(store: store, plugins: plugins, as: "IR-MFA")
+        #expect(ministry.differences.isEmpty, "\(ministry.text)")
+    }
+
     @Test("a changed priority that changes nothing reports nothing; one that does, reports it")
     func changedPriority() throws {
         let (store, plugins, cleanup) = try recorded()
