@@ -25,9 +25,18 @@ extension Outcome {
 }
 
 enum AgencyView {
-    /// The events of `events` (caused by a command of `actor`) that `reader` may hear of.
+    /// The events of `events` (caused by a command of `actor`) that `reader` may hear of, each
+    /// without the fields it may not see (a withheld reason reads "(withheld)").
     static func visible(_ events: [Event], causedBy actor: AgencyID, to reader: CaseReader, in model: ModelReader) -> [Event] {
-        events.filter { if case .shown = $0.disclosure(to: reader, causedBy: actor, in: model) { return true } else { return false } }
+        events.compactMap { event in
+            guard case .shown(let withheld) = event.disclosure(to: reader, causedBy: actor, in: model) else { return nil }
+            guard withheld.contains("reason") else { return event }
+            switch event {
+            case let .struck(ref, _): return .struck(ref, reason: "(withheld)")
+            case let .handoffRefused(ref, _): return .handoffRefused(ref, reason: "(withheld)")
+            default: return event
+            }
+        }
     }
 
     /// Whether `reader` may learn that a ledger entry exists: it gave the command, or it may hear
@@ -35,7 +44,7 @@ enum AgencyView {
     static func mayLearn(_ command: String, events: [Event], by actor: AgencyID, reader: CaseReader, in model: ModelReader) -> Bool {
         if reader === CaseReader.coordinator || actor == reader.agency.id { return true }
         if command == "plugin.outcome" || command == "operation.create" { return command == "operation.create" }
-        return visible(events, causedBy: actor, to: reader, in: model).count == events.count
+        return events.allSatisfy { if case .shown = $0.disclosure(to: reader, causedBy: actor, in: model) { return true } else { return false } }
     }
 }
 

@@ -85,7 +85,8 @@ struct LuaCommandTests {
         let (loop, _) = try Liaison.lua("local n = 0\nwhile true do n = n + 1 end")
         #expect(loop.status == 2)
         #expect(loop.stderr.hasPrefix("liaison lua: time limit of 300 ms exceeded at snippet.lua:2"))
-        let (bomb, _) = try Liaison.lua("local t = {} while true do t[#t + 1] = ('x'):rep(1000) end")
+        // A minute for the memory bomb, so that only its memory can stop it on a slow machine.
+        let (bomb, _) = try Liaison.lua("local t = {} while true do t[#t + 1] = ('x'):rep(1000) end", ["--timeout", "60", "--memory", "16"])
         #expect(bomb.status == 2)
         #expect(bomb.stderr.hasPrefix("liaison lua: memory limit of 16 MiB exceeded"))
     }
@@ -183,7 +184,10 @@ struct HostileCommandTests {
     @Test("each ends with its clear error and exit status", arguments: 0..<cases.count)
     func hostile(_ i: Int) throws {
         let (source, status, fragment) = Self.cases[i]
-        let (result, _) = try Liaison.lua(source)
+        // Only a script that must run out of time gets a short budget: the others get a minute,
+        // so that their memory or their error, not a slow machine, ends them.
+        let timeout = fragment.hasPrefix("time limit") ? "0.3" : "60"
+        let (result, _) = try Liaison.lua(source, ["--timeout", timeout, "--memory", "16"])
         #expect(result.status == status, "\(source): \(result.stderr)")
         #expect(result.stderr.contains(fragment), "\(source): \(result.stderr)")
     }

@@ -37,10 +37,24 @@ final class Terminal: @unchecked Sendable {
             .replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\u{07}", with: "")
     }
 
-    func type(_ text: String) {
+    /// Types `text`, then waits for the console to have taken it, as a person waits to see a
+    /// line before typing the next (libedit reads one burst at a time): after a line, until a
+    /// new prompt (every prompt ends in "> ") shows; after other keys, until the screen changes.
+    /// Ctrl-D alone waits for nothing: the console may be gone.
+    func type(_ text: String, expectingPrompt: Bool = true) {
+        let (seenBytes, seenPrompts) = lock.withLock { (bytes.count, prompts) }
         input.fileHandleForWriting.write(Data(text.utf8))
-        usleep(150_000)  // as a person types: libedit reads one burst at a time
+        if text == "\u{04}" { return }
+        let end = Date().addingTimeInterval(20)
+        while Date() < end {
+            let (count, shown) = lock.withLock { (bytes.count, prompts) }
+            if text.hasSuffix("\n") && expectingPrompt ? shown > seenPrompts : count > seenBytes { return }
+            usleep(5_000)
+        }
     }
+
+    /// How many prompts the console has shown.
+    private var prompts: Int { String(decoding: bytes, as: UTF8.self).components(separatedBy: "> ").count - 1 }
 
     /// Waits until the screen shows `text` (at least `count` times).
     @discardableResult
@@ -127,8 +141,9 @@ struct ReplTests {
         t.type("2 + 3\n")
         #expect(t.waitFor("\n5\n"), "\(t.screen)")
         #expect(!t.screen.contains("this must never run\n"))
-        t.type("while true do end\n")
-        usleep(500_000)
+        // Ctrl-C once the loop runs (its first line printed), not before it starts.
+        t.type("print('looping') while true do end\n", expectingPrompt: false)
+        #expect(t.waitFor("looping\n"), "\(t.screen)")
         t.type("\u{03}")
         #expect(t.waitFor("interrupted"), "\(t.screen)")
         t.type("1 + 1\n")

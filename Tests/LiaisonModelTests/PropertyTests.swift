@@ -102,7 +102,7 @@ struct PropertyTests {
         return s
     }
 
-    @Test("no sequence of commands boards a case past an active blocking hold; custody is always one party; seats add up")
+    @Test("no sequence of commands boards a case past an active blocking hold, nor keeps one the law lets go; custody is always one party; seats add up")
     func holdsAndCustody() async throws {
         let initial = try start()
         let reached = Mutex([String: Int]())
@@ -113,6 +113,7 @@ struct PropertyTests {
         let counts = reached.withLock { $0 }
         print("states reached by random sequences: \(counts.sorted { $0.key < $1.key })")
         #expect(counts["scheduled", default: 0] > 0 && counts["departed", default: 0] > 0 && counts["custody", default: 0] > 0)
+        #expect(counts["lawful schedule", default: 0] > 0 && counts["lawful departure", default: 0] > 0)
     }
 }
 
@@ -141,8 +142,7 @@ func checkSequence(_ numbers: [Int], from initial: Scenario, counting reached: b
             if case let .stateChanged(_, _, to) = event { reached.withLock { $0[to.rawValue, default: 0] += 1 } }
             if case .custodyTransferred = event { reached.withLock { $0["custody", default: 0] += 1 } }
             if case let .stateChanged(ref, _, to) = event, to == .scheduled || to == .departed {
-                let step: Step = to == .scheduled ? .schedule : .departure
-                let blocking = before.cases[ref]!.activeHolds(at: s.now, blocking: step)
+                let blocking = blockingHolds(before.cases[ref]!, departure: to == .departed, at: s.now)
                 #expect(blocking.isEmpty, "\(ref) became \(to.rawValue) with \(blocking.map(\.summary))")
             }
             if case let .custodyTransferred(ref, from, to) = event {
@@ -166,5 +166,51 @@ func checkSequence(_ numbers: [Int], from initial: Scenario, counting reached: b
             let holding = s.model.cases.values.filter { $0.manifest?.movement == m.ref && $0.manifest?.struck == nil }.count
             #expect(m.booked == holding, "movement \(m.ref) counts \(m.booked) seats booked, \(holding) cases hold one")
         }
+        // Against over-refusal: where the law lets the sending agency schedule or board a case,
+        // the rules must let it too.
+        for c in s.model.cases.values {
+            if lawfulToSchedule(c, in: s) {
+                reached.withLock { $0["lawful schedule", default: 0] += 1 }
+                #expect(throws: Never.self, "\(c.ref) may lawfully be scheduled") { _ = try Rules.decide(.schedule(c.ref, movement: "M-1", escorted: true), by: enf, at: s.now, reading: s.model) }
+            }
+            if lawfulToBoard(c, in: s) {
+                reached.withLock { $0["lawful departure", default: 0] += 1 }
+                #expect(throws: Never.self, "\(c.ref) may lawfully board") { _ = try Rules.decide(.depart(c.ref), by: enf, at: s.now, reading: s.model) }
+            }
+        }
     }
+}
+
+// The law, written out apart from the rules: what blocks a step, and when a step is lawful.
+
+/// The holds that stop a case being scheduled, or boarding: every active hold but a data
+/// release's; one for transit stops boarding only.
+func blockingHolds(_ c: ReturnCase, departure: Bool, at now: Date) -> [Hold] {
+    c.holds.filter { h in
+        let active = h.lifted == nil && (h.until.map { now < $0 } ?? true)
+        switch h.kind {
+        case .dataRelease: return false
+        case .transitNotAuthorised: return active && departure
+        default: return active
+        }
+    }
+}
+
+/// A case may be scheduled when it is fit, nothing holds it, its document and fit-to-fly are
+/// valid, and the movement has a seat.
+func lawfulToSchedule(_ c: ReturnCase, in s: Scenario) -> Bool {
+    let m = s.model.movements["M-1"]!
+    return c.progress == .fit && blockingHolds(c, departure: false, at: s.now).isEmpty
+        && c.documents.contains { $0.status == .issued && ($0.validUntil.map { s.now < $0 } ?? false) }
+        && (c.fitToFly.map { $0.fit && s.now < $0.expiresAt } ?? false) && m.booked < m.capacity
+}
+
+/// A scheduled case may board when nothing holds it, its document and fit-to-fly are still
+/// valid, and every leg's transit is authorised or not needed.
+func lawfulToBoard(_ c: ReturnCase, in s: Scenario) -> Bool {
+    guard c.progress == .scheduled, let entry = c.manifest, entry.struck == nil, let m = s.model.movements[entry.movement] else { return false }
+    return blockingHolds(c, departure: true, at: s.now).isEmpty
+        && c.documents.contains { $0.status == .issued && ($0.validUntil.map { s.now < $0 } ?? false) }
+        && (c.fitToFly.map { $0.fit && s.now < $0.expiresAt } ?? false)
+        && m.legs.allSatisfy { $0.transit == .notNeeded || $0.transit == .authorised }
 }

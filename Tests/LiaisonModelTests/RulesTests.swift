@@ -327,6 +327,49 @@ struct DisclosureTests {
         #expect(throws: ModelError.self) { try CaseReader(enf, in: testOperation).read("names", of: "R-9999", at: s.now, in: s.model) }
     }
 
+    @Test("what each agency reads of a case, field by field, against the facts written out by hand")
+    func fieldsAgainstFacts() throws {
+        var s = Scenario()
+        try s.open("R-0321", vulnerabilities: [.medical])
+        try s.makeFit("R-0321")
+        try s.run(.recordLegalEvent("R-0321", kind: .protectionClaim, suspensive: true))
+        // The facts, as the commands above made them; nothing here reads through CaseView.
+        let facts: [String: FieldValue] = [
+            "ref": .text("R-0321"), "state": .text("on-hold"), "track": .text("removal"), "destination": .text("IR"),
+            "custody": .text("US-ENF"), "on_hold": .flag(true), "progress": .text("fit"), "person": .text("P-0321"), "owner": .text("US-ENF"),
+            "parent": .none, "movement": .none, "pending_handoff": .none, "reception_verified": .flag(false), "fit_to_fly": .text("valid"),
+            "fit_to_fly_expires": .date(hours(24 * 30)), "names": .list([.text("Test Person R-0321")]), "aliases": .list([]),
+            "date_of_birth": .text("1990-03-01"), "sex": .text("F"), "nationalities": .list([.text("IR")]), "languages": .list([.text("fa")]),
+            "document": .text("laissez-passer issued"), "document_number": .text("LP-R-0321"), "document_valid_until": .date(hours(24 * 60)),
+            "vulnerabilities": .list([.text("medical")]), "medical_escort": .flag(false), "fit_to_fly_conditions": .text("asthma, inhaler"),
+            "legal_basis": .text("order-R-0321"), "order_final": .flag(true), "holds": .list([.text("protection-claim")]), "protection_claims": .number(1),
+        ]
+        #expect(Set(facts.keys) == Set(CaseView.fields.map(\.name)), "a field without a fact, or a fact without a field")
+        // Each role's categories, written out as DOMAIN practice has them.
+        let granted: [AgencyID: Set<String>] = [
+            enf: ["identity", "travel-document", "medical", "vulnerability", "legal", "protection"],
+            transit: ["identity", "travel-document"], mfa: ["identity", "travel-document", "vulnerability"],
+            reception: ["identity", "vulnerability", "medical"], monitor: ["identity", "vulnerability"],
+        ]
+        let category: [String: String] = [
+            "names": "identity", "aliases": "identity", "date_of_birth": "identity", "sex": "identity", "nationalities": "identity",
+            "languages": "identity", "document": "travel-document", "document_number": "travel-document", "document_valid_until": "travel-document",
+            "vulnerabilities": "vulnerability", "medical_escort": "vulnerability", "fit_to_fly_conditions": "medical", "legal_basis": "legal",
+            "order_final": "legal", "holds": "legal", "protection_claims": "protection",
+        ]
+        for (agency, categories) in granted {
+            let view = try s.model.view("R-0321", for: agency, at: s.now)
+            for (field, fact) in facts {
+                let visible = category[field].map(categories.contains) ?? true
+                if visible {
+                    #expect(try view.read(field) == fact, "\(agency) \(field)")
+                } else {
+                    #expect(throws: DisclosureError.self, "\(agency) read \(field)") { try view.read(field) }
+                }
+            }
+        }
+    }
+
     @Test("protection claims never leave the sending state")
     func protectionStaysHome() throws {
         var s = Scenario()

@@ -87,8 +87,15 @@ struct EngineTests {
             end)
             """)
         defer { op.remove() }
+        let before = try snapshot(host)
+        let entries = try host.store.count(.ledger)
         let outcome = try host.engine.submit(go, by: .coordinator)
         #expect(outcome.refusal == "vetoed by plugin enf, hook test.go, plugins/enf/main.lua:2: veto: medical escort required for R-1")
+        // Nothing changed but the record of the veto, which is the one entry written.
+        #expect(try snapshot(host) == before)
+        let written = try host.store.ledger(after: Int64(entries), limit: 10)
+        #expect(written.map(\.command) == ["plugin.outcome"])
+        #expect(written.first?.payload.contains("medical escort required for R-1") == true)
     }
 
     @Test("a model refusal inside a handler is a Lua error with the model's reason")

@@ -25,7 +25,13 @@ struct ExampleOperationTests {
         #expect(try host.state("R-0007") == "on-hold")
         #expect(try host.store.returnCase("R-0007")!.activeHolds(at: host.engine.now).map(\.kind) == [.appealPending])
         #expect(try host.state("R-0013") == "on-hold")
+        // Why R-0013 was struck is the sending agency's to know: the coordinator reads it, the
+        // ministry is told only that the person is off the list.
         #expect(host.struck["R-0013"] == "protection-claim filed")
+        let strike = try #require(host.outcomes.first { $0.events.contains(.struck("R-0013", reason: "protection-claim filed")) })
+        let ministry = strike.seen(by: try CaseReader("IR-MFA", in: host.store.operation), in: host.store)
+        #expect(ministry.events.contains(.struck("R-0013", reason: "(withheld)")))
+        #expect(!ministry.events.contains { if case .legalEventRecorded = $0 { return true }; if case .holdRaised = $0 { return true }; return false })
         // The unaccompanied minor waited for reception to be verified, then travelled.
         let minor = try host.store.returnCase("R-0021")!
         #expect(minor.progress == .received && minor.receptionVerified)
@@ -39,8 +45,14 @@ struct ExampleOperationTests {
         let transit = try #require(notices.first { $0.template == "transit-request" })
         #expect(try #require(transit.acknowledgedAt) <= transit.due!)
         #expect(try host.store.movement("M-1")!.legs[0].transit == .authorised)
-        // What Doha received names nobody's medical needs.
-        #expect(!transit.body.contains("medical"))
+        // What Doha received names each passenger and their document, and no one's medical
+        // needs, which went to the reception organisation's medic instead.
+        #expect(transit.body.contains("- R-0001 Azadeh Testfield (laissez-passer issued)"))
+        let medical = try #require(notices.first { $0.template == "medical-needs" })
+        #expect(medical.to == "IR-RECEPTION/medical" && medical.body.contains(": medical"))
+        for n in notices where n.recipient == "QA-TRANSIT" {
+            #expect(!n.body.contains("medical") && !n.body.contains("insulin"), "\(n.ref) \(n.template)")
+        }
         // The one late notice: the minor's reception request, answered when the family was traced.
         #expect(summary.noticesLate.map(\.template) == ["minor-reception-request"])
         #expect(notices.contains { $0.template == "reminder" && $0.to == "IR-RECEPTION/child-protection" })
@@ -97,8 +109,19 @@ struct ExampleOperationTests {
         let home = try host.store.person("PT-0012")!.nationalities.first
         #expect(o.person == "PT-0012" && o.destinationState == home)
         #expect(try host.store.handoffs().map { "\($0.from)->\($0.to)@\($0.place) \($0.state.rawValue)" } == ["US-ENF->PA-MIGRATION@PTY completed"])
-        // The third country saw no vulnerability: its admission requests carry identity only.
-        #expect(try host.store.notices().filter { $0.template == "admission-request" }.allSatisfy { !$0.body.contains("medical") })
+        // The third country saw no vulnerability: its admission requests carry each person's
+        // identity, and none of the vulnerabilities the sending agency holds.
+        let requests = try host.store.notices().filter { $0.template == "admission-request" }
+        #expect(!requests.isEmpty)
+        for n in requests {
+            for ref in n.cases {
+                let person = try host.store.person(try host.store.returnCase(ref)!.person)!
+                #expect(n.body.contains(person.names[0]) && n.body.contains(person.dateOfBirth.description), "\(n.ref)")
+                for v in person.vulnerabilities { #expect(!n.body.contains(v.rawValue), "\(n.ref) names \(v.rawValue)") }
+            }
+        }
+        let vulnerable = try host.store.caseRefs().filter { try !host.store.person(host.store.returnCase($0)!.person)!.vulnerabilities.isEmpty }
+        #expect(!vulnerable.isEmpty)
         #expect(try host.store.verify().description.hasPrefix("ledger intact"))
     }
 }

@@ -96,12 +96,23 @@ struct TestOperation {
     func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
+/// The whole model as the store holds it: every case record (holds, legal events, consents,
+/// documents, manifest entries, custody), every person, handoff, movement and notice.
+struct ModelSnapshot: Equatable {
+    var cases: [ReturnCase]
+    var people: [Person]
+    var handoffs: [Handoff]
+    var movements: [Movement]
+    var notices: [Notice]
+}
+
 /// What the store holds, as a value to compare before and after.
-func snapshot(_ host: OperationHost) throws -> [String] {
-    try host.store.caseRefs().map { ref in
-        let c = try host.store.returnCase(ref)!
-        return "\(ref) \(c.progress.rawValue) holds:\(c.holds.count) docs:\(c.documents.count) custody:\(c.custody)"
-    } + (try host.store.notices().map { "\($0.ref) \($0.template)" })
+func snapshot(_ host: OperationHost) throws -> ModelSnapshot {
+    let store = host.store
+    let cases = try store.caseRefs().map { try store.returnCase($0)! }
+    return ModelSnapshot(cases: cases, people: try Set(cases.map(\.person)).sorted().map { try store.person($0)! },
+                         handoffs: try store.handoffs(), movements: try store.operation.movements.map { try store.movement($0.ref)! },
+                         notices: try store.notices())
 }
 
 func examples(_ name: String) -> URL {

@@ -67,8 +67,11 @@ struct StoreTests {
     @Test("the ledger table refuses updates and deletes")
     func appendOnly() throws {
         let db = try DatabaseQueue(path: try closedSyntheticStore(cases: 1))
-        #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "UPDATE ledger SET actor = 'X' WHERE seq = 3") } }
-        #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "DELETE FROM ledger WHERE seq = 3") } }
+        for sql in ["UPDATE ledger SET actor = 'X' WHERE seq = 3", "DELETE FROM ledger WHERE seq = 3"] {
+            let error = #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: sql) } }
+            #expect(error?.message == "the ledger is append-only", "\(sql)")
+        }
+        #expect(try db.read { try String.fetchOne($0, sql: "SELECT actor FROM ledger WHERE seq = 3") } == "SYN-ENF")
     }
 
     @Test("the store reads through the same disclosure policy as the model")
@@ -105,7 +108,7 @@ let tamperings: [Tampering] = [
               expected: .broken(entry: 20, reason: "its contents do not match its hash (edited after it was written)")),
     Tampering(name: "a deleted ledger entry", sql: "DELETE FROM ledger WHERE seq = 9",
               expected: .broken(entry: 9, reason: "entry 9 is missing")),
-    Tampering(name: "a ledger entry re-hashed to hide an edit", sql: "UPDATE ledger SET hash = 'x' || substr(hash, 2) WHERE seq = 15",
+    Tampering(name: "a ledger entry's hash", sql: "UPDATE ledger SET hash = 'x' || substr(hash, 2) WHERE seq = 15",
               expected: .broken(entry: 15, reason: "its contents do not match its hash (edited after it was written)")),
     Tampering(name: "a case record", sql: "UPDATE cases SET json = replace(json, '\"received\"', '\"closed\"') WHERE ref = 'S-0000002'",
               expected: .broken(entry: nil, reason: "case S-0000002 in the cases table differs from what the ledger gives")),
@@ -124,6 +127,24 @@ struct TamperingTests {
     @Test("an untouched store verifies")
     func intact() throws {
         #expect(try syntheticStore(cases: 3).verify() == .intact(entries: 38))
+    }
+
+    @Test("an entry edited and re-hashed to hide the edit breaks the link to the next entry")
+    func rehashed() throws {
+        let path = try closedSyntheticStore(cases: 3)
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "DROP TRIGGER ledger_no_update")
+            // Who caused it is hashed but not replayed: an edit of it, re-hashed, passes both
+            // checks of the entry itself, and only the next entry's link shows it.
+            let row = try #require(try Row.fetchOne(db, sql: "SELECT * FROM ledger WHERE seq = 15"))
+            let origin = "plugin forged, hook case.opened"
+            let hash = LedgerEntry.hash(sequence: 15, at: Date(timeIntervalSince1970: row["at_seconds"]), actor: AgencyID(row["actor"] as String),
+                                        command: row["command"], payload: row["payload"], events: row["events"], previousHash: row["prev_hash"],
+                                        origin: origin)
+            try db.execute(sql: "UPDATE ledger SET origin = ?, hash = ? WHERE seq = 15", arguments: [origin, hash])
+        }
+        let result = try SQLiteStore.open(at: path).verify()
+        #expect(result == .broken(entry: 16, reason: "it does not hold the hash of entry 15"), "\(result)")
     }
 
     @Test("each edit is found, at the entry or record it touched", arguments: tamperings)

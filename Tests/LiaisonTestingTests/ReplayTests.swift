@@ -67,7 +67,7 @@ struct ReplayTests {
         #expect(ministry.differences.isEmpty, "\(ministry.text)")
     }
 
-    @Test("a changed priority that changes nothing reports nothing; one that does, reports it")
+    @Test("a changed priority that changes nothing reports nothing")
     func changedPriority() throws {
         let (store, plugins, cleanup) = try recorded()
         defer { cleanup() }
@@ -75,5 +75,38 @@ struct ReplayTests {
         let text = try String(contentsOf: manifest, encoding: .utf8)
         try text.replacingOccurrences(of: "priority = 0", with: "priority = 500").write(to: manifest, atomically: true, encoding: .utf8)
         #expect(try Replay.run(store: store, plugins: plugins).differences.isEmpty)
+    }
+
+    @Test("a changed priority that changes what a plugin sees first is reported, case by case")
+    func changedPriorityThatMatters() throws {
+        // A monitor that reports who has boarded when a leg departs: run after the sending
+        // agency's plugin (priority 0 against 100), it names everyone aboard; run first, no one.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-replay-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = dir.appendingPathComponent("gulf-charter")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: repository.appendingPathComponent("Examples/gulf-charter"), to: folder)
+        let monitor = folder.appendingPathComponent("plugins/monitor")
+        try (try String(contentsOf: monitor.appendingPathComponent("main.lua"), encoding: .utf8) + """
+
+            on("leg.departing", function(ev, ctx)
+              if ev.leg == 1 then ctx:send_notice{ to = "MONITOR/oversight", template = "boarding-observed", cases = ev.movement:cases("departed") } end
+            end)
+            """).write(to: monitor.appendingPathComponent("main.lua"), atomically: true, encoding: .utf8)
+        try "{{count}} aboard".write(to: monitor.appendingPathComponent("templates/boarding-observed.mustache"), atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("gulf.sqlite").path
+        do {
+            let host = try OperationHost.open(folder, store: store)
+            try host.importManifest()
+            try host.play()
+        }
+        let manifest = monitor.appendingPathComponent("plugin.toml")
+        try (try String(contentsOf: manifest, encoding: .utf8)).replacingOccurrences(of: "priority = 0", with: "priority = 500")
+            .write(to: manifest, atomically: true, encoding: .utf8)
+        let replay = try Replay.run(store: store, plugins: folder.appendingPathComponent("plugins"))
+        // 96 people were named in the report; now none is, and the report concerns no case.
+        #expect(replay.differences.count == 97, "\(replay.text)")
+        #expect(replay.differences.first { $0.subject == "R-0001" }?.before == ["notice from MONITOR to MONITOR/oversight: boarding-observed, due none"])
+        #expect(replay.differences.first { $0.subject == "(operation)" }?.after == ["notice from MONITOR to MONITOR/oversight: boarding-observed, due none"])
     }
 }

@@ -60,7 +60,11 @@ let hostileScripts: [Hostile] = [
 struct LimitsTests {
     @Test("a hostile script ends with a clear error, and the state stays usable", arguments: hostileScripts)
     func hostile(_ script: Hostile) throws {
-        let lua = try makeState(limits: LuaLimits(memory: 16 << 20, time: .milliseconds(200)))
+        // Each limit is tested alone, so the two never race on a slow machine: a script that must
+        // run out of time allocates nothing, and one that must run out of memory (or fail) has a
+        // minute, far beyond what reaching 16 MiB takes anywhere.
+        let time: Duration = if case .timeout = script.ending { .milliseconds(200) } else { .seconds(60) }
+        let lua = try makeState(limits: LuaLimits(memory: 16 << 20, time: time))
         try lua.register("record") { args in try args.string(1) }
         if case .finishes = script.ending {
             try lua.run(script.source, name: "hostile.lua")
@@ -86,10 +90,13 @@ struct LimitsTests {
 
     @Test("the budget covers one call: a second call gets a fresh one")
     func freshBudget() throws {
-        let lua = try makeState(limits: LuaLimits(memory: 16 << 20, time: .milliseconds(300)))
-        let spin = try lua.load("local stop = os.clock() + ... while os.clock() < stop do end return true", name: "spin.lua")
-        for _ in 0..<3 { #expect(try spin.call(0.15, returning: Bool.self)) }
-        #expect(throws: LuaError.self) { try spin.call(5.0, returning: Bool.self) }
+        // The spin waits on the wall clock, as the budget does: however fast the machine or busy
+        // its cores, each call takes 0.6 s of a 1 s budget, and three take more than one budget.
+        let lua = try makeState(limits: LuaLimits(memory: 16 << 20, time: .seconds(1)))
+        try lua.register("clock") { _ in Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+        let spin = try lua.load("local stop = clock() + ... while clock() < stop do end return true", name: "spin.lua")
+        for _ in 0..<3 { #expect(try spin.call(0.6, returning: Bool.self)) }
+        #expect(throws: LuaError.self) { try spin.call(60.0, returning: Bool.self) }
         #expect(try spin.call(0.01, returning: Bool.self))
     }
 

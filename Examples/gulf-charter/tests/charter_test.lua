@@ -84,10 +84,16 @@ describe("notices #notices", function()
     expect(#op:notices{ template = "reminder", to = "IR-RECEPTION/child-protection" }):to_equal(1)
   end)
 
-  it("never tells the transit authority about medical needs", function()
+  it("tells the reception organisation's medic of medical needs, and the transit authority of none", function()
     local op = scenario.load("..")
     op:run()
-    for _, notice in ipairs(op:notices{ to = "QA-TRANSIT" }) do
+    local medical = op:notices{ template = "medical-needs" }
+    expect(#medical):to_equal(1)
+    expect(medical[1].to):to_equal("IR-RECEPTION/medical")
+    expect(medical[1].body):to_contain(": medical")
+    local transit = op:notices{ to = "QA-TRANSIT" }
+    expect(#transit):to_be_greater_than(0)
+    for _, notice in ipairs(transit) do
       expect(notice.body:find("medical", 1, true)):to_be_nil()
     end
   end)
