@@ -119,6 +119,56 @@ struct HoldTests {
         #expect(s.refusal(.schedule("R-0009", movement: "M-1", escorted: true))?.hasPrefix("case R-0009 cannot be scheduled: active hold 'protection-claim'") == true)
     }
 
+    @Test("documents are requested of the destination's ministry only; one already expired is refused; a refusal holds the case")
+    func documents() throws {
+        var s = Scenario()
+        try s.open("R-0601")
+        #expect(s.refusal(.requestDocument("R-0601", kind: .laissezPasser, issuer: transit))
+            == "QA-TRANSIT cannot issue travel documents: it is not the destination's ministry")
+        #expect(s.refusal(.requestDocument("R-0601", kind: .laissezPasser, issuer: mfa), by: mfa)
+            == "IR-MFA (destination-ministry) may not request travel documents: only sending-enforcement may")
+        #expect(try s.run(.requestDocument("R-0601", kind: .laissezPasser, issuer: mfa)) == [.documentUpdated("R-0601", status: .requested)])
+        #expect(s.model.cases["R-0601"]!.documents.map(\.status) == [.requested])
+        #expect(s.refusal(.issueDocument("R-0601", kind: .laissezPasser, number: "LP-1", validUntil: s.now), by: mfa)
+            == "a travel document for case R-0601 must be valid after \(Timestamp.day(s.now))")
+        let events = try s.run(.refuseDocument("R-0601", reason: "nationality not confirmed"), by: mfa)
+        #expect(events.map(\.name) == ["document.updated", "hold.raised"])
+        let hold = s.model.cases["R-0601"]!.holds.last!
+        #expect(hold.kind == .travelDocument && hold.reason == "travel document refused: nationality not confirmed")
+    }
+
+    @Test("transit refused keeps everyone on the ground; only the leg's authority answers")
+    func transitRefused() throws {
+        var s = Scenario()
+        try s.open("R-0602")
+        try s.makeFit("R-0602")
+        try s.run(.schedule("R-0602", movement: "M-1", escorted: true))
+        #expect(s.refusal(.refuseTransit("M-1", leg: 0, reason: "capacity at DOH"), by: mfa) == "only QA-TRANSIT may answer the transit request for leg 1 of movement M-1")
+        #expect(s.refusal(.refuseTransit("M-1", leg: 1, reason: "x"), by: transit) == "leg 2 of movement M-1 needs no transit authorisation")
+        #expect(try s.run(.refuseTransit("M-1", leg: 0, reason: "capacity at DOH"), by: transit) == [.transitUpdated("M-1", leg: 0, state: .refused)])
+        #expect(s.refusal(.depart("R-0602"))
+            == "case R-0602 cannot be boarded: transit for leg 1 of movement M-1 is refused, not authorised (hold kind 'transit-not-authorised')")
+    }
+
+    @Test("a case is closed by its owner or a reception organisation, no one else; a person or a case is registered once")
+    func closingAndDuplicates() throws {
+        var s = Scenario()
+        try s.open("R-0603")
+        try s.run(.recordLegalEvent("R-0603", kind: .appeal, suspensive: true))
+        try s.run(.decideLegalEvent("R-0603", event: 2, outcome: "appeal allowed", removalMayProceed: false))
+        #expect(s.model.cases["R-0603"]!.progress == .released)
+        #expect(s.refusal(.close("R-0603"), by: mfa) == "case R-0603 can be closed only by US-ENF or the reception organisation")
+        #expect(s.refusal(.close("R-0603"), by: transit) == "case R-0603 can be closed only by US-ENF or the reception organisation")
+        try s.run(.close("R-0603"), by: reception)
+        #expect(s.model.cases["R-0603"]!.progress == .closed)
+        let person = s.model.people["P-0603"]!
+        #expect(s.refusal(.registerPerson(person)) == "person P-0603 is already registered")
+        #expect(s.refusal(.openCase(CaseOpening(ref: "R-0603", person: "P-0603", track: .removal, sendingState: "US", destinationState: "IR")))
+            == "case R-0603 is already open")
+        #expect(s.refusal(.openCase(CaseOpening(ref: "R-0699", person: "P-9999", track: .removal, sendingState: "US", destinationState: "IR")))
+            == "case R-0699 names person P-9999, who is not registered")
+    }
+
     @Test("an unaccompanied minor is held until reception is verified")
     func unaccompaniedMinor() throws {
         var s = Scenario()

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import LiaisonModel
-import LiaisonStore
+@testable import LiaisonStore
 import Testing
 
 func temporaryStorePath() -> String {
@@ -214,5 +214,53 @@ struct LedgerHeadTests {
         for bad in ["12", "x:\(hash)", "0:\(hash)", "12:\(hash.uppercased())", "12:\(hash.dropLast())", "12:\(hash):1"] {
             #expect(LedgerHead(bad) == nil, "\(bad)")
         }
+    }
+}
+
+@Suite("Stores written by earlier versions")
+struct MigrationTests {
+    @Test("a store from before origins, notices, checkpoints and grants opens, migrates, verifies and goes on")
+    func fromVersionOne() throws {
+        let path = try closedSyntheticStore(cases: 2)
+        // Take the store back to the first schema: no origins, no notices, no journal or
+        // checkpoint table, and an operation written before grants and plugin lists existed,
+        // with the ledger's hashes chained again over it as that version wrote them.
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: """
+                DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete;
+                DROP TABLE notices; DROP TABLE journal; DROP TABLE checkpoint;
+                ALTER TABLE ledger DROP COLUMN origin;
+                DELETE FROM grdb_migrations WHERE identifier <> 'v1';
+                """)
+            let json = try #require(try String.fetchOne(db, sql: "SELECT json FROM operation"))
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            object["grants"] = nil
+            object["signals"] = nil
+            let old = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            #expect(!old.contains("grants"))
+            try db.execute(sql: "UPDATE operation SET json = ?", arguments: [old])
+            try db.execute(sql: "UPDATE ledger SET payload = ? WHERE seq = 1", arguments: [old])
+            var previous = LedgerEntry.genesisHash
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM ledger ORDER BY seq") {
+                let hash = LedgerEntry.hash(sequence: row["seq"], at: Date(timeIntervalSince1970: row["at_seconds"]), actor: AgencyID(row["actor"] as String),
+                                            command: row["command"], payload: row["payload"], events: row["events"], previousHash: previous)
+                try db.execute(sql: "UPDATE ledger SET prev_hash = ?, hash = ? WHERE seq = ?", arguments: [previous, hash, row["seq"] as Int64])
+                previous = hash
+            }
+            try db.execute(sql: """
+                CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+                CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+                """)
+        }
+        let store = try SQLiteStore.open(at: path)
+        #expect(try store.verify() == .intact(entries: 26))
+        #expect(store.operation.grants == .standard)
+        #expect(try store.db.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
+            == ["v1", "v2: notices and origins", "v3: checkpointed records"])
+        // It goes on: a third person to fit to fly (the movement's two seats are taken).
+        var t = Synthetic.start.addingTimeInterval(86_400)
+        try apply(Array(Synthetic.lifecycle(3).prefix(6)), to: store, from: &t)
+        #expect(try store.returnCase("S-0000003")?.progress == .fit)
+        #expect(try store.verify() == .intact(entries: 32))
     }
 }
