@@ -162,7 +162,8 @@ struct TestRunnerTests {
         #expect(tap.last == "5 passed, 2 failed, 1 skipped")
         let junit = report.junit
         #expect(junit.contains("<testsuites tests=\"8\" failures=\"1\" errors=\"1\" skipped=\"1\">"))
-        #expect(junit.contains("<error message=\"attempt to index a nil value (local &apos;t&apos;)\""))
+        // Quotes are escaped; an apostrophe inside a double-quoted attribute need not be.
+        #expect(junit.contains("<error message=\"attempt to index a nil value (local 't')\""))
         #expect(junit.contains("<skipped message=\"pending\"/>"))
     }
 
