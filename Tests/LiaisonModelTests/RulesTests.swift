@@ -381,6 +381,7 @@ struct DisclosureTests {
     func fieldsAgainstFacts() throws {
         var s = Scenario()
         try s.open("R-0321", vulnerabilities: [.medical])
+        try s.run(.requestDocument("R-0321", kind: .laissezPasser, issuer: mfa))  // two documents: the fields read the latest
         try s.makeFit("R-0321")
         try s.run(.recordLegalEvent("R-0321", kind: .protectionClaim, suspensive: true))
         // The facts, as the commands above made them; nothing here reads through CaseView.
