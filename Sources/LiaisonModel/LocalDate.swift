@@ -79,12 +79,28 @@ public enum Timestamp {
         String(iso(date).prefix(10))
     }
 
+    /// The times the model keeps, in seconds since 1970: from 1900 to 2200. A time outside
+    /// them, or not a number at all, is refused wherever it comes in (a plugin, a timeline, a
+    /// test), so that no record holds a time that cannot be written back and read again.
+    public static let seconds: ClosedRange<Double> = -2_208_988_800 ... 7_258_118_400
+
+    /// The date `seconds` after 1970, if it is a time the model keeps.
+    public static func date(seconds: Double) -> Date? {
+        seconds.isFinite && Self.seconds.contains(seconds) ? Date(timeIntervalSince1970: seconds) : nil
+    }
+
+    /// Whether `date` is a time the model keeps.
+    public static func isKept(_ date: Date) -> Bool { seconds.contains(date.timeIntervalSince1970) }
+
     /// `2026-11-20T09:00:00Z`, to the second. Written byte by byte from the civil date: it
     /// runs twice for every ledger entry (its text and its hash), where a Foundation formatter
     /// costs about 100 µs to set up and string interpolation of six padded numbers was a
     /// twelfth of what a command cost the store.
     public static func iso(_ date: Date) -> String {
-        let total = Int64(date.timeIntervalSince1970.rounded(.down))
+        // Every time the model keeps is in range; anything else is written, not trapped on.
+        guard let total = Int64(exactly: date.timeIntervalSince1970.rounded(.down)), abs(total) < 1 << 50 else {
+            return "(not a time: \(date.timeIntervalSince1970) seconds)"
+        }
         var days = total / 86_400
         var rest = total % 86_400
         if rest < 0 { rest += 86_400; days -= 1 }

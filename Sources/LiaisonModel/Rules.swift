@@ -223,6 +223,22 @@ private struct Decider {
         throw refuse("\(a.id) is not granted '\(command.name)' in operation \(operation.name): \(operation.grants.source(for: a)) gives \(granted.isEmpty ? "no commands" : granted.joined(separator: ", "))")
     }
 
+    /// Every time a command carries is one the model keeps (1900 to 2200): no record may hold
+    /// one that cannot be written back.
+    func checkTimes() throws {
+        let times: [(String, Date?)]
+        switch command {
+        case let .raiseHold(_, _, _, _, until): times = [("until", until)]
+        case let .issueDocument(_, _, _, validUntil): times = [("valid_until", validUntil)]
+        case let .assessFitness(_, f): times = [("expires", f.expiresAt)]
+        case let .sendNotice(n): times = [("due", n.due), ("sent_at", n.sentAt)]
+        default: return
+        }
+        for case let (name, date?) in times where !Timestamp.isKept(date) {
+            throw refuse("\(command.name): '\(name)' is \(date.timeIntervalSince1970) seconds since 1970, not a time between 1900 and 2200")
+        }
+    }
+
     // MARK: Changing cases
 
     mutating func move(_ c: inout ReturnCase, to state: CaseState) {
@@ -261,6 +277,7 @@ private struct Decider {
 
     mutating func run() throws {
         try checkGranted()
+        try checkTimes()
         switch command {
         case .registerPerson(let p):
             try require()

@@ -45,14 +45,19 @@ public struct CommandArgs: Sendable {
 
     func optionalString(_ key: String) throws -> String? { values[key] == nil ? nil : try string(key) }
 
-    func int(_ key: String) throws -> Int {
+    /// A whole number in `range`: a float with no fraction counts (as Lua's 3.0), NaN, an
+    /// infinity or a number past the range is refused by name, never converted.
+    func int(_ key: String, in range: ClosedRange<Int> = -(1 << 53)...(1 << 53)) throws -> Int {
+        let n: Int
         switch values[key] {
-        case .integer(let n)?: return n
-        case .number(let d)? where d == d.rounded(): return Int(d)
-        case .text(let s)? where Int(s) != nil: return Int(s)!
+        case .integer(let i)?: n = i
+        case .number(let d)? where d.isFinite && d == d.rounded() && abs(d) <= 9e15: n = Int(d)
+        case .text(let s)? where Int(s) != nil: n = Int(s)!
         case nil: throw fail(key, "is missing")
         case let v?: throw fail(key, "must be a whole number, not \(v)")
         }
+        guard range.contains(n) else { throw fail(key, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(n)") }
+        return n
     }
 
     func bool(_ key: String, default value: Bool) throws -> Bool {
@@ -65,12 +70,16 @@ public struct CommandArgs: Sendable {
 
     /// A time: seconds since 1970 (as `ctx.now + days(5)` gives) or ISO 8601 text.
     func date(_ key: String) throws -> Date {
+        func kept(_ seconds: Double) throws -> Date {
+            guard let d = Timestamp.date(seconds: seconds) else { throw fail(key, "\(seconds) is not a time between 1900 and 2200 (seconds since 1970)") }
+            return d
+        }
         switch values[key] {
-        case .integer(let n)?: return Date(timeIntervalSince1970: Double(n))
-        case .number(let d)?: return Date(timeIntervalSince1970: d)
+        case .integer(let n)?: return try kept(Double(n))
+        case .number(let d)?: return try kept(d)
         case .text(let s)?:
             guard let d = Timestamp.parse(s) else { throw fail(key, "'\(s)' is not a time (for example 2026-12-15T06:00:00Z)") }
-            return d
+            return try kept(d.timeIntervalSince1970)
         case nil: throw fail(key, "is missing")
         case let v?: throw fail(key, "must be a time, not \(v)")
         }
@@ -252,12 +261,12 @@ public enum CommandCatalog {
         },
         CommandSpec(command: "transit.authorise", method: "authorise_transit", subject: .movement, params: [p("leg", "integer", "the leg, from 1")],
                     doc: "Authorises transit for a leg (its transit authority).") { m, a, _ in
-            .authoriseTransit(MovementRef(m), leg: try a.int("leg") - 1)
+            .authoriseTransit(MovementRef(m), leg: try a.int("leg", in: 1...1_000) - 1)
         },
         CommandSpec(command: "transit.refuse", method: "refuse_transit", subject: .movement,
                     params: [p("leg", "integer", "the leg, from 1"), p("reason", "string", "why")],
                     doc: "Refuses transit for a leg.") { m, a, _ in
-            .refuseTransit(MovementRef(m), leg: try a.int("leg") - 1, reason: try a.string("reason"))
+            .refuseTransit(MovementRef(m), leg: try a.int("leg", in: 1...1_000) - 1, reason: try a.string("reason"))
         },
         CommandSpec(command: "handoff.acknowledge", method: "accept", subject: .handoff, params: [],
                     doc: "Acknowledges the handoff for your agency; it completes when both parties have.") { h, _, _ in

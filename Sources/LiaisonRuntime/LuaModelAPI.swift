@@ -91,14 +91,16 @@ extension FieldValue {
         case .text(let s): return .string(LuaString(s))
         case .number(let n): return .integer(Int64(n))
         case .flag(let b): return .boolean(b)
-        case .date(let d): return .integer(Int64(d.timeIntervalSince1970.rounded(.down)))
+        case .date(let d): return .integer(PluginRuntime.seconds(d))
         case .list(let l): return .array(l.map(\.luaValue))
         }
     }
 }
 
 extension PluginRuntime {
-    static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970.rounded(.down)) }
+    /// A time as Lua sees it. Every time a record holds is one the model keeps; a stranger one
+    /// (a store from before the model checked) reads as 0 rather than stopping the host.
+    static func seconds(_ d: Date) -> Int64 { Int64(exactly: d.timeIntervalSince1970.rounded(.down)) ?? 0 }
 
 
     /// LuaLS types of the case fields `CaseView` offers.
@@ -376,12 +378,29 @@ extension PluginRuntime {
             self.handlers.append(Handler(event: event, function: function, failClosed: failClosed, location: location))
             return .none
         }
-        try state.register("days") { args in Int64((try args.double(1) * 86_400).rounded()) }
-        try state.register("hours") { args in Int64((try args.double(1) * 3_600).rounded()) }
-        try state.register("iso") { args in Timestamp.iso(Date(timeIntervalSince1970: try args.double(1))) }
+        // Durations and times are checked as they cross into Swift: a number that is not one a
+        // time can be (NaN, an infinity, a hundred thousand years) is the script's error.
+        func seconds(_ name: String, _ unit: Double, _ args: LuaArguments) throws -> Int64 {
+            let n = try args.double(1)
+            guard n.isFinite, abs(n * unit) <= 1e10 else {
+                throw LuaScriptError("\(name)(n): n must be a finite number of \(name) within three centuries, not \(LuaValue.number(n))")
+            }
+            return Int64((n * unit).rounded())
+        }
+        try state.register("days") { args in try seconds("days", 86_400, args) }
+        try state.register("hours") { args in try seconds("hours", 3_600, args) }
+        try state.register("iso") { args in
+            let t = try args.double(1)
+            guard let date = Timestamp.date(seconds: t) else {
+                throw LuaScriptError("iso(t): t must be a time in seconds since 1970, between 1900 and 2200, not \(LuaValue.number(t))")
+            }
+            return Timestamp.iso(date)
+        }
         try state.register("time") { args -> Int64 in
             let text = try args.string(1)
-            guard let d = Timestamp.parse(text) else { throw LuaScriptError("time(): '\(text)' is not an ISO 8601 time such as 2026-12-15T06:00:00Z") }
+            guard let d = Timestamp.parse(text), Timestamp.isKept(d) else {
+                throw LuaScriptError("time(): '\(text)' is not an ISO 8601 time between 1900 and 2200, such as 2026-12-15T06:00:00Z")
+            }
             return Self.seconds(d)
         }
         var model: [LuaValue: LuaValue] = [:]
@@ -503,10 +522,14 @@ extension PluginRuntime {
         }
         var due: Date?
         switch value("due") {
-        case .integer(let n)?: due = Date(timeIntervalSince1970: Double(n))
-        case .number(let d)?: due = Date(timeIntervalSince1970: d)
-        case .string(let s)?: due = Timestamp.parse(s.description)
-        default: break
+        case .integer(let n)?: due = Timestamp.date(seconds: Double(n))
+        case .number(let d)?: due = Timestamp.date(seconds: d)
+        case .string(let s)?: due = Timestamp.parse(s.description).flatMap { Timestamp.date(seconds: $0.timeIntervalSince1970) }
+        case nil: break
+        case let v?: throw LuaScriptError("ctx:send_notice: 'due' must be a time (seconds since 1970, or ISO 8601 text), not \(v)")
+        }
+        if value("due") != nil && due == nil {
+            throw LuaScriptError("ctx:send_notice: 'due' \(value("due")!) is not a time between 1900 and 2200")
         }
         let recipient = AgencyID(String(to.prefix { $0 != "/" }))
         guard engine.operation.agency(recipient) != nil else {

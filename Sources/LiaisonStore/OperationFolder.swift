@@ -195,8 +195,8 @@ extension TOMLReader {
             fail("signals", "'\(signal)' cannot name a signal: use a dotted name that no model event has (for example intake.review)")
         }
         let operation = ReturnOperation(name: name, agencies: agencies, disclosure: policy, movements: movements, liftRights: rights,
-                                        noticeHours: int(root, "notice_hours", "", default: 72),
-                                        charterNoticeWorkingDays: int(root, "charter_notice_working_days", "", default: 5),
+                                        noticeHours: int(root, "notice_hours", "", default: 72, maximum: 8_760),  // a year
+                                        charterNoticeWorkingDays: int(root, "charter_notice_working_days", "", default: 5, maximum: 260),
                                         grants: grants(root["grants"], agencies: agencies), signals: signals)
         guard let start, let sendingAgency = sending.first, sending.count == 1 else { return nil }
         return OperationSettings(operation: operation, start: start, sendingAgency: sendingAgency.id)

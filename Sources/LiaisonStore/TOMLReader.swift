@@ -89,11 +89,15 @@ public struct TOMLReader {
     }
 
     /// A whole number at `key` (`default` when absent), at least `minimum`.
-    public mutating func int(_ t: [String: Any], _ key: String, _ path: String, default value: Int, minimum: Int = 0) -> Int {
+    public mutating func int(_ t: [String: Any], _ key: String, _ path: String, default value: Int, minimum: Int = 0, maximum: Int = Int.max) -> Int {
         let p = path.isEmpty ? key : path + "." + key
         guard let v = t[key] else { return value }
         guard case .integer(let n)? = Self.scalar(v), n >= minimum else {
             fail(p, minimum > 0 ? "must be a positive whole number" : "must be a whole number")
+            return value
+        }
+        guard n <= maximum else {
+            fail(p, "must be at most \(maximum), not \(n)")
             return value
         }
         return n
@@ -111,8 +115,8 @@ public struct TOMLReader {
 
     public mutating func date(_ t: [String: Any], _ key: String, _ path: String) -> Date? {
         guard let s = string(t, key, path) else { return nil }
-        guard let d = Timestamp.parse(s) else {
-            fail(path.isEmpty ? key : path + "." + key, "'\(s)' is not a date and time (for example 2026-12-15T06:00:00Z)")
+        guard let d = Timestamp.parse(s), Timestamp.isKept(d) else {
+            fail(path.isEmpty ? key : path + "." + key, "'\(s)' is not a date and time between 1900 and 2200 (for example 2026-12-15T06:00:00Z)")
             return nil
         }
         return d

@@ -207,9 +207,11 @@ enum ScenarioAPI {
 
     static func time(_ args: LuaArguments, _ i: Int) throws -> Date {
         switch try args.value(i) {
-        case .integer(let n): return Date(timeIntervalSince1970: Double(n))
+        case .integer(let n):
+            guard let d = Timestamp.date(seconds: Double(n)) else { throw LuaScriptError("\(n) is not a time between 1900 and 2200") }
+            return d
         case .string(let s):
-            guard let d = Timestamp.parse(s.description) else { throw LuaScriptError("'\(s)' is not a time such as 2026-12-01T09:00Z") }
+            guard let d = Timestamp.parse(s.description), Timestamp.isKept(d) else { throw LuaScriptError("'\(s)' is not a time such as 2026-12-01T09:00Z") }
             return d
         default: throw LuaScriptError("a time is ISO 8601 text such as 2026-12-01T09:00Z")
         }

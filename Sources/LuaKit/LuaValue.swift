@@ -137,7 +137,7 @@ public enum LuaValue: Hashable, CustomStringConvertible {
     /// Orders keys for printing: numbers first, then strings, then the rest.
     var sortKey: String {
         switch self {
-        case .integer(let i): return "0" + String(format: "%020lld", i + Int64(1) << 62)
+        case .integer(let i): return "0" + String(format: "%020llu", UInt64(bitPattern: i) ^ (1 << 63))  // ordered, never overflowing
         case .number(let d): return "0" + String(d)
         case .string(let s): return "1" + s.description
         case .boolean(let b): return "2" + String(b)

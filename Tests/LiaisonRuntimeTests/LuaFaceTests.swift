@@ -223,3 +223,76 @@ struct LuaFaceTests {
         for field in CaseView.fields { #expect(text.contains("---@field \(field.name) ")) }
     }
 }
+
+@Suite("Numbers that cannot be times or counts stop at the bridge, never the host")
+struct BridgeNumberTests {
+    @Test("durations, times and counts out of range are the script's errors, even under pcall, and nothing is committed")
+    func hostileNumbers() throws {
+        let lua = """
+            on("test.go", function(ev, ctx)
+              local c, m = model.case("R-1"), model.movement("M-1")
+              local tries = {
+                function() return days(1e300) end, function() return hours(0/0) end, function() return days(-1/0) end,
+                function() return iso(math.maxinteger) end, function() return iso(0/0) end,
+                function() return time("99999-01-01T00:00:00Z") end,
+                function() c:assess_fitness{ assessor = "x", fit = true, expires = 1e300 } end,
+                function() c:assess_fitness{ assessor = "x", fit = true, expires = math.maxinteger } end,
+                function() c:raise_hold{ kind = "fit-to-fly", reason = "x", ["until"] = 0/0 } end,
+                function() ctx:send_notice{ to = "US-ENF", template = "t", due = 0/0 } end,
+                function() ctx:send_notice{ to = "US-ENF", template = "t", due = 1e300 } end,
+              }
+              for i, f in ipairs(tries) do
+                local ok, err = pcall(f)
+                ctx:log(i .. " " .. tostring(ok) .. " " .. tostring(err))
+              end
+            end)
+            """
+        let transit = """
+            on("test.go", function(ev, ctx)
+              local m = model.movement("M-1")
+              for i, leg in ipairs{ 1e300, math.mininteger, 0/0 } do
+                local ok, err = pcall(m.authorise_transit, m, leg)
+                ctx:log(i .. " " .. tostring(ok) .. " " .. tostring(err))
+              end
+            end)
+            """
+        let op = try TestOperation(plugins: ["p": ("US-ENF", ["fitness.assess", "hold.raise", "notice.send"], lua, ""),
+                                             "t": ("QA-TRANSIT", ["transit.authorise"], transit, "")],
+                                   templates: ["p": ["t": "hello"]])
+        defer { op.remove() }
+        let host = try op.host()
+        let before = try snapshot(host)
+        let outcome = try host.engine.submit(.signal(Signal(name: "test.go")), by: .coordinator)
+        #expect(outcome.failures.isEmpty)
+        let lines = host.engine.log.filter { $0.hasPrefix("plugin p,") }.map { String($0.dropFirst("plugin p, hook test.go: ".count)) }
+        let legs = host.engine.log.filter { $0.hasPrefix("plugin t,") }.map { String($0.dropFirst("plugin t, hook test.go: ".count)) }
+        #expect(lines.count == 11 && legs.count == 3)
+        #expect(legs.allSatisfy { $0.contains(" false ") }, "\(legs)")
+        #expect(lines.allSatisfy { $0.contains(" false ") }, "\(lines)")
+        #expect(lines[0].hasSuffix("days(n): n must be a finite number of days within three centuries, not 1e+300"))
+        #expect(lines[1].hasSuffix("hours(n): n must be a finite number of hours within three centuries, not nan") || lines[1].hasSuffix("not -nan"))
+        #expect(lines[3].hasSuffix("iso(t): t must be a time in seconds since 1970, between 1900 and 2200, not 9.2233720368548e+18"))
+        #expect(lines[5].contains("time(): '99999-01-01T00:00:00Z' is not an ISO 8601 time between 1900 and 2200"))
+        #expect(lines[6].contains("fitness.assess: 'expires' 1e+300 is not a time between 1900 and 2200"))
+        #expect(legs[0].hasSuffix("transit.authorise: 'leg' must be a whole number, not 1e+300"), "\(legs)")
+        #expect(legs[1].hasSuffix("transit.authorise: 'leg' must be a whole number from 1 to 1000, not -9223372036854775808"))
+        #expect(legs[2].contains("transit.authorise: 'leg' must be a whole number, not "))
+        #expect(lines[9].contains("ctx:send_notice: 'due' "))
+        #expect(lines[10].contains("ctx:send_notice: 'due' 1e+300 is not a time between 1900 and 2200"))
+        // Nothing was committed: the model is as it was.
+        #expect(try snapshot(host) == before)
+    }
+
+    @Test("the rules refuse a command carrying a time outside 1900 to 2200, whoever gives it")
+    func rulesRefuseStrangeTimes() throws {
+        let op = try TestOperation()
+        defer { op.remove() }
+        let host = try op.host()
+        let far = Date(timeIntervalSince1970: 1e300)
+        let outcome = try host.engine.submit(.assessFitness("R-1", FitToFly(assessor: "x", fit: true, conditions: nil, medicalEscort: false, expiresAt: far)), by: "US-ENF")
+        #expect(outcome.refusal == "fitness.assess: 'expires' 1e+300 seconds since 1970, not a time between 1900 and 2200".replacingOccurrences(of: "' 1e+300 seconds", with: "' is 1e+300 seconds"))
+        let nan = try host.engine.submit(.raiseHold("R-1", kind: .fitToFly, reason: "x", evidence: nil, until: Date(timeIntervalSince1970: .nan)), by: "US-ENF")
+        #expect(nan.refusal?.hasPrefix("hold.raise: 'until' is nan seconds since 1970") == true, "\(nan.refusal ?? "accepted")")
+        #expect(try host.store.verify().description.hasPrefix("ledger intact"))
+    }
+}
