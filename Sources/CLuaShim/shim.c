@@ -707,7 +707,7 @@ static int lk_move(lua_State *L) {
 }
 
 // ---------------------------------------------------------------------------------------
-// The sandbox (DESIGN.md rule 4)
+// The sandbox (docs/ARCHITECTURE.md, "The bridge's rules", rule 4)
 
 static int lk_load(lua_State *L) {
     int hasenv = lua_gettop(L) >= 4;

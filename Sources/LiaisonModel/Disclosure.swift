@@ -33,7 +33,7 @@ public struct DisclosurePolicy: Codable, Hashable, Sendable {
         try c.encode(SortedSetTable(agencies), forKey: .agencies)
     }
 
-    /// DOMAIN.md's defaults: transit sees identity and travel document; clinical detail goes to
+    /// The defaults docs/DOMAIN.md gives: transit sees identity and travel document; clinical detail goes to
     /// health roles only; protection claims never leave the sending state.
     public static let standard = DisclosurePolicy(roles: [
         .sendingEnforcement: Set(FieldCategory.allCases),
@@ -103,7 +103,9 @@ public struct DisclosureError: Error, Equatable, CustomStringConvertible {
 public final class CaseView: Sendable {
     /// Who reads: the agency and the categories it is granted.
     public let reader: CaseReader
-    public let returnCase: ReturnCase
+    /// The records themselves: never handed out of the model, so that every read above it
+    /// goes through `read`, `visibleHolds` and the other members here, which ask the reader.
+    let returnCase: ReturnCase
     /// The case's person. Nil only inside `CaseReader.read`, for a field on the case record
     /// alone; such a view never leaves it.
     private let loadedPerson: Person?
@@ -111,7 +113,46 @@ public final class CaseView: Sendable {
 
     public var agency: Agency { reader.agency }
     public var allowed: Set<FieldCategory> { reader.allowed }
-    public var person: Person { loadedPerson! }
+    var person: Person { loadedPerson! }
+
+    /// The case's reference.
+    public var ref: CaseRef { returnCase.ref }
+
+    /// What the case shows now (operational: every agency sees it).
+    public var state: CaseState { returnCase.state(at: now) }
+
+    /// The active holds this reader may learn of (see `CaseReader.visibleHolds`), each with its
+    /// reason only if the reader may read what the hold's raiser writes, "(withheld)" otherwise.
+    public var visibleHolds: [Hold] {
+        reader.visibleHolds(of: returnCase, at: now).map { h in
+            var h = h
+            if let operation = reader.operation, !reader.mayRead(textBy: h.raisedBy, in: operation) { h.reason = "(withheld)" }
+            return h
+        }
+    }
+
+    /// Every hold the case ever had, lifted or not, for a reader granted every category: the
+    /// coordinator's history. Others are refused, as for a withheld field.
+    public func holdHistory() throws -> [Hold] {
+        _ = try read("holds")
+        guard reader.grants(all: Set(FieldCategory.allCases)) else {
+            throw DisclosureError(agency: agency.id, field: "holds", category: .protection, policy: "a hold's history is the coordinator's")
+        }
+        return returnCase.holds
+    }
+
+    /// Whether a valid travel document (of `kind`, if given) is on record; needs the
+    /// travel-document category, as the `document` field does.
+    public func hasValidDocument(kind: String?) throws -> Bool {
+        _ = try read("document")
+        return returnCase.documents.contains { $0.isValid(at: now) && (kind == nil || $0.kind.rawValue == kind) }
+    }
+
+    /// `<case R-0042 scheduled, 1 hold>`, counting only the holds this reader may see.
+    public var summary: String {
+        let holds = reader.visibleHolds(of: returnCase, at: now).count
+        return "<case \(ref) \(state.rawValue)" + (holds > 0 ? ", \(holds) hold\(holds == 1 ? "" : "s")>" : ">")
+    }
 
     init(_ reader: CaseReader, returnCase: ReturnCase, person: Person?, now: Date) {
         (self.reader, self.returnCase, self.loadedPerson, self.now) = (reader, returnCase, person, now)
@@ -192,11 +233,14 @@ public final class CaseReader: Sendable {
     public let agency: Agency
     public let allowed: Set<FieldCategory>
     let policy: DisclosurePolicy?
+    /// The operation it reads in (nil for the coordinator's and for `nobody`): whose grants free
+    /// text is weighed against.
+    let operation: ReturnOperation?
 
     /// `id` as the operation's disclosure policy lets it read.
     public convenience init(_ id: AgencyID, in operation: ReturnOperation) throws {
         guard let agency = operation.agency(id) else { throw ModelError.unknownAgency(id) }
-        self.init(agency: agency, allowed: operation.disclosure.categories(for: agency), policy: operation.disclosure)
+        self.init(agency: agency, allowed: operation.disclosure.categories(for: agency), policy: operation.disclosure, operation: operation)
     }
 
     /// `id` granted only what both it and `other` may see: what one agency writes to another
@@ -206,11 +250,11 @@ public final class CaseReader: Sendable {
         guard let agency = operation.agency(id) else { throw ModelError.unknownAgency(id) }
         guard let recipient = operation.agency(other) else { throw ModelError.unknownAgency(other) }
         let allowed = operation.disclosure.categories(for: agency).intersection(operation.disclosure.categories(for: recipient))
-        self.init(agency: agency, allowed: allowed, policy: operation.disclosure)
+        self.init(agency: agency, allowed: allowed, policy: operation.disclosure, operation: operation)
     }
 
-    init(agency: Agency, allowed: Set<FieldCategory>, policy: DisclosurePolicy?) {
-        (self.agency, self.allowed, self.policy) = (agency, allowed, policy)
+    init(agency: Agency, allowed: Set<FieldCategory>, policy: DisclosurePolicy?, operation: ReturnOperation? = nil) {
+        (self.agency, self.allowed, self.policy, self.operation) = (agency, allowed, policy, operation)
         mask = allowed.reduce(0) { $0 | Self.bit($1) }
     }
 

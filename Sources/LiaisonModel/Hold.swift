@@ -7,7 +7,7 @@ public enum Step: String, Codable, Sendable, CaseIterable, Comparable {
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// The nine kinds of hold (DOMAIN.md, "Holds that block progression"). A kind is data: what it
+/// The nine kinds of hold (docs/DOMAIN.md, "Holds that block progression"). A kind is data: what it
 /// blocks by default is a table here, not a branch in the rules.
 public enum HoldKind: String, Codable, Sendable, CaseIterable {
     /// A suspensive appeal, stay or injunction.

@@ -5,7 +5,7 @@ public enum Track: String, Codable, Sendable, CaseIterable {
     case thirdCountry = "third-country"
 }
 
-/// The case state machine of DOMAIN.md. `onHold` is not stored: a case shows it while an
+/// The case progress of docs/DOMAIN.md. `onHold` is not stored: a case shows it while an
 /// active hold blocks its next step (see `ReturnCase.state(at:)`).
 public enum CaseState: String, Codable, Sendable, CaseIterable {
     case identified, cleared, documented, fit, scheduled, departed

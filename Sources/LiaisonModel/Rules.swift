@@ -22,7 +22,7 @@ public struct Decision: Sendable {
     public var notices: [NoticeRef: Notice] = [:]
 }
 
-/// The rules of DOMAIN.md: the case state machine, holds, consent, documents, handoffs,
+/// The rules of docs/DOMAIN.md: the case state machine, holds, consent, documents, handoffs,
 /// permissions by role. Pure: the same command on the same model at the same time always
 /// reaches the same decision.
 public enum Rules {

@@ -194,43 +194,8 @@ extension PluginRuntime {
 
     func installAPI() throws {
         let caseType = LuaType<CaseHandle>("Case")
-        for f in CaseView.fields {
-            let name = f.name
-            caseType.field(name, hint: "plugins change the model through methods, such as case:schedule{movement = \"M-1\"}") { h -> LuaValue in
-                do { return try h.read(name).luaValue } catch let e as DisclosureError {
-                    throw LuaScriptError("\(e) (ask first with case:discloses(\"\(name)\"))")
-                }
-            }
-        }
-        caseType.method("discloses") { h, args in try h.view().1.discloses(try args.string(1)) }
-        caseType.method("has_document") { h, args -> Bool in
-            let view = try h.view().1
-            _ = try Self.checked { try view.read("document") }
-            let kind = try args.optional(1) { try args.string($0) }
-            return view.returnCase.documents.contains { $0.isValid(at: view.now) && (kind == nil || $0.kind.rawValue == kind) }
-        }
-        caseType.method("active_holds") { h, args -> LuaValue in
-            let view = try h.view().1
-            _ = try Self.checked { try view.read("holds") }
-            let kind = try args.optional(1) { try args.string($0) }
-            // A hold's reason is its raiser's free text: shown only to an agency granted all the
-            // raiser is.
-            let operation = try h.live().engineInHandler("case:active_holds").operation
-            return .array(view.reader.visibleHolds(of: view.returnCase, at: view.now)
-                .filter { kind == nil || $0.kind.rawValue == kind }
-                .map { hold -> LuaValue in
-                    var t: [LuaValue: LuaValue] = ["id": .integer(Int64(hold.id)), "kind": .string(LuaString(hold.kind.rawValue)),
-                                                   "raised_by": .string(LuaString(hold.raisedBy.rawValue))]
-                    if view.reader.mayRead(textBy: hold.raisedBy, in: operation) { t["reason"] = .string(LuaString(hold.reason)) }
-                    return .table(t)
-                })
-        }
-        caseType.tostring { h in
-            guard let (_, view) = try? h.view() else { return "<case \(h.ref)>" }
-            let holds = view.reader.visibleHolds(of: view.returnCase, at: view.now).count
-            return "<case \(h.ref) \(view.returnCase.state(at: view.now).rawValue)" + (holds > 0 ? ", \(holds) hold\(holds == 1 ? "" : "s")>" : ">")
-        }
-        caseType.eq { $0.ref == $1.ref }
+        CaseBinding.install(on: caseType, ref: \.ref, hint: "plugins change the model through methods, such as case:schedule{movement = \"M-1\"}",
+                            view: { try $0.view().1 }, field: { try $0.read($1) })
         Self.addCommands(to: caseType, .case)
         try state.register(caseType)
 
@@ -453,9 +418,6 @@ extension PluginRuntime {
         try state.setGlobal("model", .table(model))
     }
 
-    static func checked<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as DisclosureError { throw LuaScriptError(e.description) }
-    }
 
     // MARK: Events as Lua sees them
 

@@ -51,31 +51,11 @@ enum ScenarioAPI {
     static func install(in session: TestSession, folder: URL) throws {
         let state = session.state
         let caseType = LuaType<ScenarioCase>("ScenarioCase")
-        for f in CaseView.fields {
-            let name = f.name
-            caseType.field(name, hint: "give commands with op:command(name, { case = c, ... })") { c -> LuaValue in
-                try c.scenario.caseView(c.ref).read(name).luaValue
-            }
-        }
-        caseType.method("active_holds") { c, _ -> LuaValue in
-            let view = try c.scenario.caseView(c.ref)
-            return .array(view.returnCase.activeHolds(at: view.now).map {
-                ["id": .integer(Int64($0.id)), "kind": .string(LuaString($0.kind.rawValue)), "raised_by": .string(LuaString($0.raisedBy.rawValue)),
-                 "reason": .string(LuaString($0.reason))]
-            })
-        }
+        CaseBinding.install(on: caseType, ref: \.ref, hint: "give commands with op:command(name, { case = c, ... })",
+                            view: { try $0.scenario.caseView($0.ref) }, field: { try $0.scenario.caseView($0.ref).read($1) })
         caseType.method("holds") { c, _ -> LuaValue in
-            .array(try c.scenario.caseView(c.ref).returnCase.holds.map {
-                ["id": .integer(Int64($0.id)), "kind": .string(LuaString($0.kind.rawValue)), "raised_by": .string(LuaString($0.raisedBy.rawValue)),
-                 "lifted": .boolean($0.lifted != nil)]
-            })
+            .array(try CaseBinding.disclosedHolds { try c.scenario.caseView(c.ref).holdHistory() }.map(CaseBinding.holdValue))
         }
-        caseType.tostring { c in
-            guard let view = try? c.scenario.caseView(c.ref) else { return "<case \(c.ref)>" }
-            let holds = view.returnCase.activeHolds(at: view.now).count
-            return "<case \(c.ref) \(view.returnCase.state(at: view.now).rawValue)" + (holds > 0 ? ", \(holds) hold\(holds == 1 ? "" : "s")>" : ">")
-        }
-        caseType.eq { $0.ref == $1.ref }
         try state.register(caseType)
 
         try state.register(LuaType<ScenarioPerson>("ScenarioPerson")

@@ -1,6 +1,6 @@
 // CLuaShim: the only C that Liaison writes.
 //
-// Invariants this file keeps (see DESIGN.md, "LuaKit: rules that keep the bridge safe"):
+// Invariants this file keeps (docs/ARCHITECTURE.md, "The bridge's rules", says why):
 //
 //  1. No longjmp crosses a Swift frame. Swift code called from Lua is entered only
 //     through `lk_trampoline`; Swift reports failure by returning LK_RAISE with the
