@@ -1,0 +1,61 @@
+import LiaisonModel
+
+/// Decoded records kept between commands; cleared whole when it outgrows its limit, so memory
+/// stays flat however many cases an operation has.
+struct RecordCache {
+    let limit: Int
+    /// Whether a record has ever been evicted.
+    private(set) var evicted = false
+    var people: [PersonRef: Person] = [:]
+    var cases: [CaseRef: ReturnCase] = [:]
+    var handoffs: [HandoffRef: Handoff] = [:]
+    var movements: [MovementRef: Movement] = [:]
+    /// Only where nothing is evicted (a transaction's staged records, those changed since the
+    /// checkpoint): the store reads notices from the database otherwise.
+    var notices: [NoticeRef: Notice] = [:]
+
+    mutating func absorb(_ d: Decision) {
+        makeRoom(for: d.people.count + d.cases.count + d.handoffs.count)
+        people.merge(d.people) { $1 }
+        cases.merge(d.cases) { $1 }
+        handoffs.merge(d.handoffs) { $1 }
+        movements.merge(d.movements) { $1 }
+        if limit == .max { notices.merge(d.notices) { $1 } }
+    }
+
+    /// Keeps a record read from the database.
+    mutating func keep(_ p: Person) { makeRoom(for: 1); people[p.ref] = p }
+    mutating func keep(_ c: ReturnCase) { makeRoom(for: 1); cases[c.ref] = c }
+    mutating func keep(_ h: Handoff) { makeRoom(for: 1); handoffs[h.ref] = h }
+
+    /// Evicts records, a sixteenth of the cache at a time, from wherever a dictionary's storage
+    /// begins: cheap, roughly random, and it keeps what was touched last far more often than
+    /// clearing the whole cache did (that made a cache smaller than the working set useless).
+    private mutating func makeRoom(for incoming: Int) {
+        guard limit != .max, cases.count + people.count + handoffs.count + incoming > limit else { return }
+        evicted = true
+        var toFree = max(incoming, limit / 16)
+        while toFree > 0, !(people.isEmpty && cases.isEmpty && handoffs.isEmpty) {
+            if people.count >= cases.count, !people.isEmpty { people.remove(at: people.startIndex) }
+            else if !cases.isEmpty { cases.remove(at: cases.startIndex) }
+            else { handoffs.remove(at: handoffs.startIndex) }
+            toFree -= 1
+        }
+    }
+
+    mutating func absorb(_ other: RecordCache) {
+        var d = Decision()
+        (d.people, d.cases, d.handoffs, d.movements, d.notices) = (other.people, other.cases, other.handoffs, other.movements, other.notices)
+        absorb(d)
+    }
+}
+
+/// A record known by its reference.
+protocol Referenced {
+    associatedtype Ref: Identifier
+    var ref: Ref { get }
+}
+
+extension Notice: Referenced {}
+extension Handoff: Referenced {}
+

@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import LiaisonModel
+
+// The ledger's rows: appended, read, verified.
+
+extension SQLiteStore {
+    /// Appends an entry (and its journal row), binding the columns through SQLite's C API:
+    /// GRDB's arguments box each value as an existential and convert it again to bind it,
+    /// which cost more than SQLite's own insert. This is the one statement every command runs.
+    static func insert(_ entry: LedgerEntry, journal: String?, in db: Database) throws {
+        let ledger = try db.cachedStatement(sql: """
+            INSERT INTO ledger (seq, at, at_seconds, actor, command, payload, events, prev_hash, hash, origin)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try RawStatement(ledger, in: db).run { s in
+            s.bind(entry.sequence)
+            s.bind(Timestamp.iso(entry.at))
+            s.bind(entry.at.timeIntervalSince1970)
+            s.bind(entry.actor.rawValue)
+            s.bind(entry.command)
+            s.bind(entry.payload)
+            s.bind(entry.events)
+            s.bind(entry.previousHash)
+            s.bind(entry.hash)
+            s.bind(entry.origin)
+        }
+        if let journal {
+            try RawStatement(try db.cachedStatement(sql: "INSERT INTO journal (seq, command) VALUES (?, ?)"), in: db).run { s in
+                s.bind(entry.sequence)
+                s.bind(journal)
+            }
+        }
+    }
+
+    // MARK: The ledger
+
+    public func ledger(after sequence: Int64, limit: Int) throws -> [LedgerEntry] {
+        try flush()
+        return try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit])
+                .map(Self.entry)
+        }
+    }
+
+    static func entry(_ row: Row) -> LedgerEntry {
+        LedgerEntry(sequence: row["seq"], at: Date(timeIntervalSince1970: row["at_seconds"]), actor: AgencyID(row["actor"] as String),
+                    command: row["command"], payload: row["payload"], events: row["events"],
+                    previousHash: row["prev_hash"], hash: row["hash"], origin: row["origin"])
+    }
+
+    public func verify() throws -> Verification {
+        try verify(progress: nil)
+    }
+
+    /// `verify()`, telling `progress` (entries checked, entries in all) every 100,000 entries, and
+    /// checking that the ledger still holds each of `heads` (kept by an agency from `head()`).
+    public func verify(heads: [LedgerHead] = [], progress: ((Int64, Int64) -> Void)?) throws -> Verification {
+        try checkpoint()
+        return try LedgerAudit(store: self, progress: progress, heads: heads).run()
+    }
+
+    /// The ledger's last entry, as an agency keeps it to check later that nothing before it was
+    /// cut or rewritten.
+    public func head() throws -> LedgerHead {
+        try flush()
+        return try db.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1") else {
+                return LedgerHead(sequence: 0, hash: LedgerEntry.genesisHash)
+            }
+            return LedgerHead(sequence: row["seq"], hash: row["hash"])
+        }
+    }
+}
+
+/// A ledger entry's sequence number and hash, written `SEQ:HASH`: what an agency keeps outside
+/// the store so that `audit verify --head` can tell whether the ledger still holds that entry.
+/// A hash chain alone cannot show that entries were cut off its end, or that the whole chain
+/// was written again; a head kept elsewhere can.
+public struct LedgerHead: Hashable, Sendable, CustomStringConvertible {
+    public var sequence: Int64
+    public var hash: String
+
+    public init(sequence: Int64, hash: String) {
+        self.sequence = sequence
+        self.hash = hash
+    }
+
+    /// `1340:9f2c…` (64 hexadecimal digits after the colon).
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let seq = Int64(parts[0]), seq > 0, parts[1].count == 64,
+              parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        (sequence, hash) = (seq, String(parts[1]))
+    }
+
+    public var description: String { "\(sequence):\(hash)" }
+}
+
