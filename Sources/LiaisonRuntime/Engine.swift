@@ -31,7 +31,7 @@ import LuaKit
 /// When the external command's events are all handled, the store commits every command of the
 /// transaction, or none.
 public final class Engine {
-    public let store: SQLiteStore
+    public let store: any Store
     public var operation: ReturnOperation { store.operation }
     /// The operation's clock. It moves only forward, by `advance(to:)`.
     public private(set) var now: Date
@@ -50,7 +50,7 @@ public final class Engine {
     public var log: [String] { logLines.map(\.text) }
 
     /// The transaction of the command being handled.
-    var current: Transaction?
+    var current: StoreTransaction?
     /// The running transaction's handler failures, in order: they are recorded when it commits,
     /// whatever was taken back around them.
     private var failures: [PluginOutcome] = []
@@ -60,7 +60,7 @@ public final class Engine {
     private var handoffCount: Int
     private var noticeCount: Int
 
-    public init(store: SQLiteStore, start: Date, plugins: PluginSet = .empty) throws {
+    public init(store: any Store, start: Date, plugins: PluginSet = .empty) throws {
         self.store = store
         self.now = start
         self.plugins = plugins
@@ -128,7 +128,7 @@ public final class Engine {
     }
 
     private func begin() {
-        current = Transaction(base: store, now: now)
+        current = store.begin(at: now)
         failures = []
         handlerCalls = 0
         depth = 0
@@ -190,8 +190,7 @@ public final class Engine {
         for f in failures {
             _ = try? tx.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
         }
-        outcome.applied = try store.commit(tx.submissions, at: now)
-        tx.committed = true
+        outcome.applied = try tx.commit()
         outcome.events = tx.events
         outcome.notices = tx.sentNotices
         outcome.failures = failures
@@ -207,13 +206,12 @@ public final class Engine {
     private func refuseWhole(_ outcome: inout Outcome, _ objection: Objection) throws -> Outcome {
         outcome.events = current!.events
         current!.end()
-        let record = Transaction(base: store, now: now)
+        let record = store.begin(at: now)
         defer { record.end() }
         for f in failures {
             _ = try? record.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
         }
-        outcome.applied = try store.commit(record.submissions, at: now)
-        record.committed = true
+        outcome.applied = try record.commit()
         outcome.refused = objection.refusal(in: operation)
         outcome.failures = failures
         outcome.handlerCalls = handlerCalls
@@ -342,73 +340,5 @@ public struct Outcome: Sendable {
     init(command: String, actor: AgencyID) {
         self.command = command
         self.actor = actor
-    }
-}
-
-/// A command and its cascade, not yet committed. The records they change are staged in the
-/// store's memory as each is decided (see `SQLiteStore.stage`), so that every read sees them
-/// with one lookup, and taken back unless the transaction commits.
-///
-/// A class: every read a handler makes goes through the engine's `reader`, and a struct this
-/// size handed out as a `ModelReader` was copied into a new box, with a retain per field, at
-/// every read.
-///
-/// A handler's savepoint is a mark in the journal of staged changes, and its rollback puts
-/// back the changes after the mark: both cost only what the handler changed, however large the
-/// transaction (a copy of the transaction per handler would make a big cascade quadratic).
-final class Transaction: ModelReader {
-    let base: SQLiteStore
-    let now: Date
-    private(set) var submissions: [Submission] = []
-    private(set) var events: [Event] = []
-    private(set) var newHandoffs = 0
-    private(set) var sentNotices: [Notice] = []
-    /// What the store holds staged for this transaction, oldest first.
-    private var undo: [SQLiteStore.StagedChange] = []
-    /// Set once the store has its commands: `end()` then takes nothing back.
-    var committed = false
-
-    struct Savepoint {
-        fileprivate let undo, submissions, events, notices, newHandoffs: Int
-    }
-
-    init(base: SQLiteStore, now: Date) {
-        self.base = base
-        self.now = now
-    }
-
-    var operation: ReturnOperation { base.operation }
-    func person(_ ref: PersonRef) throws -> Person? { try base.person(ref) }
-    func returnCase(_ ref: CaseRef) throws -> ReturnCase? { try base.returnCase(ref) }
-    func handoff(_ ref: HandoffRef) throws -> Handoff? { try base.handoff(ref) }
-    func movement(_ ref: MovementRef) throws -> Movement? { try base.movement(ref) }
-    func notice(_ ref: NoticeRef) throws -> Notice? { try base.notice(ref) }
-
-    func apply(_ command: Command, by actor: AgencyID, origin: String) throws -> [Event] {
-        let d = try Rules.decide(command, by: actor, at: now, reading: self)
-        for k in d.handoffs.keys where (try? base.handoff(k)) == nil { newHandoffs += 1 }
-        base.stage(d, noting: &undo)
-        if case .sendNotice(let n) = command { sentNotices.append(n) }
-        submissions.append(Submission(command, by: actor, origin: origin, decided: d, staged: true))
-        events += d.events
-        return d.events
-    }
-
-    func savepoint() -> Savepoint {
-        Savepoint(undo: undo.count, submissions: submissions.count, events: events.count, notices: sentNotices.count, newHandoffs: newHandoffs)
-    }
-
-    func rollback(to mark: Savepoint) {
-        base.unstage(&undo, to: mark.undo)
-        submissions.removeLast(submissions.count - mark.submissions)
-        events.removeLast(events.count - mark.events)
-        sentNotices.removeLast(sentNotices.count - mark.notices)
-        newHandoffs = mark.newHandoffs
-    }
-
-    /// Takes back everything the transaction staged, unless it committed: every transaction
-    /// the engine begins ends here, whether it committed, was refused, or threw.
-    func end() {
-        if !committed { rollback(to: Savepoint(undo: 0, submissions: 0, events: 0, notices: 0, newHandoffs: 0)) }
     }
 }

@@ -15,7 +15,7 @@ public final class OperationHost {
     public let folder: OperationFolder
     public let timeline: Timeline
     public let engine: Engine
-    public var store: SQLiteStore { engine.store }
+    public var store: any Store { engine.store }
     /// Every outcome so far, in order, while `keepsOutcomes` (the default). A long run that
     /// needs only the totals turns it off: `failures`, `refusals` and the counts are kept anyway.
     public private(set) var outcomes: [Outcome] = []

@@ -59,3 +59,35 @@ protocol Referenced {
 extension Notice: Referenced {}
 extension Handoff: Referenced {}
 
+
+/// A record a transaction changed in a store's memory, with the version it replaced there
+/// (nil: there was none in that memory).
+package enum StagedChange {
+    case person(PersonRef, Person?), returnCase(CaseRef, ReturnCase?), handoff(HandoffRef, Handoff?)
+    case movement(MovementRef, Movement?), notice(NoticeRef, Notice?)
+}
+
+extension RecordCache {
+    /// Takes a decision's records in, noting in `log` what each replaced, so that `unstage`
+    /// can put them back.
+    mutating func stage(_ d: Decision, noting log: inout [StagedChange]) {
+        for (k, v) in d.people { log.append(.person(k, people.updateValue(v, forKey: k))) }
+        for (k, v) in d.cases { log.append(.returnCase(k, cases.updateValue(v, forKey: k))) }
+        for (k, v) in d.handoffs { log.append(.handoff(k, handoffs.updateValue(v, forKey: k))) }
+        for (k, v) in d.movements { log.append(.movement(k, movements.updateValue(v, forKey: k))) }
+        for (k, v) in d.notices { log.append(.notice(k, notices.updateValue(v, forKey: k))) }
+    }
+
+    /// Puts back what `stage` noted in `log` after its first `count` changes, newest first.
+    mutating func unstage(_ log: inout [StagedChange], to count: Int) {
+        while log.count > count {
+            switch log.removeLast() {
+            case let .person(k, v): people[k] = v
+            case let .returnCase(k, v): cases[k] = v
+            case let .handoff(k, v): handoffs[k] = v
+            case let .movement(k, v): movements[k] = v
+            case let .notice(k, v): notices[k] = v
+            }
+        }
+    }
+}

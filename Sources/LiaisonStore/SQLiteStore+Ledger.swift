@@ -50,13 +50,10 @@ extension SQLiteStore {
                     previousHash: row["prev_hash"], hash: row["hash"], origin: row["origin"])
     }
 
-    public func verify() throws -> Verification {
-        try verify(progress: nil)
-    }
 
     /// `verify()`, telling `progress` (entries checked, entries in all) every 100,000 entries, and
     /// checking that the ledger still holds each of `heads` (kept by an agency from `head()`).
-    public func verify(heads: [LedgerHead] = [], progress: ((Int64, Int64) -> Void)?) throws -> Verification {
+    public func verify(heads: [LedgerHead], progress: ((Int64, Int64) -> Void)?) throws -> Verification {
         try checkpoint()
         return try LedgerAudit(store: self, progress: progress, heads: heads).run()
     }

@@ -8,13 +8,6 @@ import LiaisonModel
 extension SQLiteStore {
     // MARK: An engine's transaction, staged in memory
 
-    /// A record an engine's transaction changed in this store's memory, with the version it
-    /// replaced there (nil: none had changed since the checkpoint).
-    package enum StagedChange {
-        case person(PersonRef, Person?), returnCase(CaseRef, ReturnCase?), handoff(HandoffRef, Handoff?)
-        case movement(MovementRef, Movement?), notice(NoticeRef, Notice?)
-    }
-
     /// Takes a decision's records into memory before its command is committed, noting in `log`
     /// what each replaced, so that reads see them at once: an engine's transaction stages what
     /// each command decides, commits the commands with `staged` set (their records are then
@@ -29,11 +22,7 @@ extension SQLiteStore {
     /// taken back.
     package func stage(_ d: Decision, noting log: inout [StagedChange]) {
         let before = log.count
-        for (k, v) in d.people { log.append(.person(k, dirty.people.updateValue(v, forKey: k))) }
-        for (k, v) in d.cases { log.append(.returnCase(k, dirty.cases.updateValue(v, forKey: k))) }
-        for (k, v) in d.handoffs { log.append(.handoff(k, dirty.handoffs.updateValue(v, forKey: k))) }
-        for (k, v) in d.movements { log.append(.movement(k, dirty.movements.updateValue(v, forKey: k))) }
-        for (k, v) in d.notices { log.append(.notice(k, dirty.notices.updateValue(v, forKey: k))) }
+        dirty.stage(d, noting: &log)
         stagedChanges += log.count - before
     }
 
@@ -45,15 +34,7 @@ extension SQLiteStore {
             log.removeSubrange(count...)
             return
         }
-        while log.count > count {
-            switch log.removeLast() {
-            case let .person(k, v): dirty.people[k] = v
-            case let .returnCase(k, v): dirty.cases[k] = v
-            case let .handoff(k, v): dirty.handoffs[k] = v
-            case let .movement(k, v): dirty.movements[k] = v
-            case let .notice(k, v): dirty.notices[k] = v
-            }
-            stagedChanges -= 1
-        }
+        stagedChanges -= log.count - count
+        dirty.unstage(&log, to: count)
     }
 }

@@ -33,13 +33,14 @@ import LiaisonModel
 /// Because records wait in its memory, a store is its file's only writer: it holds the file
 /// with SQLite's exclusive locking mode, and a second store opened on it (in this process or
 /// another) is refused with `StoreError.inUse`.
-public final class SQLiteStore: Store {
+public final class SQLiteStore: StagingStore {
     /// What a committed command survives. `.process` (SQLite's synchronous=NORMAL in WAL mode):
     /// the process being killed at any point, which loses nothing that was acknowledged.
     /// `.power`: also a power failure, at the cost of an fsync per command.
     public enum Durability: Sendable { case process, power }
 
     public let path: String
+    public var location: String { path }
     public let operation: ReturnOperation
     let db: DatabaseQueue
     var lastSequence: Int64
@@ -366,7 +367,6 @@ public final class SQLiteStore: Store {
         return try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table.rawValue)") ?? 0 }
     }
 
-    public enum RecordTable: String, Sendable { case cases, people, handoffs, notices, ledger }
 
     /// How many cases are in each state (as stored: the progress each has reached).
     public func caseCounts() throws -> [String: Int] {
@@ -401,8 +401,11 @@ public final class SQLiteStore: Store {
         try commit(commands.map { Submission($0.0, by: $0.1) }, at: now)
     }
 
+    /// Begins a transaction whose records are staged in this store's memory (see `stage`).
+    public func begin(at now: Date) -> StoreTransaction { StoreTransaction(store: self, now: now) }
+
     @discardableResult
-    public func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
+    package func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
         try checkUsable()
         let decided: Decided
         let stagedByEngine = !submissions.isEmpty && submissions.allSatisfy(\.staged)

@@ -9,15 +9,18 @@ import Testing
 /// check that whatever does not commit is taken back.
 @Suite("The engine's staged records: taken back unless the transaction commits")
 struct StagingTests {
+    /// The host's SQLite store (these tests break its writes).
+    func sqlite(_ host: OperationHost) -> SQLiteStore { host.store as! SQLiteStore }
+
     /// Makes the store's next ledger insert from `sequence` on fail, as a full disk would.
     func failWrites(_ host: OperationHost, from sequence: Int64) throws {
-        try host.store.db.write { db in
+        try sqlite(host).db.write { db in
             try db.execute(sql: "CREATE TRIGGER fail BEFORE INSERT ON ledger WHEN NEW.seq >= \(sequence) BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
         }
     }
 
     func healWrites(_ host: OperationHost) throws {
-        try host.store.db.write { try $0.execute(sql: "DROP TRIGGER fail") }
+        try sqlite(host).db.write { try $0.execute(sql: "DROP TRIGGER fail") }
     }
 
     @Test("a transaction the store cannot write leaves the model as it was, and the next one goes through", arguments: [1, 4_200])
@@ -34,13 +37,13 @@ struct StagingTests {
         let host = try op.host()
         let go = Command.signal(Signal(name: "test.go"))
         let before = try snapshot(host)
-        let first = host.store.durableSequence + 1
+        let first = sqlite(host).durableSequence + 1
         try failWrites(host, from: first + 1 + Int64(notices) / 2)  // deep in the transaction
         let error = #expect(throws: (any Error).self) { try host.engine.submit(go, by: .coordinator) }
         #expect(String(describing: error!).contains("disk trouble"))
         #expect(try snapshot(host) == before)
         #expect(try host.store.returnCase("R-3")?.progress == .identified)
-        #expect(host.store.durableSequence == first - 1)
+        #expect(sqlite(host).durableSequence == first - 1)
 
         try healWrites(host)
         let outcome = try host.engine.submit(go, by: .coordinator)

@@ -292,7 +292,7 @@ struct PipelinedWriteTests {
     /// stages them; committed together, a big batch is written while it is entered.
     struct Staged {
         var submissions: [Submission] = []
-        var log: [SQLiteStore.StagedChange] = []
+        var log: [StagedChange] = []
 
         mutating func add(_ command: Command, by actor: AgencyID, at t: Date, in store: SQLiteStore) throws {
             let decision = try Rules.decide(command, by: actor, at: t, reading: store)
