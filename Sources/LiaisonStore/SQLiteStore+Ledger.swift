@@ -55,7 +55,9 @@ extension SQLiteStore {
     /// checking that the ledger still holds each of `heads` (kept by an agency from `head()`).
     public func verify(heads: [LedgerHead], progress: ((Int64, Int64) -> Void)?) throws -> Verification {
         try checkpoint()
-        return try LedgerAudit(store: self, progress: progress, heads: heads).run()
+        return try db.read { db in
+            try LedgerAudit(source: SQLiteAuditSource(db: db), progress: progress, heads: heads).run()
+        }
     }
 
     /// The ledger's last entry, as an agency keeps it to check later that nothing before it was
@@ -95,3 +97,37 @@ public struct LedgerHead: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(sequence):\(hash)" }
 }
 
+
+/// What an audit reads of an SQLite store: its rows, as written, inside one read transaction.
+struct SQLiteAuditSource: AuditSource {
+    let db: Database
+
+    func storedOperation() throws -> String? {
+        try String.fetchOne(db, sql: "SELECT json FROM operation WHERE id = 1")
+    }
+
+    func entryCount() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM ledger") ?? 0
+    }
+
+    func forEachEntry(_ body: (LedgerEntry, String) throws -> Bool) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM ledger ORDER BY seq")
+        while let row = try rows.next() {
+            guard try body(SQLiteStore.entry(row), row["at"]) else { return }
+        }
+    }
+
+    func storedPerson(_ ref: PersonRef) throws -> Person? {
+        try SQLiteStore.fetch(Person.self, "people", ref.rawValue, db)
+    }
+
+    func storedNotice(_ ref: NoticeRef) throws -> Notice? {
+        try SQLiteStore.fetch(Notice.self, "notices", ref.rawValue, db)
+    }
+
+    func storedRecords<T: Decodable>(_ table: AuditTable, as type: T.Type) throws -> [(ref: String, record: T?)] {
+        try Row.fetchAll(db, sql: "SELECT ref, json FROM \(table.rawValue) ORDER BY ref").map { row in
+            (row["ref"], try? Canonical.decode(T.self, row["json"] as String))
+        }
+    }
+}
