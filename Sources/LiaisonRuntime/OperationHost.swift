@@ -43,11 +43,19 @@ public final class OperationHost {
     /// decoded from JSON again: at 100,000 cases, a limit of 100,000 made the run 1.6 times
     /// slower.)
     public static func open(_ url: URL, store path: String?, cacheLimit: Int = 250_000) throws -> OperationHost {
+        try open(url) { operation in
+            try path.map { try SQLiteStore.create(at: $0, operation: operation, cacheLimit: cacheLimit) }
+                ?? SQLiteStore.inMemory(operation: operation, cacheLimit: cacheLimit)
+        }
+    }
+
+    /// Loads the folder as `open(_:store:)` does, with the store `makeStore` creates for its
+    /// operation (an `InMemoryStore`, say, or another backend).
+    public static func open(_ url: URL, makingStore makeStore: (ReturnOperation) throws -> any Store) throws -> OperationHost {
         let folder = try OperationFolder.load(url)
         let timeline = try Timeline.load(url, operation: folder.operation)
         let plugins = try PluginSet.load(operationFolder: url, operation: folder.operation)
-        let store = try path.map { try SQLiteStore.create(at: $0, operation: folder.operation, cacheLimit: cacheLimit) }
-            ?? SQLiteStore.inMemory(operation: folder.operation, cacheLimit: cacheLimit)
+        let store = try makeStore(folder.operation)
         return try OperationHost(folder: folder, timeline: timeline, engine: Engine(store: store, start: folder.start, plugins: plugins))
     }
 

@@ -76,23 +76,15 @@ extension SQLiteStore {
                 if i < lastToDecide { staged.records.absorb(submissions[i].decided!) }  // for the commands after it
             }
         }
-        // Each command's texts depend on nothing but the command: a big transaction's are
-        // written on every core. Only the hash chain below is one after another.
-        let texts = try [(payload: String, events: String, journal: String?)](concurrentlyMapping: submissions.count) { [submissions] i in
-            let ledgerForm = submissions[i].command.ledgerForm(digest: Canonical.digest, noticeDigest: Canonical.noticeDigest)
-            // What the ledger keeps only a digest of is journalled whole, for a replay before
-            // the next checkpoint.
-            return (payload: try Canonical.record(ledgerForm), events: try Canonical.record(submissions[i].decided!.events),
-                    journal: ledgerForm == submissions[i].command ? nil : try Canonical.record(submissions[i].command))
-        }
+        // What the ledger keeps only a digest of is journalled whole, for a replay before the
+        // next checkpoint.
+        let texts = try LedgerChain.texts(submissions)
         if rows == nil { result.rows.reserveCapacity(submissions.count) }
         result.applied.reserveCapacity(submissions.count)
         let time = LedgerEntry.HashedTime(now)
         var chunk: [Unwritten] = []
         for i in submissions.indices {
-            let entry = LedgerEntry(sequence: result.head.0 + 1, at: time, actor: submissions[i].actor, command: submissions[i].command.name,
-                                    payload: texts[i].payload, events: texts[i].events, previousHash: result.head.1,
-                                    origin: submissions[i].origin)
+            let entry = LedgerChain.entry(after: result.head, at: time, submissions[i], texts[i])
             result.head = (entry.sequence, entry.hash)
             result.applied.append(Applied(entry: entry, events: submissions[i].decided!.events))
             guard let rows else {

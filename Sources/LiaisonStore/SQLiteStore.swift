@@ -123,9 +123,7 @@ public final class SQLiteStore: StagingStore {
     /// Writes the operation and the ledger's first entry into a new database.
     static func start(db: DatabaseQueue, wal: WALCopies, path: String, operation: ReturnOperation,
                               cacheLimit: Int) throws -> SQLiteStore {
-        let opening = try Canonical.string(operation)
-        let genesis = LedgerEntry(sequence: 1, at: Date(timeIntervalSince1970: 0), actor: AgencyID(operation.name),
-                                  command: "operation.create", payload: opening, events: "[]", previousHash: LedgerEntry.genesisHash)
+        let (genesis, opening) = try LedgerChain.genesis(of: operation)
         let store = SQLiteStore(path: path, db: db, wal: wal, operation: operation, last: (1, genesis.hash), checkpointed: 1,
                                 cacheLimit: cacheLimit)
         store.holdsEveryRecord = true  // its tables are empty

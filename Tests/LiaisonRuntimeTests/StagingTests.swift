@@ -34,7 +34,7 @@ struct StagingTests {
             end)
             """, "")], templates: ["enf": ["ping": "ping"]])
         defer { op.remove() }
-        let host = try op.host()
+        let host = try op.host(onSQLite: true)
         let go = Command.signal(Signal(name: "test.go"))
         let before = try snapshot(host)
         let first = sqlite(host).durableSequence + 1

@@ -86,9 +86,12 @@ struct TestOperation {
         }
     }
 
-    /// Opens the operation in memory and imports its cases.
-    func host() throws -> OperationHost {
-        let host = try OperationHost.open(url, store: nil)
+    /// Opens the operation on an in-memory store and imports its cases. (The runtime's tests
+    /// run on `InMemoryStore`; the examples, the CLI's tests and scenarios run on SQLite, and
+    /// the store conformance suite holds the two to the same behaviour.)
+    /// `onSQLite`: on SQLite in memory instead, for a test of what only that store does.
+    func host(onSQLite: Bool = false) throws -> OperationHost {
+        let host = try onSQLite ? OperationHost.open(url, store: nil) : OperationHost.open(url, makingStore: InMemoryStore.init)
         try host.importManifest()
         return host
     }

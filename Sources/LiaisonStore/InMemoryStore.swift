@@ -1,0 +1,154 @@
+import Foundation
+import LiaisonModel
+
+/// A store that keeps everything in this process's memory and nothing after it: the runtime's
+/// tests, and an embedding application that keeps its own records, use it where a file is
+/// not wanted. It keeps the same promises as `SQLiteStore` (the conformance suite runs both),
+/// except durability: a committed command lives as long as the store.
+///
+/// Everything that does not depend on where records are kept is shared with the other stores:
+/// the rules decide, `StoreTransaction` stages, `LedgerChain` writes and chains the entries,
+/// and `LedgerAudit` verifies. What is left here is a dictionary per kind of record and an
+/// array of entries.
+public final class InMemoryStore: StagingStore {
+    public let operation: ReturnOperation
+    public var location: String { ":memory:" }
+
+    /// Every record, as the ledger leaves it (with what an open transaction staged).
+    var records = RecordCache(limit: .max)
+    /// The ledger, entry 1 first.
+    var entries: [LedgerEntry]
+    /// The operation as the first entry holds it.
+    let opening: String
+
+    public init(operation: ReturnOperation) throws {
+        self.operation = operation
+        let (genesis, opening) = try LedgerChain.genesis(of: operation)
+        (entries, self.opening) = ([genesis], opening)
+        for m in operation.movements { records.movements[m.ref] = m }
+    }
+
+    // MARK: Reading
+
+    public func person(_ ref: PersonRef) -> Person? { records.people[ref] }
+    public func returnCase(_ ref: CaseRef) -> ReturnCase? { records.cases[ref] }
+    public func handoff(_ ref: HandoffRef) -> Handoff? { records.handoffs[ref] }
+    public func movement(_ ref: MovementRef) -> Movement? { records.movements[ref] }
+    public func notice(_ ref: NoticeRef) -> Notice? { records.notices[ref] }
+
+    public func caseRefs(in state: CaseState?) -> [CaseRef] { caseRefSet(in: state).sorted() }
+
+    public func caseRefSet(in state: CaseState?) -> Set<CaseRef> {
+        Set(records.cases.lazy.filter { state == nil || $0.value.progress == state }.map(\.key))
+    }
+
+    public func notices() -> [Notice] { records.notices.keys.sorted().map { records.notices[$0]! } }
+    public func handoffs() -> [Handoff] { records.handoffs.keys.sorted().map { records.handoffs[$0]! } }
+
+    public func unacknowledgedNotices(dueIn range: ClosedRange<Date>) -> [Notice] {
+        notices().filter { n in
+            guard n.acknowledgedAt == nil, let due = n.due else { return false }
+            return due > range.lowerBound && due <= range.upperBound
+        }
+    }
+
+    public func count(_ table: RecordTable) -> Int {
+        switch table {
+        case .cases: return records.cases.count
+        case .people: return records.people.count
+        case .handoffs: return records.handoffs.count
+        case .notices: return records.notices.count
+        case .ledger: return entries.count
+        }
+    }
+
+    // MARK: Writing
+
+    public func begin(at now: Date) -> StoreTransaction { StoreTransaction(store: self, now: now) }
+
+    @discardableResult
+    public func apply(_ command: Command, by actor: AgencyID, at now: Date) throws -> Applied {
+        try applyAll([(command, actor)], at: now)[0]
+    }
+
+    /// Decides each command against the records as the ones before it left them; a refusal
+    /// takes back what the earlier ones staged, so nothing changes.
+    @discardableResult
+    public func applyAll(_ commands: [(Command, AgencyID)], at now: Date) throws -> [Applied] {
+        let tx = begin(at: now)
+        defer { tx.end() }
+        for (command, actor) in commands { try tx.apply(command, by: actor, origin: "") }
+        return try tx.commit()
+    }
+
+    public func inGroups<T>(of size: Int, _ body: () throws -> T) throws -> T { try body() }
+    public func flush() {}
+    public func checkpoint() {}
+
+    package func stage(_ d: Decision, noting log: inout [StagedChange]) {
+        records.stage(d, noting: &log)
+    }
+
+    package func unstage(_ log: inout [StagedChange], to count: Int) {
+        records.unstage(&log, to: count)
+    }
+
+    /// Enters a transaction's commands in the ledger. Their records are staged already, and
+    /// nothing here fails once entries are added: a failure before leaves the transaction to
+    /// take back what it staged.
+    package func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
+        precondition(submissions.allSatisfy(\.staged), "an in-memory store commits only what a transaction staged")
+        let texts = try LedgerChain.texts(submissions)
+        let time = LedgerEntry.HashedTime(now)
+        var head = (sequence: entries[entries.count - 1].sequence, hash: entries[entries.count - 1].hash)
+        var applied: [Applied] = []
+        applied.reserveCapacity(submissions.count)
+        for i in submissions.indices {
+            let entry = LedgerChain.entry(after: head, at: time, submissions[i], texts[i])
+            head = (entry.sequence, entry.hash)
+            applied.append(Applied(entry: entry, events: submissions[i].decided!.events))
+        }
+        entries += applied.map(\.entry)
+        return applied
+    }
+
+    // MARK: The ledger
+
+    public func ledger(after sequence: Int64, limit: Int) -> [LedgerEntry] {
+        let start = Int(max(0, min(sequence, Int64(entries.count))))
+        return Array(entries[start..<min(entries.count, start + max(0, limit))])
+    }
+
+    public func head() -> LedgerHead {
+        LedgerHead(sequence: entries.last!.sequence, hash: entries.last!.hash)
+    }
+
+    public func verify(heads: [LedgerHead], progress: ((Int64, Int64) -> Void)?) throws -> Verification {
+        try LedgerAudit(source: Source(store: self), progress: progress, heads: heads).run()
+    }
+
+    /// What an audit reads of this store: its entries and records, as held.
+    private struct Source: AuditSource {
+        let store: InMemoryStore
+
+        func storedOperation() -> String? { store.opening }
+        func entryCount() -> Int64 { Int64(store.entries.count) }
+        func forEachEntry(_ body: (LedgerEntry, String) throws -> Bool) throws {
+            for entry in store.entries { guard try body(entry, Timestamp.iso(entry.at)) else { return } }
+        }
+        func storedPerson(_ ref: PersonRef) -> Person? { store.records.people[ref] }
+        func storedNotice(_ ref: NoticeRef) -> Notice? { store.records.notices[ref] }
+        func storedRecords<T: Decodable>(_ table: AuditTable, as type: T.Type) -> [(ref: String, record: T?)] {
+            func all<K: Identifier, V>(_ d: [K: V]) -> [(ref: String, record: T?)] {
+                d.keys.sorted().map { ($0.rawValue, d[$0] as? T) }
+            }
+            switch table {
+            case .cases: return all(store.records.cases)
+            case .handoffs: return all(store.records.handoffs)
+            case .movements: return all(store.records.movements)
+            case .people: return all(store.records.people)
+            case .notices: return all(store.records.notices)
+            }
+        }
+    }
+}
