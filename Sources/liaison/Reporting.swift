@@ -28,3 +28,27 @@ func reportingInputErrors<T>(_ command: String, _ body: () throws -> T) throws -
     }
     throw ExitCode(1)
 }
+
+/// One line of progress on standard error: rewritten in place on a terminal; every 25th step
+/// and the last otherwise.
+final class ProgressLine {
+    private let terminal = isatty(STDERR_FILENO) == 1
+    private var count = 0
+    private var open = false
+
+    func show(_ text: String, final: Bool) {
+        count += 1
+        if terminal {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + text.prefix(110)).utf8))
+            open = true
+            if final { finish() }
+        } else if final || count % 25 == 0 {
+            progress(text)
+        }
+    }
+
+    func finish() {
+        if open { FileHandle.standardError.write(Data("\n".utf8)) }
+        open = false
+    }
+}

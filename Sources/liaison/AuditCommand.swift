@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import LiaisonModel
+import LiaisonStore
+
+/// `liaison audit verify`: checks a store's ledger and records.
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Check an operation's audit ledger.",
+        subcommands: [Verify.self, Head.self]
+    )
+
+    /// The store of an operation folder, or the one `--store` names.
+    static func storePath(folder: String?, store: String?) -> String {
+        store ?? URL(fileURLWithPath: folder!).appendingPathComponent("liaison.sqlite").path
+    }
+
+    static func validate(folder: String?, store: String?, _ command: String) throws {
+        if (folder == nil) == (store == nil) {
+            throw ValidationError("give an operation folder or --store PATH (one of them), for example: liaison audit \(command) Examples/gulf-charter")
+        }
+    }
+
+    struct Head: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the ledger's head, SEQ:HASH, for an agency to keep.",
+            discussion: """
+                Prints the last entry's sequence number and hash. Kept outside the store (in \
+                each agency's own records), it lets `liaison audit verify --head SEQ:HASH` tell \
+                later whether the ledger still holds that entry unchanged: a hash chain alone \
+                cannot show that entries were cut off its end, or that the whole chain was \
+                written again by whoever holds the file.
+
+                Examples:
+                  liaison audit head Examples/gulf-charter
+                  liaison audit head --store /tmp/gulf.sqlite > heads/2026-12-15.txt
+                """
+        )
+
+        @Argument(help: ArgumentHelp("The operation folder (its store is OPERATION_DIR/liaison.sqlite).", valueName: "operation-dir"))
+        var folder: String?
+
+        @Option(help: ArgumentHelp("The store, instead of the folder's.", valueName: "path"))
+        var store: String?
+
+        func validate() throws { try AuditCommand.validate(folder: folder, store: store, "head") }
+
+        func run() throws {
+            let path = AuditCommand.storePath(folder: folder, store: store)
+            print(try reportingInputErrors("audit head") { try SQLiteStore.open(at: path).head() })
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify the ledger's hash chain and that it accounts for every stored record.",
+            discussion: """
+                Walks the ledger from its first entry: each must hold the SHA-256 of the one before \
+                and match its own. Then replays every command through the rules and compares the \
+                result with the stored cases, people, handoffs and movements. With --head, also \
+                checks that the ledger still holds each entry an agency kept (from `liaison audit \
+                head`) with the same hash: a ledger cut short or written again is caught. Exits 0 \
+                when everything holds; otherwise names the first entry (or record) that does not, \
+                and exits 1.
+
+                Examples:
+                  liaison audit verify Examples/gulf-charter
+                  liaison audit verify --store /tmp/rehearsal.sqlite --head 1340:9f2c...
+                """
+        )
+
+        @Argument(help: ArgumentHelp("The operation folder (its store is OPERATION_DIR/liaison.sqlite).", valueName: "operation-dir"))
+        var folder: String?
+
+        @Option(help: ArgumentHelp("The store to verify, instead of the folder's.", valueName: "path"))
+        var store: String?
+
+        @Option(name: .customLong("head"), help: ArgumentHelp("A head kept earlier (SEQ:HASH, as `liaison audit head` prints it); may be given more than once.", valueName: "seq:hash"))
+        var heads: [String] = []
+
+        func validate() throws {
+            try AuditCommand.validate(folder: folder, store: store, "verify")
+            for h in heads where LedgerHead(h) == nil {
+                throw ValidationError("--head \(h): a head is SEQ:HASH, a sequence number and 64 lower-case hexadecimal digits, as `liaison audit head` prints it")
+            }
+        }
+
+        func run() throws {
+            let path = AuditCommand.storePath(folder: folder, store: store)
+            let result = try reportingInputErrors("audit verify") {
+                try SQLiteStore.open(at: path).verify(heads: heads.compactMap(LedgerHead.init)) { done, total in
+                    progress("liaison audit verify: \(done) of \(total) entries checked")
+                }
+            }
+            switch result {
+            case .intact:
+                print("\(path): \(result)")
+            case .broken:
+                fail("liaison audit verify: \(path): \(result)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
