@@ -35,8 +35,7 @@ extension SQLiteStore {
 
     func replayForRecovery(_ entry: LedgerEntry, full: String?, after previous: String) throws {
         func failure(_ reason: String) -> StoreError {
-            .notAStore(path, reason: "ledger entry \(entry.sequence) cannot be replayed after an interrupted run: \(reason); "
-                       + "run 'liaison audit verify --store \(path)'")
+            .unrecoverable(path, entry: entry.sequence, reason: reason)
         }
         guard entry.previousHash == previous, entry.hash == entry.expectedHash else {
             throw failure("its hash chain does not hold")

@@ -230,10 +230,15 @@ public enum Verification: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// Why a store could not be created, opened or written, worded for any caller: the command
+/// line adds what its user can do about it (see the CLI's `StoreError.advice`).
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case exists(String)
     case missing(String)
     case notAStore(String, reason: String)
+    /// The process that wrote the store ended between checkpoints, and an entry written since
+    /// the last one cannot be trusted: the store is not opened.
+    case unrecoverable(String, entry: Int64, reason: String)
     case unusable(String, reason: String)
     /// Another store (in this process or another) has the file open: a store holds its file
     /// exclusively while it is open.
@@ -241,13 +246,14 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .exists(let p): return "\(p) already exists: give another --store, or remove it to start the operation again"
-        case .missing(let p): return "no store at \(p): import the operation first (liaison import OPERATION_DIR)"
+        case .exists(let p): return "\(p) already exists: a new store is never written over another"
+        case .missing(let p): return "no store at \(p)"
         case let .notAStore(p, reason): return "\(p) is not a Liaison store: \(reason)"
+        case let .unrecoverable(p, entry, reason):
+            return "\(p): ledger entry \(entry) cannot be replayed after an interrupted run: \(reason); the store was not opened"
         case let .unusable(p, reason):
             return "the store \(p) could not write a group of commands (\(reason)); open it again to recover every command that was durable"
-        case .inUse(let p):
-            return "the store \(p) is open in another process (a liaison run or repl on it?): wait until that ends, or work on a copy"
+        case .inUse(let p): return "the store \(p) is open in another process: a store has one writer at a time"
         }
     }
 }

@@ -22,11 +22,25 @@ func reportingInputErrors<T>(_ command: String, _ body: () throws -> T) throws -
     } catch let error as PluginLoadError {
         fail("liaison \(command): \(error)")
     } catch let error as StoreError {
-        fail("liaison \(command): \(error)")
+        fail("liaison \(command): \(error): \(error.advice)")
     } catch let error as HostError {
         fail("liaison \(command): \(error)")
     }
     throw ExitCode(1)
+}
+
+extension StoreError {
+    /// What the user of the command line can do about it.
+    var advice: String {
+        switch self {
+        case .exists: return "give another --store, or remove it to start the operation again"
+        case .missing: return "import the operation first (liaison import OPERATION_DIR)"
+        case .notAStore: return "give the path of a store that liaison import or liaison run --store made"
+        case .unrecoverable(let p, _, _): return "run 'liaison audit verify --store \(p)' to find the first entry that does not hold"
+        case .unusable: return "check the disk (space, permissions), then open the store again"
+        case .inUse: return "is a liaison run or repl using it? Wait until that ends, or work on a copy"
+        }
+    }
 }
 
 /// One line of progress on standard error: rewritten in place on a terminal; every 25th step

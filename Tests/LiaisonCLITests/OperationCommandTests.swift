@@ -20,7 +20,7 @@ struct OperationCommandTests {
         #expect(verified.stdout == "\(store): ledger intact: 201 entries, hash chain and records verified\n")
         let again = try Liaison.run(["import", "Examples/gulf-charter", "--store", store], in: repositoryRoot)
         #expect(again.status == 1)
-        #expect(again.stderr.contains("already exists: give another --store, or remove it to start the operation again"))
+        #expect(again.stderr.contains("already exists: a new store is never written over another: give another --store, or remove it to start the operation again"))
     }
 
     @Test("a folder with problems is refused whole, each problem named by file and line, and no store is left")

@@ -87,7 +87,7 @@ struct StoreTests {
         let store = try syntheticStore(cases: 1)
         #expect(throws: StoreError.exists(store.path)) { try SQLiteStore.create(at: store.path, operation: Synthetic.operation(cases: 1)) }
         #expect(throws: StoreError.missing("/nonexistent/liaison.sqlite")) { try SQLiteStore.open(at: "/nonexistent/liaison.sqlite") }
-        #expect(String(describing: StoreError.missing("x")) == "no store at x: import the operation first (liaison import OPERATION_DIR)")
+        #expect(String(describing: StoreError.missing("x")) == "no store at x")
     }
 }
 
