@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LuaKit", targets: ["LuaKit"]),
         .library(name: "LiaisonModel", targets: ["LiaisonModel"]),
         .library(name: "LiaisonStore", targets: ["LiaisonStore"]),
+        .library(name: "LiaisonFolder", targets: ["LiaisonFolder"]),
         .library(name: "LiaisonRuntime", targets: ["LiaisonRuntime"]),
         .library(name: "LiaisonTesting", targets: ["LiaisonTesting"]),
         // Link it to make jemalloc an application's malloc, as the executables do.
@@ -40,8 +41,8 @@ let package = Package(
         .target(name: "LuaKit", dependencies: ["CLua", "CLuaShim"]),
         // The shared domain, pure Swift: entities, rules, commands, events. No Lua, no SQL.
         .target(name: "LiaisonModel"),
-        // Durable state and the audit ledger: SQLite through GRDB, SHA-256 through swift-crypto;
-        // operation folders (operation.toml, manifest.csv) through TOMLKit.
+        // Durable state and the audit ledger behind one `Store` boundary: SQLite through GRDB
+        // and an in-memory store; SHA-256 through swift-crypto.
         .target(
             name: "LiaisonStore",
             dependencies: [
@@ -50,9 +51,13 @@ let package = Package(
                 // SQLite's C API, as GRDB links it: the ledger insert binds its columns directly.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                "TOMLKit",
             ]
         ),
+        // Operation folders: operation.toml, manifest.csv, plugins' plugin.toml and
+        // timeline.toml, read through TOMLKit with every problem located.
+        .target(name: "LiaisonFolder", dependencies: ["LiaisonModel", "TOMLKit"]),
+        // Generated operations of any size, for the benchmark and the store's tests.
+        .target(name: "LiaisonSynthetic", dependencies: ["LiaisonModel"]),
         // The engine: agency plugins (plugin.toml, sandboxed Lua), the Lua face of the model,
         // notices rendered through Mustache, timelines, run reports and editor stubs.
         .target(
@@ -61,7 +66,7 @@ let package = Package(
                 "LuaKit",
                 "LiaisonModel",
                 "LiaisonStore",
-                "TOMLKit",
+                "LiaisonFolder",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
@@ -72,16 +77,18 @@ let package = Package(
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .target(name: "CConsole", dependencies: ["CEditLine"]),
         // `liaison repl`: the console onto a live operation.
-        .target(name: "LiaisonREPL", dependencies: ["CConsole", "LuaKit", "LiaisonModel", "LiaisonStore", "LiaisonRuntime"]),
+        .target(name: "LiaisonREPL", dependencies: ["CConsole", "LuaKit", "LiaisonModel", "LiaisonStore", "LiaisonFolder", "LiaisonRuntime"]),
         // `liaison test` and `liaison replay`: the Lua test runner agencies use, scenario
         // fixtures, reporters; the project's own Lua-level tests run through it too.
-        .target(name: "LiaisonTesting", dependencies: ["LuaKit", "LiaisonModel", "LiaisonStore", "LiaisonRuntime"]),
+        .target(name: "LiaisonTesting", dependencies: ["LuaKit", "LiaisonModel", "LiaisonStore", "LiaisonFolder", "LiaisonRuntime"]),
         .executableTarget(
             name: "liaison",
             dependencies: [
                 "LuaKit",
                 "LiaisonModel",
                 "LiaisonStore",
+                "LiaisonFolder",
+                "LiaisonSynthetic",
                 "LiaisonRuntime",
                 "LiaisonTesting",
                 "LiaisonREPL",
@@ -95,12 +102,12 @@ let package = Package(
         .target(name: "LiaisonBenchBaseline", dependencies: ["CLua"], linkerSettings: [.linkedLibrary("sqlite3")]),
         .executableTarget(
             name: "liaison-bench",
-            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore", "LiaisonRuntime", "LiaisonAllocator"]
+            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore", "LiaisonSynthetic", "LiaisonRuntime", "LiaisonAllocator"]
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
         .testTarget(
             name: "LiaisonStoreTests",
-            dependencies: ["LiaisonStore", "LiaisonModel", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["LiaisonStore", "LiaisonModel", "LiaisonSynthetic", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "LiaisonModelTests",
@@ -108,10 +115,11 @@ let package = Package(
         ),
         .testTarget(
             name: "LiaisonRuntimeTests",
-            dependencies: ["LiaisonRuntime", "LiaisonStore", "LiaisonModel", "LuaKit", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["LiaisonRuntime", "LiaisonStore", "LiaisonFolder", "LiaisonModel", "LuaKit", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "LiaisonTestingTests", dependencies: ["LiaisonTesting", "LiaisonRuntime"]),
+        .testTarget(name: "LiaisonFolderTests", dependencies: ["LiaisonFolder", "LiaisonModel"]),
+        .testTarget(name: "LiaisonTestingTests", dependencies: ["LiaisonTesting", "LiaisonRuntime", "LiaisonFolder"]),
         .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-embedding"]),
     ],
     swiftLanguageModes: [.v6]

@@ -143,6 +143,7 @@ public enum Timestamp {
     /// offset) or a plain date (midnight UTC).
     public static func parse(_ text: String) -> Date? {
         if let d = fastParse(text) { return d }
+        guard wellFormed(text) else { return nil }
         return parser.withLock { f in
             f.timeZone = TimeZone(identifier: "UTC")
             f.formatOptions = [.withInternetDateTime]
@@ -154,6 +155,25 @@ public enum Timestamp {
             if text.count == 17, text.hasSuffix("Z"), let d = f.date(from: String(text.dropLast()) + ":00Z") { return d }
             return LocalDate(text)?.start
         }
+    }
+
+    /// Whether `text` names a day the calendar has and, when it gives a time, a time of day
+    /// with its zone (`Z` or `+03:00`). ISO8601DateFormatter rolls 2026-02-30 over to 2 March
+    /// and reads a time without a zone as UTC: a timeline written in local time would be hours
+    /// off without a word.
+    static func wellFormed(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        guard b.count >= 10, LocalDate(String(decoding: b[0..<10], as: UTF8.self)) != nil else { return false }
+        guard b.count > 10 else { return true }
+        func n(_ from: Int) -> Int? {
+            guard from + 1 < b.count, (0x30...0x39).contains(b[from]), (0x30...0x39).contains(b[from + 1]) else { return nil }
+            return Int(b[from] - 0x30) * 10 + Int(b[from + 1] - 0x30)
+        }
+        guard b[10] == 0x54 || b[10] == 0x74, let h = n(11), h < 24, b.count > 13, b[13] == 0x3A, let m = n(14), m < 60 else { return false }
+        if b.count > 16, b[16] == 0x3A { guard let s = n(17), s < 60 else { return false } }
+        let last = b[b.count - 1]
+        if last == 0x5A || last == 0x7A { return true }  // Z
+        return b.count >= 22 && (b[b.count - 6] == 0x2B || b[b.count - 6] == 0x2D) && b[b.count - 3] == 0x3A
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, the form the ledger and timelines write, without a formatter:

@@ -225,7 +225,7 @@ public final class Engine {
     @discardableResult
     public func submit(named name: String, subject: String, args: [String: ArgValue], by actor: AgencyID) throws -> Outcome {
         guard let spec = CommandCatalog.spec(named: name) else {
-            throw CommandArgumentError(message: "'\(name)' is not a command (commands: \(CommandCatalog.specs.map(\.command).uniqued().joined(separator: ", ")))")
+            throw CommandArgumentError(message: "'\(name)' is not a command (commands: \(CommandCatalog.names.joined(separator: ", ")))")
         }
         let command = try spec.build(subject: subject, CommandArgs(args, command: name), buildContext(actor: actor, reader: store))
         return try submit(command, by: actor)

@@ -1,3 +1,4 @@
+import LiaisonFolder
 import LiaisonModel
 
 /// LuaLS annotations for the plugin API, generated from the descriptors the bindings are built

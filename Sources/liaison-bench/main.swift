@@ -13,6 +13,7 @@ import Foundation
 import LiaisonAllocator
 import LiaisonBenchBaseline
 import LiaisonModel
+import LiaisonSynthetic
 import LiaisonStore
 import LiaisonRuntime
 import LuaKit

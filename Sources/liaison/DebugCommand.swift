@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiaisonModel
+import LiaisonSynthetic
 import LiaisonStore
 
 /// `liaison debug churn`: applies a synthetic operation's commands one transaction at a time,

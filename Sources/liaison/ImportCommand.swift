@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiaisonFolder
 import LiaisonModel
 import LiaisonStore
 

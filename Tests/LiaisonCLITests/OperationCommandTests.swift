@@ -43,7 +43,7 @@ struct OperationCommandTests {
         #expect(result.stderr == """
             liaison import: 9 problems in \(folder.path); nothing was imported:
               operation.toml:45: agencies[4].role: 'observer' is not a role (roles: sending-enforcement, transit-authority, destination-ministry, reception-organisation, carrier, monitor)
-              operation.toml:93: movements[0].legs[1].departs: 'soon' is not a date and time between 1900 and 2200 (for example 2026-12-15T06:00:00Z)
+              operation.toml:93: movements[0].legs[1].departs: 'soon' is not a date and time between 1900 and 2200 with its time zone (for example 2026-12-15T06:00:00Z)
               operation.toml:80: movements[0].charter: must be true or false
               manifest.csv:2: column 'date_of_birth': '1990-13-01' is not a date (YYYY-MM-DD)
               manifest.csv:3: column 'sex': 'Q' is not F, M or X

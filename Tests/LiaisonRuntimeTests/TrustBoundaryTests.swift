@@ -1,4 +1,5 @@
 import Foundation
+import LiaisonFolder
 import LiaisonModel
 import LiaisonRuntime
 import LiaisonStore

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LiaisonModel
+import LiaisonSynthetic
 @testable import LiaisonStore
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import LiaisonModel
+import LiaisonSynthetic
 import Testing
 @testable import LiaisonStore
 

@@ -1,5 +1,4 @@
 import Foundation
-import LiaisonModel
 
 /// A value given to a command by name: from a Lua table, a timeline entry, or a test.
 public enum ArgValue: Hashable, Sendable, CustomStringConvertible {
@@ -114,6 +113,7 @@ public struct CommandArgs: Sendable {
 public struct CommandArgumentError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 /// What building a command may need besides its arguments.
@@ -123,6 +123,10 @@ public struct BuildContext {
     public var reader: ModelReader
     /// A fresh handoff reference, for a proposal that names none.
     public var newHandoffRef: () throws -> HandoffRef
+
+    public init(actor: AgencyID, now: Date, reader: ModelReader, newHandoffRef: @escaping () throws -> HandoffRef) {
+        (self.actor, self.now, self.reader, self.newHandoffRef) = (actor, now, reader, newHandoffRef)
+    }
 }
 
 /// Every command a plugin, a timeline or a test can give by name, and how. One table serves the
@@ -155,7 +159,7 @@ public struct CommandSpec: Sendable {
 }
 
 public enum CommandCatalog {
-    static func p(_ name: String, _ type: String, _ doc: String, optional: Bool = false) -> CommandSpec.Param {
+    package static func p(_ name: String, _ type: String, _ doc: String, optional: Bool = false) -> CommandSpec.Param {
         .init(name: name, type: type, optional: optional, doc: doc)
     }
 
@@ -163,6 +167,13 @@ public enum CommandCatalog {
                        _ build: @escaping @Sendable (CaseRef, CommandArgs, BuildContext) throws -> Command) -> CommandSpec {
         CommandSpec(command: command, method: method, subject: .case, params: params, doc: doc) { try build(CaseRef($0), $1, $2) }
     }
+
+    /// Every command's name, once each, in the catalogue's order (a command given on a case and
+    /// on the model is listed twice in `specs`).
+    public static let names: [String] = {
+        var seen = Set<String>()
+        return specs.map(\.command).filter { seen.insert($0).inserted }
+    }()
 
     public static let specs: [CommandSpec] = [
         onCase("case.clear", "clear", [], "Clears the case for return: a final order, or signed consent on the voluntary track.") { c, _, _ in .clear(c) },

@@ -1,6 +1,5 @@
 import Foundation
 import LiaisonModel
-import LiaisonStore
 
 /// An operation's external events, in `timeline.toml`: what happens outside the plugins, at
 /// what time. Each entry is a command an agency gives, or a signal (a fact plugins react to).
@@ -56,43 +55,49 @@ public struct Timeline: Sendable {
     /// is listed by line, and the timeline is refused whole.
     public static func load(_ folder: URL, operation: ReturnOperation) throws -> Timeline {
         let url = folder.appendingPathComponent("timeline.toml")
-        guard let data = FileManager.default.contents(atPath: url.path) else { return Timeline(entries: []) }
+        guard FileManager.default.fileExists(atPath: url.path) else { return Timeline(entries: []) }
+        var problems = Problems()
         let file = "timeline.toml"
-        let problems = Problems()
-        guard let text = String(data: data, encoding: .utf8) else { throw ImportError(folder: folder.path, problems: [Problem(file: file, line: nil, message: "is not UTF-8 text")]) }
-        guard let parsed = TOMLReader.parse(text, file: file, problems) else {
-            throw ImportError(folder: folder.path, problems: TOMLReader.lastProblems(text, file: file, problems).list)
+        guard let text = InputFile.text(of: url, file: file, missing: "cannot be read", into: &problems) else {
+            throw ImportError(folder: folder.path, problems: problems.list)
         }
-        var r = parsed.0
+        let document = TOMLDocument(text, file: file)
+        guard let root = document.root else { throw ImportError(folder: folder.path, problems: document.problems.list) }
+        root.refuseUnknownKeys(["events"], of: "timeline.toml")
         var entries: [Entry] = []
-        for (i, e) in r.tables(parsed.1, "events").enumerated() {
-            let path = "events[\(i)]"
-            guard let at = r.date(e, "at", path) else { continue }
-            let note = e["note"] as? String
+        for e in root.tables("events") {
+            guard let at = e.date("at") else { continue }
+            let note = e.has("note") ? e.string("note") : nil
             var args: [String: ArgValue] = [:]
-            for (k, v) in e where !["at", "actor", "command", "signal", "note"].contains(k) {
-                guard let a = argValue(v) else { r.fail("\(path).\(k)", "must be a string, number, boolean or list"); continue }
-                args[k] = a
-            }
-            let actor = AgencyID((e["actor"] as? String) ?? AgencyID.coordinator.rawValue)
-            if actor != .coordinator && operation.agency(actor) == nil {
-                r.fail("\(path).actor", "\(actor) is not an agency of this operation (agencies: \(operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
-                continue
-            }
-            if let name = e["command"] as? String {
-                guard let spec = CommandCatalog.spec(named: name) else {
-                    r.fail("\(path).command", "'\(name)' is not a command (commands: \(CommandCatalog.specs.map(\.command).uniqued().joined(separator: ", ")))")
+            for k in e.keys where !["at", "actor", "command", "signal", "note"].contains(k) {
+                guard let a = e.value(k).flatMap(argValue) else {
+                    e.fail(k, "must be a string, a whole or finite number, a boolean, or a list of them")
                     continue
                 }
-                if actor == .coordinator { r.fail("\(path).actor", "missing: a command needs the agency that gives it"); continue }
+                args[k] = a
+            }
+            let actor = AgencyID(e.has("actor") ? e.string("actor") ?? "" : AgencyID.coordinator.rawValue)
+            if actor != .coordinator && operation.agency(actor) == nil {
+                e.fail("actor", "\(actor) is not an agency of this operation (agencies: \(operation.agencies.map(\.id.rawValue).joined(separator: ", ")))")
+                continue
+            }
+            let line = document.line(e.path)
+            if e.has("command") {
+                guard let name = e.string("command") else { continue }
+                guard let spec = CommandCatalog.spec(named: name) else {
+                    e.fail("command", "'\(name)' is not a command (commands: \(CommandCatalog.names.joined(separator: ", ")))")
+                    continue
+                }
+                if actor == .coordinator { e.fail("actor", "missing: a command needs the agency that gives it"); continue }
                 let key = spec.subject == .model ? nil : spec.subject.rawValue.lowercased()
                 var subject = ""
                 if let key {
-                    guard case .text(let s)? = args.removeValue(forKey: key) else { r.fail(path, "\(name) needs '\(key)', the \(key) it acts on"); continue }
+                    guard case .text(let s)? = args.removeValue(forKey: key) else { e.fail(nil, "\(name) needs '\(key)', the \(key) it acts on"); continue }
                     subject = s
                 }
-                entries.append(Entry(at: at, actor: actor, action: .command(name: name, subject: subject, args: args), note: note, line: r.line(path)))
-            } else if let name = e["signal"] as? String {
+                entries.append(Entry(at: at, actor: actor, action: .command(name: name, subject: subject, args: args), note: note, line: line))
+            } else if e.has("signal") {
+                guard let name = e.string("signal") else { continue }
                 var fields: [String: String] = [:]
                 for (k, v) in args {
                     switch v {
@@ -101,28 +106,30 @@ public struct Timeline: Sendable {
                     default: fields[k] = v.description
                     }
                 }
-                entries.append(Entry(at: at, actor: actor, action: .signal(Signal(name: name, fields: fields)), note: note, line: r.line(path)))
+                entries.append(Entry(at: at, actor: actor, action: .signal(Signal(name: name, fields: fields)), note: note, line: line))
             } else {
-                r.fail(path, "needs either command = \"...\" or signal = \"...\"")
+                e.fail(nil, "needs either command = \"...\" or signal = \"...\"")
             }
         }
-        guard r.problems.list.isEmpty else { throw ImportError(folder: folder.path, problems: r.problems.list) }
+        guard document.problems.list.isEmpty else { throw ImportError(folder: folder.path, problems: document.problems.list) }
         // Stable: entries at the same time keep the file's order.
         let ordered = entries.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
         return Timeline(entries: ordered)
     }
 
-    static func argValue(_ v: Any) -> ArgValue? {
-        if let a = v as? [Any] {
-            let items = a.compactMap(argValue)
-            return items.count == a.count ? .list(items) : nil
-        }
-        switch TOMLReader.scalar(v) {
-        case .boolean(let b)?: return .flag(b)
-        case .integer(let n)?: return .integer(n)
-        case .float(let d)?: return .number(d)
-        case .text(let s)?: return .text(s)
-        case nil: return nil
+    /// A command's argument as TOML typed it: text, a whole or finite number, a boolean, or a
+    /// list of them. (A date and time is given as text.)
+    static func argValue(_ v: TOMLTableReader.Value) -> ArgValue? {
+        switch v {
+        case .text(let s): return s.unicodeScalars.contains { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" } ? nil : .text(s)
+        case .integer(let n): return .integer(n)
+        case .float(let d): return d.isFinite ? .number(d) : nil
+        case .boolean(let b): return .flag(b)
+        case .dateTime(let s): return .text(s)
+        case .list(let items):
+            let values = items.compactMap(argValue)
+            return values.count == items.count ? .list(values) : nil
+        case .table: return nil
         }
     }
 }

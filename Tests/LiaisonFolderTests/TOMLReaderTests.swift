@@ -1,0 +1,164 @@
+import Foundation
+@testable import LiaisonFolder
+import LiaisonModel
+import Testing
+
+/// Reads `text` as a document and gives every problem as `LINE: MESSAGE`.
+func problems(_ text: String, reading: (TOMLTableReader) -> Void = { _ in }) -> [String] {
+    let document = TOMLDocument(text, file: "x.toml")
+    if let root = document.root { reading(root) }
+    return document.problems.list.map { "\($0.line.map(String.init) ?? "-"): \($0.message)" }
+}
+
+@Suite("TOML read typed, every problem located")
+struct TOMLReaderTests {
+    @Test("a whole number, a float and a boolean are told apart, and each is asked for by type")
+    func types() {
+        let found = problems("""
+            a = 1
+            b = 1.5
+            c = true
+            d = "text"
+            """) { t in
+            #expect(t.int("a", default: 0) == 1)
+            #expect(t.int("b", default: 7) == 7)
+            #expect(t.bool("a", default: false) == false)
+            #expect(t.bool("c", default: false) == true)
+            #expect(t.int("c", default: 7) == 7)
+            #expect(t.string("a") == nil)
+            #expect(t.string("d") == "text")
+            #expect(t.int("missing", default: 9) == 9)
+        }
+        #expect(found == ["2: b: must be a whole number, 0 or more", "1: a: must be true or false", "3: c: must be a whole number, 0 or more",
+                          "1: a: must be a non-empty string"])
+    }
+
+    @Test("numbers past their bounds are refused by name, never wrapped")
+    func bounds() {
+        let found = problems("n = 99999999999\nm = -1\n") { t in
+            #expect(t.int("n", default: 1, minimum: 1, maximum: 16_384) == 1)
+            #expect(t.int("m", default: 1, minimum: 1) == 1)
+        }
+        #expect(found == ["1: n: must be at most 16384, not 99999999999", "2: m: must be a positive whole number"])
+    }
+
+    @Test("dates: quoted or as TOML writes them, with a time zone, on a day the calendar has")
+    func dates() {
+        var read: [Date?] = []
+        let found = problems("""
+            a = "2026-12-15T06:00:00Z"
+            b = 2026-12-15T06:00:00Z
+            c = 2026-12-15T06:00:00
+            d = "2026-12-15T06:00:00+03:00"
+            e = 3
+            f = "2026-02-30T06:00:00+01:00"
+            g = "2026-12-15T24:00:00Z"
+            """) { t in read = ["a", "b", "c", "d", "e", "f", "g"].map(t.date) }
+        #expect(read == [Timestamp.parse("2026-12-15T06:00:00Z"), Timestamp.parse("2026-12-15T06:00:00Z"), nil,
+                         Timestamp.parse("2026-12-15T03:00:00Z"), nil, nil, nil])
+        #expect(found == [
+            "3: c: '2026-12-15T06:00:00' is not a date and time between 1900 and 2200 with its time zone (for example 2026-12-15T06:00:00Z)",
+            "5: e: must be a date and time (for example 2026-12-15T06:00:00Z)",
+            "6: f: '2026-02-30T06:00:00+01:00' is not a date and time between 1900 and 2200 with its time zone (for example 2026-12-15T06:00:00Z)",
+            "7: g: '2026-12-15T24:00:00Z' is not a date and time between 1900 and 2200 with its time zone (for example 2026-12-15T06:00:00Z)",
+        ])
+    }
+
+    @Test("a NUL would cut a value short unseen, and a control character would reach terminals: both are refused with their line")
+    func controlCharacters() {
+        #expect(problems("a = \"ok\"\nb = \"cut\\u0000here\"\n") == ["2: a NUL character (\\u0000) cannot be part of a value"])
+        #expect(problems("b = \"a backslash, then u0000: \\\\u0000\"\n").isEmpty, "an escaped backslash is not an escape")
+        let found = problems("a = \"bell\\u0007\"\nb = [\"ok\", \"esc\\u001b[2J\"]\nc = \"tab\\tand\\nline\"\n") { t in
+            #expect(t.string("a") == nil)
+            #expect(t.strings("b") == [])
+            #expect(t.string("c") == "tab\tand\nline")
+        }
+        #expect(found == ["1: a: contains a control character (U+0007): write the text without it",
+                          "2: b: contains a control character (U+001B): write the text without it"])
+    }
+
+    @Test("a syntax error names its line and column; a file too large to be an operation's is refused unread")
+    func syntax() {
+        #expect(problems("a = 1\nb = = 2\n").first?.hasPrefix("2: ") == true)
+        let big = String(repeating: "# padding\n", count: (TOMLDocument.maximumSize / 10) + 1)
+        #expect(problems(big) == ["-: is 16 MiB: a Liaison file is at most 16 MiB"])
+    }
+
+    @Test("unknown keys are named with their line and the keys that are known; tables and arrays of tables are checked by shape")
+    func shapes() {
+        let found = problems("""
+            nmae = "typo"
+            items = 3
+            [grants]
+            roles = "everyone"
+            """) { t in
+            t.refuseUnknownKeys(["name", "items", "grants"], of: "the file")
+            #expect(t.tables("items").isEmpty)
+            #expect(t.table("grants", shape: "ROLE tables")?.table("roles", shape: "ROLE = [...]") == nil)
+        }
+        #expect(found == ["1: nmae: is not a key of the file (keys: grants, items, name)",
+                          "2: items: must be an array of tables ([[items]])",
+                          "4: grants.roles: must be a table (ROLE = [...])"])
+    }
+}
+
+@Suite("timeline.toml and plugin.toml through the typed reader")
+struct FolderFileTests {
+    func folder(_ files: [String: String]) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-folder-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        for (name, text) in files {
+            let file = url.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: file, atomically: true, encoding: .utf8)
+        }
+        return url
+    }
+
+    let operation = ReturnOperation(name: "op", agencies: [Agency(id: "US-ENF", name: "E", country: "US", role: .sendingEnforcement,
+                                                                  plugins: ["enf"])])
+
+    @Test("a timeline argument that is not a finite number, text, a boolean or a list of them is refused by key and line")
+    func timelineArguments() throws {
+        let url = try folder(["timeline.toml": """
+            [[events]]
+            at = "2026-12-01T09:00:00Z"
+            signal = "intake.review"
+            weight = nan
+            [[events]]
+            at = "2026-12-01T10:00:00Z"
+            signal = "intake.review"
+            limit = -inf
+            nested = { a = 1 }
+            ok = [1, 2.5, "x", true]
+            """])
+        defer { try? FileManager.default.removeItem(at: url) }
+        let error = #expect(throws: ImportError.self) { try Timeline.load(url, operation: operation) }
+        #expect(error?.problems.map(\.description) == [
+            "timeline.toml:4: events[0].weight: must be a string, a whole or finite number, a boolean, or a list of them",
+            "timeline.toml:8: events[1].limit: must be a string, a whole or finite number, a boolean, or a list of them",
+            "timeline.toml:9: events[1].nested: must be a string, a whole or finite number, a boolean, or a list of them",
+        ])
+    }
+
+    @Test("a plugin's limits are bounded: a memory limit that would overflow when counted in bytes is refused, not wrapped")
+    func pluginLimits() throws {
+        let url = try folder(["plugins/enf/plugin.toml": """
+            name = "enf"
+            version = "1.0.0"
+            agency = "US-ENF"
+            api = 1
+            [limits]
+            memory_mib = 9223372036854775807
+            time_ms = 0
+            """, "plugins/enf/main.lua": ""])
+        defer { try? FileManager.default.removeItem(at: url) }
+        var problems = Problems()
+        let manifest = PluginManifest.read(url.appendingPathComponent("plugins/enf"), display: "plugins/enf", operation: operation, &problems)
+        #expect(manifest?.memoryLimit == 32 << 20)
+        #expect(problems.list.map(\.description) == [
+            "plugins/enf/plugin.toml:7: limits.time_ms: must be a positive whole number",
+            "plugins/enf/plugin.toml:6: limits.memory_mib: must be at most 16384, not 9223372036854775807",
+        ])
+    }
+}
