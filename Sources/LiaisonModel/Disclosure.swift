@@ -75,6 +75,26 @@ public enum FieldValue: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A field of a case as views offer it, described once (see `CaseView.fields`).
+public struct CaseField: Sendable {
+    public let name: String
+    /// The category of data it is; nil: operational, every agency sees it.
+    public let category: FieldCategory?
+    public let shape: FieldShape
+    public let doc: String
+    public let read: @Sendable (CaseView) -> FieldValue
+
+    init(_ name: String, _ category: FieldCategory?, _ shape: FieldShape, _ doc: String, _ read: @escaping @Sendable (CaseView) -> FieldValue) {
+        (self.name, self.category, self.shape, self.doc, self.read) = (name, category, shape, doc, read)
+    }
+}
+
+/// The shape of a field's value: text (perhaps one of a named set of values, see
+/// `CaseView.valueSets`), a list of texts, a flag, a time, a count; optional ones may be none.
+public enum FieldShape: Hashable, Sendable {
+    case text(of: String? = nil), optionalText, list(of: String? = nil), flag, optionalTime, count
+}
+
 /// Reading a field the agency's policy withholds.
 public struct DisclosureError: Error, Equatable, CustomStringConvertible {
     public var agency: AgencyID
@@ -158,45 +178,87 @@ public final class CaseView: Sendable {
         (self.reader, self.returnCase, self.loadedPerson, self.now) = (reader, returnCase, person, now)
     }
 
-    /// The fields a view offers, their categories (nil: operational, always visible), and how
-    /// to read them.
-    public static let fields: [(name: String, category: FieldCategory?, read: @Sendable (CaseView) -> FieldValue)] = [
-        ("ref", nil, { .text($0.returnCase.ref.rawValue) }),
-        ("state", nil, { .text($0.returnCase.state(at: $0.now).rawValue) }),
-        ("track", nil, { .text($0.returnCase.track.rawValue) }),
-        ("destination", nil, { .text($0.returnCase.destinationState) }),
-        ("custody", nil, { .text($0.returnCase.custody.rawValue) }),
-        ("on_hold", nil, { .flag($0.returnCase.state(at: $0.now) == .onHold) }),
-        ("progress", nil, { .text($0.returnCase.progress.rawValue) }),
-        ("person", nil, { .text($0.returnCase.person.rawValue) }),
-        ("owner", nil, { .text($0.returnCase.owner.rawValue) }),
-        ("parent", nil, { v in v.returnCase.parent.map { .text($0.rawValue) } ?? .none }),
-        ("movement", nil, { v in v.returnCase.manifest.flatMap { $0.struck == nil ? .text($0.movement.rawValue) : nil } ?? .none }),
-        ("pending_handoff", nil, { v in v.returnCase.pendingHandoff.map { .text($0.rawValue) } ?? .none }),
-        ("reception_verified", nil, { .flag($0.returnCase.receptionVerified) }),
-        ("fit_to_fly", nil, { v in
+    /// The fields a view offers, each described once: its category (nil: operational, always
+    /// visible), the shape of its value, what it is, and how to read it. Plugins' and tests'
+    /// bindings, the editor stubs and the console's completion are made from this list.
+    public static let fields: [CaseField] = [
+        CaseField("ref", nil, .text(), "The case's reference.") { .text($0.returnCase.ref.rawValue) },
+        CaseField("state", nil, .text(of: "CaseState"), "Where the case stands now: its progress, or on-hold while a hold blocks it.") {
+            .text($0.returnCase.state(at: $0.now).rawValue)
+        },
+        CaseField("track", nil, .text(of: "Track"), "voluntary, removal or third-country.") { .text($0.returnCase.track.rawValue) },
+        CaseField("destination", nil, .text(), "The state the person is returned to (ISO code).") { .text($0.returnCase.destinationState) },
+        CaseField("custody", nil, .text(), "The agency that has the person in its custody.") { .text($0.returnCase.custody.rawValue) },
+        CaseField("on_hold", nil, .flag, "Whether a hold blocks the case now.") { .flag($0.returnCase.state(at: $0.now) == .onHold) },
+        CaseField("progress", nil, .text(of: "CaseState"), "The furthest state the case has reached, holds aside.") {
+            .text($0.returnCase.progress.rawValue)
+        },
+        CaseField("person", nil, .text(), "The person's reference.") { .text($0.returnCase.person.rawValue) },
+        CaseField("owner", nil, .text(), "The agency that opened the case.") { .text($0.returnCase.owner.rawValue) },
+        CaseField("parent", nil, .optionalText, "The case this one continues (an onward case), if any.") { v in
+            v.returnCase.parent.map { .text($0.rawValue) } ?? .none
+        },
+        CaseField("movement", nil, .optionalText, "The movement the case is booked on, if any.") { v in
+            v.returnCase.manifest.flatMap { $0.struck == nil ? .text($0.movement.rawValue) : nil } ?? .none
+        },
+        CaseField("pending_handoff", nil, .optionalText, "The handoff proposed for the case and not yet completed, if any.") { v in
+            v.returnCase.pendingHandoff.map { .text($0.rawValue) } ?? .none
+        },
+        CaseField("reception_verified", nil, .flag, "Whether the reception organisation has verified the person's arrival.") {
+            .flag($0.returnCase.receptionVerified)
+        },
+        CaseField("fit_to_fly", nil, .text(of: "FitToFly"), "none, unfit, valid or expired.") { v in
             guard let f = v.returnCase.fitToFly else { return .text("none") }
             return .text(!f.fit ? "unfit" : f.isValid(at: v.now) ? "valid" : "expired")
-        }),
-        ("fit_to_fly_expires", nil, { v in v.returnCase.fitToFly.map { .date($0.expiresAt) } ?? .none }),
-        ("names", .identity, { .list($0.person.names.map(FieldValue.text)) }),
-        ("aliases", .identity, { .list($0.person.aliases.map(FieldValue.text)) }),
-        ("date_of_birth", .identity, { .text($0.person.dateOfBirth.description) }),
-        ("sex", .identity, { .text($0.person.sex.rawValue) }),
-        ("nationalities", .identity, { .list($0.person.nationalities.map(FieldValue.text)) }),
-        ("languages", .identity, { .list($0.person.languages.map(FieldValue.text)) }),
-        ("document", .travelDocument, { v in v.returnCase.documents.last.map { .text("\($0.kind.rawValue) \($0.status.rawValue)") } ?? .none }),
-        ("document_number", .travelDocument, { v in v.returnCase.documents.last?.number.map(FieldValue.text) ?? .none }),
-        ("document_valid_until", .travelDocument, { v in v.returnCase.documents.last?.validUntil.map(FieldValue.date) ?? .none }),
-        ("vulnerabilities", .vulnerability, { .list($0.person.vulnerabilities.sorted().map { .text($0.rawValue) }) }),
-        ("medical_escort", .vulnerability, { .flag($0.returnCase.fitToFly?.medicalEscort ?? false) }),
-        ("fit_to_fly_conditions", .medical, { v in v.returnCase.fitToFly?.conditions.map(FieldValue.text) ?? .none }),
-        ("legal_basis", .legal, { v in v.returnCase.legalBasis.map { .text($0.order) } ?? .none }),
-        ("order_final", .legal, { v in .flag(v.returnCase.legalBasis?.finalOn.map { $0.start <= v.now } ?? false) }),
-        ("holds", .legal, { v in .list(v.reader.visibleHolds(of: v.returnCase, at: v.now).map { .text($0.kind.rawValue) }) }),
-        ("protection_claims", .protection, { v in
+        },
+        CaseField("fit_to_fly_expires", nil, .optionalTime, "When the fit-to-fly assessment expires, if there is one.") { v in
+            v.returnCase.fitToFly.map { .date($0.expiresAt) } ?? .none
+        },
+        CaseField("names", .identity, .list(), "The person's names.") { .list($0.person.names.map(FieldValue.text)) },
+        CaseField("aliases", .identity, .list(), "Other names the person is known by.") { .list($0.person.aliases.map(FieldValue.text)) },
+        CaseField("date_of_birth", .identity, .text(), "YYYY-MM-DD.") { .text($0.person.dateOfBirth.description) },
+        CaseField("sex", .identity, .text(of: "Sex"), "F, M or X.") { .text($0.person.sex.rawValue) },
+        CaseField("nationalities", .identity, .list(), "ISO codes.") { .list($0.person.nationalities.map(FieldValue.text)) },
+        CaseField("languages", .identity, .list(), "Language codes.") { .list($0.person.languages.map(FieldValue.text)) },
+        CaseField("document", .travelDocument, .optionalText, "The latest travel document: its kind and status.") { v in
+            v.returnCase.documents.last.map { .text("\($0.kind.rawValue) \($0.status.rawValue)") } ?? .none
+        },
+        CaseField("document_number", .travelDocument, .optionalText, "The latest travel document's number.") { v in
+            v.returnCase.documents.last?.number.map(FieldValue.text) ?? .none
+        },
+        CaseField("document_valid_until", .travelDocument, .optionalTime, "When the latest travel document expires.") { v in
+            v.returnCase.documents.last?.validUntil.map(FieldValue.date) ?? .none
+        },
+        CaseField("vulnerabilities", .vulnerability, .list(of: "Vulnerability"), "The person's vulnerabilities.") {
+            .list($0.person.vulnerabilities.sorted().map { .text($0.rawValue) })
+        },
+        CaseField("medical_escort", .vulnerability, .flag, "Whether the person must travel with a medical escort.") {
+            .flag($0.returnCase.fitToFly?.medicalEscort ?? false)
+        },
+        CaseField("fit_to_fly_conditions", .medical, .optionalText, "The medical conditions the assessment names.") { v in
+            v.returnCase.fitToFly?.conditions.map(FieldValue.text) ?? .none
+        },
+        CaseField("legal_basis", .legal, .optionalText, "The removal order, if any.") { v in v.returnCase.legalBasis.map { .text($0.order) } ?? .none },
+        CaseField("order_final", .legal, .flag, "Whether the removal order is final.") { v in
+            .flag(v.returnCase.legalBasis?.finalOn.map { $0.start <= v.now } ?? false)
+        },
+        CaseField("holds", .legal, .list(of: "HoldKind"), "The kinds of the active holds you may see (protection-claim holds need 'protection').") { v in
+            .list(v.reader.visibleHolds(of: v.returnCase, at: v.now).map { .text($0.kind.rawValue) })
+        },
+        CaseField("protection_claims", .protection, .count, "How many protection claims are pending.") { v in
             .number(v.returnCase.legalEvents.filter { $0.kind == .protectionClaim && $0.decidedOn == nil }.count)
-        }),
+        },
+    ]
+
+    /// The sets of values some fields take, by the name `FieldShape` gives them: the stubs
+    /// make an alias of each, so an editor completes `c.state == "sch` to `"scheduled"`.
+    public static let valueSets: [(name: String, values: [String])] = [
+        ("CaseState", CaseState.allCases.map(\.rawValue)),
+        ("Track", Track.allCases.map(\.rawValue)),
+        ("FitToFly", ["none", "unfit", "valid", "expired"]),
+        ("Sex", Sex.allCases.map(\.rawValue)),
+        ("Vulnerability", Vulnerability.allCases.map(\.rawValue)),
+        ("HoldKind", HoldKind.allCases.map(\.rawValue)),
     ]
 
     /// Whether each of `fields` is read from the person's record (the others read the case

@@ -109,22 +109,6 @@ public final class PluginRuntime {
     /// so that a chunk's commands are one transaction), completes and prints.
     public var luaState: LuaState { state }
 
-    /// Fields and methods of a bridged model object, from the API descriptors (for completion).
-    public static func members(of object: AnyObject) -> [APIMember] {
-        let owner: String
-        switch object {
-        case is CaseHandle: owner = "Case"
-        case is MovementHandle: owner = "Movement"
-        case is HandoffHandle: owner = "Handoff"
-        case is NoticeHandle: owner = "Notice"
-        case is HandlerContext: owner = "Context"
-        default: return []
-        }
-        return apiMembers.filter { $0.owner == owner }
-    }
-
-    /// Loads the plugin: its templates, then its entry file, time-boxed, in a fresh sandboxed
-    /// state where it may only register handlers.
     /// The events `on()` accepts while the plugin loads: the model's, the engine's signals and
     /// the operation's (nil: any, for a console).
     var knownEvents: Set<String>?
@@ -132,6 +116,8 @@ public final class PluginRuntime {
     /// set is refused.
     var loadProblems: [Problem] = []
 
+    /// Loads the plugin: its templates, then its entry file, time-boxed, in a fresh sandboxed
+    /// state where it may only register handlers.
     static func load(_ m: PluginManifest, operation: ReturnOperation, signals: Set<String>, _ problems: inout Problems) -> PluginRuntime? {
         let sink = OutputSink()
         let state: LuaState

@@ -38,4 +38,31 @@ public enum Reference {
         }
         return out.joined(separator: "\n") + "\n"
     }
+
+    /// The plugin API: every member, class by class, as the stubs describe it.
+    public static var api: String { members(PluginRuntime.apiMembers) }
+
+    /// A table of API members: each class (or table of functions) a section of its own.
+    public static func members(_ members: [APIMember]) -> String {
+        var owners: [String] = []
+        for m in members where !owners.contains(m.owner) { owners.append(m.owner) }
+        var out: [String] = []
+        for owner in owners {
+            let title = owner == "_G" ? "Global functions" : owner == "Model" ? "`model`" : owner == "scenario" ? "`scenario`" : "`\(owner)`"
+            out += ["#### \(title)", "", "| member | type | what it is |", "|---|---|---|"]
+            for m in members where m.owner == owner {
+                let call: String
+                switch m.kind {
+                case .field: call = m.name
+                case .method: call = ":\(m.name)(" + m.params.map { $0.name + ($0.optional ? "?" : "") }.joined(separator: ", ") + ")"
+                case .function: call = (owner == "_G" ? "" : owner == "Model" ? "model." : "\(owner).") + "\(m.name)("
+                    + m.params.map { $0.name + ($0.optional ? "?" : "") }.joined(separator: ", ") + ")"
+                }
+                let table = m.passing == .positionalOrTable ? " Its arguments may also be given as one table." : ""
+                out.append("| `\(call)` | `\(m.type.replacingOccurrences(of: "|", with: "\\|"))` | \(m.doc.replacingOccurrences(of: "|", with: "\\|"))\(table) |")
+            }
+            out.append("")
+        }
+        return out.joined(separator: "\n")
+    }
 }

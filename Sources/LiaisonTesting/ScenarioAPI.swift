@@ -46,37 +46,110 @@ final class ScenarioPerson {
     init(_ person: Person, _ caseRef: CaseRef, _ scenario: ScenarioHandle) { self.person = person; self.caseRef = caseRef; self.scenario = scenario }
 }
 
-/// `scenario.load(path)` and the objects it gives, in a test file's state.
+/// `scenario.load(path)` and the objects it gives, in a test file's state: each class declared
+/// once, with a description of each member beside its binding (see `APIType`), from which the
+/// test API's stubs (`liaison stubs --tests`) are made.
 enum ScenarioAPI {
     static func install(in session: TestSession, folder: URL) throws {
         let state = session.state
-        let caseType = LuaType<ScenarioCase>("ScenarioCase")
-        CaseBinding.install(on: caseType, ref: \.ref, hint: "give commands with op:command(name, { case = c, ... })",
+        try state.register(caseAPI().luaType())
+        try state.register(personAPI().luaType())
+        try state.register(scenarioAPI().luaType())
+        let load = state.function("scenario.load") { [unowned session] args -> LuaValue in
+            let path = try args.string(1)
+            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
+            do {
+                let host = try OperationHost.open(url.standardizedFileURL, store: nil)
+                try host.importManifest()
+                let handle = ScenarioHandle(host: host)
+                session.scenarios.append(handle)
+                return .object(handle)
+            } catch {
+                throw LuaScriptError("scenario.load(\"\(path)\"): \(error)")
+            }
+        }
+        try state.setGlobal("scenario", .table([.string(LuaString("load")): .function(load)]))
+    }
+
+    /// Every member of the scenario API, class by class, and `scenario.load`.
+    public static var members: [APIMember] {
+        caseAPI().members + personAPI().members + scenarioAPI().members + [
+            APIMember(owner: "scenario", name: "load", kind: .function, type: "Scenario",
+                      params: [APIMember.param("path", "string", "an operation folder, relative to the test file's folder")],
+                      doc: "Loads an operation in memory, with its plugins and timeline, and imports its manifest; nothing has run yet."),
+        ]
+    }
+
+    /// The classes of tables the scenario API gives, with their fields (for the stubs).
+    public static let tableClasses: [(name: String, fields: [CommandSpec.Param])] = [
+        ("Outcome", [
+            APIMember.param("accepted", "boolean", "whether the command took effect"),
+            APIMember.param("command", "string", "its name"),
+            APIMember.param("events", "string[]", "the events it caused, as the agency op:as names may hear of them"),
+            APIMember.param("refusal", "string?", "why it was refused, if it was"),
+            APIMember.param("failures", "Failure[]", "the plugins that failed while handling it"),
+            APIMember.param("handler_calls", "integer", "how many handler calls it made"),
+            APIMember.param("notices", "string[]", "the notices it sent: TEMPLATE to RECIPIENT"),
+        ]),
+        ("Failure", [
+            APIMember.param("plugin", "string", "the plugin"), APIMember.param("hook", "string", "the event it handled"),
+            APIMember.param("kind", "string", "error, timeout, memory, veto"), APIMember.param("message", "string", "what it said"),
+            APIMember.param("summary", "string", "one line"), APIMember.param("location", "string?", "FILE:LINE"),
+        ]),
+        ("SentNotice", [
+            APIMember.param("ref", "string", "N-000001"), APIMember.param("from", "string", "the sending agency"),
+            APIMember.param("to", "string", "AGENCY or AGENCY/contact"), APIMember.param("template", "string", "its template"),
+            APIMember.param("body", "string", "its text"), APIMember.param("due", "string?", "its deadline, ISO 8601"),
+            APIMember.param("late", "boolean", "past its deadline and not acknowledged"),
+            APIMember.param("acknowledged", "boolean", "whether it was acknowledged"), APIMember.param("cases", "string[]", "the cases it is about"),
+        ]),
+        ("HandoffRecord", [
+            APIMember.param("ref", "string", "H-1"), APIMember.param("from", "string", "the agency handing over"),
+            APIMember.param("to", "string", "the agency taking custody"), APIMember.param("place", "string", "where"),
+            APIMember.param("state", "string", "proposed, completed or refused"), APIMember.param("cases", "string[]", "the cases"),
+            APIMember.param("acknowledged_by", "string[]", "who acknowledged it"),
+        ]),
+        ("RunSummary", [
+            APIMember.param("cases", "table<string, integer>", "cases by state"), APIMember.param("notices_sent", "integer", "notices sent"),
+            APIMember.param("notices_late", "integer", "notices late"), APIMember.param("handoffs_completed", "integer", "handoffs completed"),
+            APIMember.param("handoffs_refused", "integer", "handoffs refused"), APIMember.param("failures", "integer", "plugin failures"),
+        ]),
+    ]
+
+    static func caseAPI() -> APIType<ScenarioCase> {
+        let type = APIType<ScenarioCase>("ScenarioCase")
+        CaseBinding.declare(on: type, ref: \.ref, hint: "give commands with op:command(name, { case = c, ... })",
                             view: { try $0.scenario.caseView($0.ref) }, field: { try $0.scenario.caseView($0.ref).read($1) })
-        caseType.method("holds") { c, _ -> LuaValue in
+        type.method("holds", returns: "Hold[]", [], "Every hold the case has had, lifted or not (a test reads as the coordinator).") { c, _ -> LuaValue in
             .array(try CaseBinding.disclosedHolds { try c.scenario.caseView(c.ref).holdHistory() }.map(CaseBinding.holdValue))
         }
-        try state.register(caseType)
+        return type
+    }
 
-        try state.register(LuaType<ScenarioPerson>("ScenarioPerson")
-            .field("ref") { $0.person.ref.rawValue }
-            .field("names") { $0.person.names }
-            .field("date_of_birth") { $0.person.dateOfBirth.description }
-            .field("nationalities") { $0.person.nationalities }
-            .field("vulnerabilities") { $0.person.vulnerabilities.sorted().map(\.rawValue) }
-            .field("case") { p -> LuaValue in .object(ScenarioCase(p.caseRef, p.scenario)) }
-            .tostring { "<person \($0.person.ref)>" })
+    static func personAPI() -> APIType<ScenarioPerson> {
+        APIType<ScenarioPerson>("ScenarioPerson")
+            .field("ref", "string", "The person's reference.") { $0.person.ref.rawValue }
+            .field("names", "string[]", "Their names.") { $0.person.names }
+            .field("date_of_birth", "string", "YYYY-MM-DD.") { $0.person.dateOfBirth.description }
+            .field("nationalities", "string[]", "ISO codes.") { $0.person.nationalities }
+            .field("vulnerabilities", "Vulnerability[]", "Their vulnerabilities.") { $0.person.vulnerabilities.sorted().map(\.rawValue) }
+            .field("case", "ScenarioCase", "Their latest case.") { p -> LuaValue in .object(ScenarioCase(p.caseRef, p.scenario)) }
+            .tostring { "<person \($0.person.ref)>" }
+    }
 
-        try state.register(LuaType<ScenarioHandle>("Scenario")
-            .field("now") { Timestamp.iso($0.host.engine.now) }
-            .field("name") { $0.host.folder.operation.name }
-            .method("case") { op, args -> LuaValue in
+    static func scenarioAPI() -> APIType<ScenarioHandle> {
+        APIType<ScenarioHandle>("Scenario")
+            .field("now", "string", "The operation's time, ISO 8601.") { Timestamp.iso($0.host.engine.now) }
+            .field("name", "string", "The operation's name.") { $0.host.folder.operation.name }
+            .method("case", returns: "ScenarioCase", [APIMember.param("ref", "string", "R-0042")], "A case; an error if there is none.") { op, args -> LuaValue in
                 let ref = CaseRef(try args.string(1))
                 _ = try op.caseView(ref)
                 return .object(ScenarioCase(ref, op))
             }
-            .method("person") { op, args -> LuaValue in try person(op, try args.string(1)) }
-            .method("cases") { op, args -> LuaValue in
+            .method("person", returns: "ScenarioPerson", [APIMember.param("ref", "string", "a person's reference, or a case's")],
+                    "A person, with their latest case.") { op, args -> LuaValue in try person(op, try args.string(1)) }
+            .method("cases", returns: "ScenarioCase[]", [APIMember.param("filter", "{state: CaseState?}", "which cases", optional: true)],
+                    "Cases in reference order, by state or progress.") { op, args -> LuaValue in
                 let filter = args.count >= 1 && !args.isNil(1) ? try args.table(1) : [:]
                 let state = filter[.string(LuaString("state"))]?.stringValue
                 var out: [LuaValue] = []
@@ -89,11 +162,13 @@ enum ScenarioAPI {
                 }
                 return .array(out)
             }
-            .method("at") { op, args -> LuaValue in
+            .method("at", returns: "Scenario", [APIMember.param("time", "string|integer", "ISO 8601 text, or seconds since 1970")],
+                    "The time the next command or signal is given at: the timeline plays up to it first.") { op, args -> LuaValue in
                 op.pendingTime = try time(args, 1)
                 return .object(op)
             }
-            .method("as") { op, args -> LuaValue in
+            .method("as", returns: "Scenario", [APIMember.param("agency", "string", "an agency, or COORDINATOR")],
+                    "Who gives the next commands and signals, and whose view outcomes are shown in.") { op, args -> LuaValue in
                 let agency = AgencyID(try args.string(1))
                 guard agency == .coordinator || op.host.folder.operation.agency(agency) != nil else {
                     throw LuaScriptError("op:as: \(agency) is not an agency of \(op.host.folder.operation.name)")
@@ -101,8 +176,14 @@ enum ScenarioAPI {
                 op.actor = agency
                 return .object(op)
             }
-            .method("command") { op, args -> LuaValue in try command(op, args) }
-            .method("signal") { op, args -> LuaValue in
+            .method("command", returns: "Outcome", [APIMember.param("name", "string", "a command, such as legal.record"),
+                                                    APIMember.param("args", "table", "its subject (case = ...), arguments, and by = AGENCY", optional: true)],
+                    "Gives a command, as the agency op:as names (the sending agency if none), and returns what happened.") { op, args -> LuaValue in
+                try command(op, args)
+            }
+            .method("signal", returns: "Outcome", [APIMember.param("name", "string", "a signal, such as leg.departing"),
+                                                   APIMember.param("fields", "table<string, any>", "its fields", optional: true)],
+                    "Gives a signal, as the coordinator unless op:as names an agency.") { op, args -> LuaValue in
                 let name = try args.string(1)
                 var fields: [String: String] = [:]
                 if args.count >= 2, !args.isNil(2) {
@@ -114,15 +195,17 @@ enum ScenarioAPI {
                 try moveClock(op)
                 return outcomeValue(op.seen(try op.host.engine.submit(.signal(Signal(name: name, fields: fields)), by: op.actor ?? .coordinator)))
             }
-            .method("run_until") { op, args -> LuaNoResults in
+            .method("run_until", [APIMember.param("time", "string|integer", "ISO 8601 text, or seconds since 1970")],
+                    "Plays the timeline up to the time.") { op, args -> LuaNoResults in
                 try op.host.play(until: try time(args, 1))
                 return .none
             }
-            .method("run") { op, _ -> LuaNoResults in
+            .method("run", [], "Plays the rest of the timeline.") { op, _ -> LuaNoResults in
                 try op.host.play()
                 return .none
             }
-            .method("notices") { op, args -> LuaValue in
+            .method("notices", returns: "SentNotice[]", [APIMember.param("filter", "{to: string?, from: string?, template: string?, case: string?}", "which notices", optional: true)],
+                    "The notices sent, oldest first.") { op, args -> LuaValue in
                 let filter = args.count >= 1 && !args.isNil(1) ? try args.table(1) : [:]
                 func f(_ k: String) -> String? { filter[.string(LuaString(k))]?.stringValue }
                 let now = op.host.engine.now
@@ -139,7 +222,7 @@ enum ScenarioAPI {
                     return .table(Dictionary(uniqueKeysWithValues: t.map { (.string(LuaString($0.key)), $0.value) }))
                 })
             }
-            .method("handoffs") { op, _ -> LuaValue in
+            .method("handoffs", returns: "HandoffRecord[]", [], "Every handoff, by reference.") { op, _ -> LuaValue in
                 .array(try op.host.store.handoffs().map { h in
                     ["ref": .string(LuaString(h.ref.rawValue)), "from": .string(LuaString(h.from.rawValue)), "to": .string(LuaString(h.to.rawValue)),
                      "place": .string(LuaString(h.place)), "state": .string(LuaString(h.state.rawValue)),
@@ -147,9 +230,9 @@ enum ScenarioAPI {
                      "acknowledged_by": .array(h.acknowledgedBy.sorted().map { .string(LuaString($0.rawValue)) })]
                 })
             }
-            .method("failures") { op, _ -> LuaValue in .array(op.host.failures.map(failureValue)) }
-            .method("log") { op, _ -> [String] in op.host.engine.log }
-            .method("summary") { op, _ -> LuaValue in
+            .method("failures", returns: "Failure[]", [], "Every plugin failure so far.") { op, _ -> LuaValue in .array(op.host.failures.map(failureValue)) }
+            .method("log", returns: "string[]", [], "The run's log so far.") { op, _ -> [String] in op.host.engine.log }
+            .method("summary", returns: "RunSummary", [], "The run's counts so far.") { op, _ -> LuaValue in
                 let s = try op.host.summary()
                 var states: [LuaValue: LuaValue] = [:]
                 for (state, count) in s.casesByState { states[.string(LuaString(state))] = .integer(Int64(count)) }
@@ -157,22 +240,7 @@ enum ScenarioAPI {
                         "handoffs_completed": .integer(Int64(s.handoffsCompleted)), "handoffs_refused": .integer(Int64(s.handoffsRefused)),
                         "failures": .integer(Int64(s.failures.count))]
             }
-            .tostring { "<scenario \($0.host.folder.operation.name) at \(Timestamp.iso($0.host.engine.now))>" })
-
-        let load = state.function("scenario.load") { [unowned session] args -> LuaValue in
-            let path = try args.string(1)
-            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
-            do {
-                let host = try OperationHost.open(url.standardizedFileURL, store: nil)
-                try host.importManifest()
-                let handle = ScenarioHandle(host: host)
-                session.scenarios.append(handle)
-                return .object(handle)
-            } catch {
-                throw LuaScriptError("scenario.load(\"\(path)\"): \(error)")
-            }
-        }
-        try state.setGlobal("scenario", .table([.string(LuaString("load")): .function(load)]))
+            .tostring { "<scenario \($0.host.folder.operation.name) at \(Timestamp.iso($0.host.engine.now))>" }
     }
 
     static func person(_ op: ScenarioHandle, _ ref: String) throws -> LuaValue {

@@ -182,6 +182,8 @@ final class TypeRegistration {
     let getters: ContiguousArray<(UnsafeMutableRawPointer, LuaStack) throws -> Void>
     let setters: ContiguousArray<((UnsafeMutableRawPointer, LuaArguments) throws -> Void)?>
     let fieldNames: [String]
+    /// The methods' names, as their table in the metatable holds them.
+    var methodNames: [String] = []
     let hints: [String?]
     var metatable: UnsafeRawPointer?
     var metatableRef: Int32 = LUA_NOREF
@@ -245,6 +247,13 @@ final class TypeRegistration {
 }
 
 extension LuaState {
+    /// Every type registered with this state, with the names of its fields and methods as the
+    /// state resolves them: what scripts can reach, for a test that the descriptions of an API
+    /// cover all of it.
+    public var registeredTypes: [(name: String, fields: [String], methods: [String])] {
+        typesByClass.values.map { ($0.name, $0.fieldNames, $0.methodNames) }.sorted { $0.name < $1.name }
+    }
+
     /// Makes objects of `type`'s class usable from Lua. Register each type once per state.
     public func register<Object: AnyObject>(_ type: LuaType<Object>) throws {
         try checkOpen()
@@ -261,6 +270,7 @@ extension LuaState {
         for method in type.methods {
             pushFunction(registration.boundFunction(method))
             lua_setfield(L, -2, method.name)  // a fresh table without metatable: a raw set
+            registration.methodNames.append(method.name)
         }
         lua_createtable(L, 0, Int32(type.fields.count))
         for (i, field) in type.fields.enumerated() {

@@ -206,22 +206,6 @@ struct LuaFaceTests {
         let outcome = try late.host().engine.submit(go, by: .coordinator)
         #expect(outcome.failures.first?.message == "on() may be called only while the plugin loads, not from a handler")
     }
-
-    @Test("stubs list the fields, methods and functions the bindings offer")
-    func stubs() {
-        let text = Stubs.generate()
-        #expect(text.contains("---@class Case"))
-        #expect(text.contains("---@field vulnerabilities string[] Disclosed with 'vulnerability'."))
-        #expect(text.contains("---@param movement string the movement, such as M-1"))
-        #expect(text.contains("function Case:schedule(movement, escorted) end"))
-        #expect(text.contains("function Handoff:accept() end"))
-        #expect(text.contains("function model.propose_handoff(cases, to, place, from, documents, property, monitor, ref) end"))
-        #expect(text.contains("function Context:send_notice(to, template, case, cases, due, data) end"))
-        #expect(text.contains("function on(event, handler, options) end"))
-        // Every command has a method, and every case field a ---@field.
-        for spec in CommandCatalog.specs { #expect(text.contains(":\(spec.method)(") || text.contains(".\(spec.method)(")) }
-        for field in CaseView.fields { #expect(text.contains("---@field \(field.name) ")) }
-    }
 }
 
 @Suite("Numbers that cannot be times or counts stop at the bridge, never the host")

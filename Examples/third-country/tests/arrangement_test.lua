@@ -36,7 +36,8 @@ describe("handover #custody", function()
   it("refuses a handover without the monitor", function()
     local op = scenario.load("..")
     op:run_until("2027-01-22T17:00Z")
-    local outcome = op:as("US-ENF"):command("handoff.propose", { cases = op:cases{ state = "departed" }, to = "PA-MIGRATION", place = "PTY" })
+    local outcome = op:as("US-ENF"):command("handoff.propose",
+                                            { cases = op:cases{ state = "departed" }, to = "PA-MIGRATION", place = "PTY" })
     expect(outcome.accepted):to_be_truthy()   -- proposed; the migration service then refuses it
     expect(op:handoffs()[1].state):to_equal("refused")
     expect(op:case("T-0001").custody):to_equal("US-ENF")

@@ -1,13 +1,15 @@
 -- IR-RECEPTION: verifies family for unaccompanied minors, meets arrivals, records reception.
 
+-- Requests for reception waiting for their family tracing, by case. A plugin's own state: it
+-- lives as long as the plugin is loaded, and no other plugin can reach it.
+local pending_requests = {}
+
 -- Family tracing done: reception is verified and the request answered.
 on("reception.family-traced", function(ev, ctx)
   ev.case:verify_reception()
   for _, n in ipairs(pending_requests[ev.case.ref] or {}) do ctx:acknowledge(n) end
   pending_requests[ev.case.ref] = nil
 end)
-
-pending_requests = {}
 
 on("notice.received", function(ev, ctx)
   local notice = ev.notice
