@@ -1,6 +1,10 @@
-// CLuaShim: the only C that Liaison writes.
+// CLuaShim: the only C that Liaison writes, and what Swift calls of it (prefixed lk_). What only
+// its C files share is in ../lk_internal.h. Its files follow Lua's own: lk_state.c (a state
+// and its allocator), lk_limits.c (stops, the kill hook, the watchdog), lk_call.c (calls across
+// the bridge, boxes, messages), lk_types.c (bridged types), and the sandbox's libraries,
+// lk_sandbox.c opening lk_baselib.c, lk_strlib.c, lk_tablib.c and lk_corolib.c.
 //
-// Invariants this file keeps (docs/ARCHITECTURE.md, "The bridge's rules", says why):
+// Invariants they keep (docs/ARCHITECTURE.md, "The bridge's rules", says why):
 //
 //  1. No longjmp crosses a Swift frame. Swift code called from Lua is entered only
 //     through `lk_trampoline`; Swift reports failure by returning LK_RAISE with the
@@ -14,6 +18,12 @@
 //     raises `lk_kill_sentinel` on every instruction until the protected call that
 //     armed the deadline returns, so a script's own pcall/xpcall/coroutine cannot
 //     swallow it. The watchdog only ever calls lua_sethook (async-safe by design).
+//  5. The sandbox: only the allow-listed libraries, each in a version a stop can reach; load
+//     takes text only; no string.dump, no __gc metamethods, no retuning the collector; the
+//     library tables are read-only views; print and require go to the host.
+//  6. Swift objects cross as boxes (full userdata holding a retained pointer). A finaliser
+//     only queues its box; Swift releases queued boxes on the state's thread when no entry is
+//     running (lk_drain), never from inside an allocation.
 #ifndef CLUASHIM_H
 #define CLUASHIM_H
 
@@ -28,7 +38,7 @@
 #define LK_TICK_NS 2000000L              // watchdog resolution: 2 ms
 
 /// Per-state bookkeeping for limits, shared between the owning thread and the watchdog.
-/// Its fields are private to this header and shim.c; it is declared here only so that
+/// Its fields are private to this header and the shim's C files; it is declared here only so that
 /// lk_begin and lk_end, which run on every call, can be inlined into Swift.
 typedef struct lk_guard lk_guard;
 struct lk_guard {
@@ -198,19 +208,10 @@ void lk_set_print(lua_State *L);
 /// Replaces `require` with one that asks the loader function on top of the stack (popped)
 /// for each module's chunk and caches the results.
 void lk_set_require(lua_State *L);
-/// Raises the kill sentinel if the running entry is being stopped. For C library loops that
-/// run no Lua code, which the kill hook cannot reach; call it only from a C function Lua called.
-void lk_check_stop(lua_State *L);
-/// Replaces find, match, gmatch and gsub in the string library table at `string_table` with
-/// versions whose matcher checks for a stop as it works (patterns.c).
-void lk_install_patterns(lua_State *L, int string_table);
-/// Resumes `co` from `L` the way coroutine.resume does, tracking it for the watchdog.
-int lk_resume(lua_State *L, lua_State *co, int narg, int *nres);
 
 /// Lua's function-like macros and computed constants, which Swift cannot import.
 static inline int lk_registryindex(void) { return LUA_REGISTRYINDEX; }
 static inline void lk_pop(lua_State *L, int n) { lua_settop(L, -(n)-1); }
-static inline void lk_insert(lua_State *L, int idx) { lua_rotate(L, idx, 1); }
 static inline void lk_remove(lua_State *L, int idx) { lua_rotate(L, idx, -1); lua_settop(L, -2); }
 static inline void lk_pushsentinel(lua_State *L) { lua_pushlightuserdata(L, (void *)&lk_kill_sentinel); }
 static inline int lk_issentinel(lua_State *L, int idx) {

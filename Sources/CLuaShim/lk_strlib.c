@@ -1,5 +1,6 @@
-// Lua 5.4 patterns (reference manual §6.4.1) for string.find, match, gmatch and gsub, in a
-// matcher that can be stopped.
+// The string library as the sandbox has it: no dump (no bytecode out), a rep that cannot spin
+// on nothing, and Lua 5.4 patterns (reference manual §6.4.1) for string.find, match, gmatch
+// and gsub in a matcher that can be stopped.
 //
 // Why not the standard library's: its matcher is C with no Lua instructions in its loops, so
 // the kill hook never fires inside it, and a backtracking pattern is exponential in the number
@@ -8,7 +9,7 @@
 // CHECK_EVERY steps it looks at the guard and raises the kill sentinel once the call is being
 // stopped. Results and error messages match lstrlib's; Tests/LuaKitTests/PatternTests.swift
 // compares the two on the same liblua.
-#include "CLuaShim.h"
+#include "lk_internal.h"
 
 #include <ctype.h>
 #include <lauxlib.h>
@@ -517,13 +518,35 @@ static int str_gsub(lua_State *L) {
     return 2;
 }
 
-void lk_install_patterns(lua_State *L, int string_table) {
-    static const luaL_Reg fns[] = {
-        {"find", str_find}, {"match", str_match}, {"gmatch", str_gmatch}, {"gsub", str_gsub}, {NULL, NULL},
-    };
-    string_table = lua_absindex(L, string_table);
-    for (const luaL_Reg *f = fns; f->name; f++) {
-        lua_pushcfunction(L, f->func);
-        lua_setfield(L, string_table, f->name);
+// string.rep of an empty piece with an empty separator copies nothing, so no memory cap bounds
+// its loop: string.rep("", math.maxinteger) would spin for centuries. The result is "" anyway.
+static int lk_rep(lua_State *L) {
+    size_t l, lsep;
+    luaL_checklstring(L, 1, &l);
+    luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &lsep);
+    if (l + lsep == 0) {
+        lua_pushliteral(L, "");
+        return 1;
     }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static const luaL_Reg pattern_funcs[] = {
+    {"find", str_find}, {"match", str_match}, {"gmatch", str_gmatch}, {"gsub", str_gsub}, {NULL, NULL},
+};
+
+void lk_open_strlib(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    lua_setfield(L, idx, "dump");
+    lua_pushvalue(L, idx);
+    luaL_setfuncs(L, pattern_funcs, 0);
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "rep");         // rep wraps the stock one
+    lua_pushcclosure(L, lk_rep, 1);
+    lua_setfield(L, idx, "rep");
 }
