@@ -43,10 +43,13 @@ let package = Package(
         .target(name: "LiaisonModel"),
         // Durable state and the audit ledger behind one `Store` boundary: SQLite through GRDB
         // and an in-memory store; SHA-256 through swift-crypto.
+        // The one SQLite call Swift cannot make (a variadic function).
+        .target(name: "CSQLiteShim", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "LiaisonStore",
             dependencies: [
                 "LiaisonModel",
+                "CSQLiteShim",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, as GRDB links it: the ledger insert binds its columns directly.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -17,6 +17,11 @@ protocol AuditSource {
     func storedNotice(_ ref: NoticeRef) throws -> Notice?
     /// Every stored record of a kind, by reference, decoded (nil where it cannot be).
     func storedRecords<T: Decodable>(_ table: AuditTable, as type: T.Type) throws -> [(ref: String, record: T?)]
+    /// The first stored value beside the records that does not say what their records say (a
+    /// column a query filters by, the checkpoint mark, a journal row left over), once the
+    /// records themselves are known to match the ledger; nil when there is none, or no such
+    /// value.
+    func storedColumnProblem() throws -> String?
 }
 
 /// The record tables an audit compares with what the ledger gives.
@@ -32,7 +37,9 @@ enum AuditTable: String { case cases, handoffs, movements, people, notices }
 ///    A person's record and a notice's text, kept beside the ledger, must match the digests
 ///    the ledger holds.
 /// 3. The records: what the replay built equals the stored cases, handoffs, movements, people
-///    and notices.
+///    and notices; and every value stored beside them (a case's state and person, a notice's
+///    recipient, deadline and acknowledgement, each row's reference, the checkpoint mark, the
+///    journal) says what its record says, since queries and the host read them.
 /// 4. The heads an agency kept: the ledger still holds each, with the same hash.
 ///
 /// So an edit anywhere — a ledger row, a case row, a person — is found, and named.
@@ -65,7 +72,7 @@ struct LedgerAudit {
         if let beyond = heads.filter({ $0.sequence >= expected }).min(by: { $0.sequence < $1.sequence }) {
             return .broken(entry: beyond.sequence, reason: "the ledger ends at entry \(expected - 1), before entry \(beyond.sequence), which was kept as a head: entries were cut off its end")
         }
-        if let failure = try compare(model) { return .broken(entry: nil, reason: failure) }
+        if let failure = try compare(model) ?? source.storedColumnProblem() { return .broken(entry: nil, reason: failure) }
         return .intact(entries: expected - 1)
     }
 

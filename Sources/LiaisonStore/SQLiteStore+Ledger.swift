@@ -130,4 +130,60 @@ struct SQLiteAuditSource: AuditSource {
             (row["ref"], try? Canonical.decode(T.self, row["json"] as String))
         }
     }
+
+    /// Each table's columns beside the JSON, against the JSON (which the audit has compared
+    /// with the ledger): the queries that find cases by state and notices by deadline read
+    /// these, and a row relabelled under another reference would answer for the wrong record.
+    func storedColumnProblem() throws -> String? {
+        func text(_ v: String?) -> String { v.map { "'\($0)'" } ?? "nothing" }
+        for row in try Row.fetchAll(db, sql: "SELECT ref, person, state, json FROM cases ORDER BY ref") {
+            let ref: String = row["ref"]
+            guard let c = try? Canonical.decode(ReturnCase.self, row["json"] as String) else { continue }
+            if c.ref.rawValue != ref { return "the cases table's row \(ref) holds the record of case \(c.ref)" }
+            if row["person"] != c.person.rawValue {
+                return "case \(ref)'s person column reads \(text(row["person"])), but its record (as the ledger gives it) names \(c.person)"
+            }
+            if row["state"] != c.progress.rawValue {
+                return "case \(ref)'s state column reads \(text(row["state"])), but the case is \(c.progress.rawValue) (as the ledger gives it): queries by state would answer wrongly"
+            }
+        }
+        for (table, type) in [("people", "person"), ("handoffs", "handoff"), ("movements", "movement")] {
+            for row in try Row.fetchAll(db, sql: "SELECT ref, json FROM \(table) ORDER BY ref") {
+                let ref: String = row["ref"]
+                let json: String = row["json"]
+                let held: String?
+                switch table {
+                case "people": held = (try? Canonical.decode(Person.self, json))?.ref.rawValue
+                case "handoffs": held = (try? Canonical.decode(Handoff.self, json))?.ref.rawValue
+                default: held = (try? Canonical.decode(Movement.self, json))?.ref.rawValue
+                }
+                if let held, held != ref { return "the \(table) table's row \(ref) holds the record of \(type) \(held)" }
+            }
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT ref, recipient, due_seconds, acknowledged, json FROM notices ORDER BY ref") {
+            let ref: String = row["ref"]
+            guard let n = try? Canonical.decode(Notice.self, row["json"] as String) else { continue }
+            if n.ref.rawValue != ref { return "the notices table's row \(ref) holds notice \(n.ref)" }
+            if row["recipient"] != n.recipient.rawValue {
+                return "notice \(ref)'s recipient column reads \(text(row["recipient"])), but the notice is to \(n.recipient)"
+            }
+            let due: Double? = row["due_seconds"]
+            if due != n.due?.timeIntervalSince1970 {
+                return "notice \(ref)'s deadline column reads \(due.map { String($0) } ?? "nothing"), but the notice is due \(n.due.map(Timestamp.iso) ?? "at no time"): overdue notices would be missed or invented"
+            }
+            let acknowledged: Int64? = row["acknowledged"]
+            if acknowledged != (n.acknowledgedAt == nil ? 0 : 1) {
+                return "notice \(ref)'s acknowledged column reads \(acknowledged.map { String($0) } ?? "nothing"), but the notice was \(n.acknowledgedAt == nil ? "not acknowledged" : "acknowledged")"
+            }
+        }
+        let mark = try Int64.fetchOne(db, sql: "SELECT seq FROM checkpoint")
+        let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM ledger")
+        if mark != last {
+            return "the checkpoint mark reads \(mark.map { String($0) } ?? "nothing"), but the tables were just brought up to the ledger's last entry, \(last.map { String($0) } ?? "none")"
+        }
+        if let row = try Row.fetchOne(db, sql: "SELECT seq FROM journal ORDER BY seq LIMIT 1") {
+            return "the journal holds a row for entry \(row["seq"] as Int64) after the checkpoint that makes every row redundant: it was written behind the store's back"
+        }
+        return nil
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import CSQLiteShim
 import GRDBSQLite
 import LiaisonModel
 
@@ -71,6 +72,8 @@ public final class SQLiteStore: StagingStore {
     var checkpointed: Int64
     /// Records an engine's open transaction has staged and not committed: see `stage`.
     var stagedChanges = 0
+    /// Set when opening it failed: see `abandon`.
+    var abandoned = false
 
     /// How many ledger entries may pass between checkpoints, at least. Smaller means a shorter
     /// replay after a crash (about two seconds for 100,000 entries here) and fewer records held
@@ -111,13 +114,29 @@ public final class SQLiteStore: StagingStore {
     }
 
     /// Creates a new store for `operation`; refuses a path that already exists.
+    ///
+    /// Atomic: the store is built whole under a temporary name beside `path`, closed, and then
+    /// linked to `path`, which fails if anything is there by then. A process killed meanwhile
+    /// leaves no file at `path` (only a `.NAME.creating-*` file beside it, which nothing reads),
+    /// and of two processes creating the same store, one wins and the other is told it exists.
     public static func create(at path: String, operation: ReturnOperation, durability: Durability = .process,
                               cacheLimit: Int = 10_000) throws -> SQLiteStore {
         guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.exists(path) }
-        let wal = WALCopies()
-        let db = try DatabaseQueue(path: path, configuration: configuration(durability, wal: wal))
-        try migrator.migrate(db)
-        return try start(db: db, wal: wal, path: path, operation: operation, cacheLimit: cacheLimit)
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).creating-\(UUID().uuidString)").path
+        defer { remove(at: temporary) }
+        do {
+            let db = try DatabaseQueue(path: temporary, configuration: configuration(durability, wal: WALCopies()))
+            try migrator.migrate(db)
+            _ = try start(db: db, wal: WALCopies(), path: temporary, operation: operation, cacheLimit: cacheLimit)
+        }  // released: checkpointed, its WAL copied in, the file closed
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST { throw StoreError.exists(path) }
+            throw StoreError.unusable(path, reason: "could not create it: \(String(cString: strerror(errno)))")
+        }
+        let store = try open(at: path, durability: durability, cacheLimit: cacheLimit)
+        store.holdsEveryRecord = true  // its tables are empty: a lookup that misses memory needs no query
+        return store
     }
 
     /// Writes the operation and the ledger's first entry into a new database.
@@ -148,28 +167,41 @@ public final class SQLiteStore: StagingStore {
     /// Opens an existing store.
     public static func open(at path: String, durability: Durability = .process, cacheLimit: Int = 10_000) throws -> SQLiteStore {
         guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path) }
+        let walExisted = FileManager.default.fileExists(atPath: path + "-wal")
         let db: DatabaseQueue
         let wal = WALCopies()
+        let operation: ReturnOperation, last: (Int64, String), checkpointed: Int64
+        // Another process holding the file may answer busy at any of these steps, not only the
+        // first: each is the same refusal.
         do {
             db = try DatabaseQueue(path: path, configuration: configuration(durability, wal: wal))
-            try migrator.migrate(db)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            // Only a store from an earlier version is written to before its recovery: a
+            // recovery that fails then leaves a current store's files as they were.
+            if try !db.read(migrator.hasCompletedMigrations) { try migrator.migrate(db) }
+            (operation, last, checkpointed) = try db.read { conn -> (ReturnOperation, (Int64, String), Int64) in
+                guard let json = try String.fetchOne(conn, sql: "SELECT json FROM operation WHERE id = 1") else {
+                    throw StoreError.notAStore(path, reason: "it has no operation")
+                }
+                let row = try Row.fetchOne(conn, sql: "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")
+                let checkpointed = try Int64.fetchOne(conn, sql: "SELECT seq FROM checkpoint") ?? 0
+                return (try Canonical.decode(ReturnOperation.self, json), (row?["seq"] ?? 0, row?["hash"] ?? LedgerEntry.genesisHash),
+                        checkpointed)
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
             throw StoreError.inUse(path)
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError.notAStore(path, reason: String(describing: error))
         }
-        let (operation, last, checkpointed) = try db.read { conn -> (ReturnOperation, (Int64, String), Int64) in
-            guard let json = try String.fetchOne(conn, sql: "SELECT json FROM operation WHERE id = 1") else {
-                throw StoreError.notAStore(path, reason: "it has no operation")
-            }
-            let row = try Row.fetchOne(conn, sql: "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")
-            let checkpointed = try Int64.fetchOne(conn, sql: "SELECT seq FROM checkpoint") ?? 0
-            return (try Canonical.decode(ReturnOperation.self, json), (row?["seq"] ?? 0, row?["hash"] ?? LedgerEntry.genesisHash),
-                    checkpointed)
-        }
         let store = SQLiteStore(path: path, db: db, wal: wal, operation: operation, last: last, checkpointed: checkpointed,
                                 cacheLimit: cacheLimit)
-        try store.recover()
+        do {
+            try store.recover()
+        } catch {
+            store.abandon(keepingWAL: walExisted)
+            throw error
+        }
         return store
     }
 
@@ -189,10 +221,26 @@ public final class SQLiteStore: StagingStore {
         cache = RecordCache(limit: cacheLimit)
     }
 
+    /// Gives the file up untouched, after a recovery that could not finish: no checkpoint of
+    /// what was replayed and, when the store came with a WAL (a crash leaves one), no copy of
+    /// it into the database file when the connection closes (without one, closing removes the
+    /// WAL it opened, empty). Opening it again tries the recovery again, and refuses again, the
+    /// same way.
+    func abandon(keepingWAL: Bool) {
+        abandoned = true
+        guard keepingWAL else { return }
+        try? db.writeWithoutTransaction(Self.keepWALOnClose)
+    }
+
+    /// Closing `db` will not copy its WAL into the database file.
+    static func keepWALOnClose(_ db: Database) {
+        _ = liaison_sqlite_no_checkpoint_on_close(db.sqliteConnection)
+    }
+
     deinit {
         // Best effort: a store released without its last checkpoint is recovered when it is
-        // next opened.
-        try? checkpoint()
+        // next opened. (Not one whose recovery failed: that would write what it could not trust.)
+        if !abandoned { try? checkpoint() }
         // Each block queued on the database's queue (the checkpoint's write, a copy of the
         // WAL) holds the connection until it has run. Waiting for an empty block behind them
         // makes this release the one that closes the file, so that another connection can
@@ -202,7 +250,6 @@ public final class SQLiteStore: StagingStore {
 
     static func configuration(_ durability: Durability, wal: WALCopies) -> Configuration {
         var config = Configuration()
-        config.journalMode = .wal
         config.busyMode = .timeout(1)  // a process that is closing the store: wait a moment for it
         config.prepareDatabase { db in
             try db.execute(sql: durability == .power ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
@@ -213,6 +260,10 @@ public final class SQLiteStore: StagingStore {
             // (about a fifth of a command's cost when each is durable before the next). The
             // price: no other process can read a store while it is open.
             try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE")
+            // WAL mode, set here rather than through GRDB's `journalMode`, whose set-up writes
+            // to a store that is already in WAL mode: opening a store then changed its file
+            // before its recovery had decided anything.
+            _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
             wal.watch(db)
         }
         return config

@@ -269,6 +269,7 @@ struct RecoveryRefusalTests {
         try DatabaseQueue(path: image).write { db in
             try db.execute(sql: "DROP TRIGGER ledger_no_update; DROP TRIGGER ledger_no_delete")
             try db.execute(sql: sql)
+            SQLiteStore.keepWALOnClose(db)  // the edit stays in the WAL, as a crash leaves it
         }
         return image
     }
@@ -281,9 +282,17 @@ struct RecoveryRefusalTests {
     ])
     func refused(sql: String, message: String) throws {
         let path = try image(editedBy: sql)
+        func files() -> [Data?] { ["", "-wal"].map { FileManager.default.contents(atPath: path + $0) } }
+        let before = files()
+        #expect(before[1] != nil, "the crash image has a WAL")
         let error = #expect(throws: StoreError.self) { try SQLiteStore.open(at: path) }
         #expect(String(describing: error!).contains(message), "\(error!)")
         guard case .unrecoverable(path, _, _)? = error else { Issue.record("\(error!)"); return }
+        // All or nothing: the refused recovery left both files byte for byte as they were, so
+        // the next open refuses the same way, and the journal still holds what it held.
+        #expect(files() == before, "a refused recovery changed the store's files")
+        let again = #expect(throws: StoreError.self) { try SQLiteStore.open(at: path) }
+        #expect(again == error)
     }
 }
 

@@ -3,6 +3,7 @@ import GRDB
 import LiaisonModel
 import LiaisonSynthetic
 @testable import LiaisonStore
+import Synchronization
 import Testing
 
 func temporaryStorePath() -> String {
@@ -263,5 +264,100 @@ struct MigrationTests {
         try apply(Array(Synthetic.lifecycle(3).prefix(6)), to: store, from: &t)
         #expect(try store.returnCase("S-0000003")?.progress == .fit)
         #expect(try store.verify() == .intact(entries: 32))
+    }
+}
+
+@Suite("audit verify checks every stored column, not only the records")
+struct ColumnTamperingTests {
+    /// An edit of a value stored beside the records, and what verify must say of it.
+    static let edits: [(String, String)] = [
+        ("UPDATE cases SET state = 'closed' WHERE ref = 'S-0000002'",
+         "case S-0000002's state column reads 'closed', but the case is received (as the ledger gives it): queries by state would answer wrongly"),
+        ("UPDATE cases SET person = 'SP-0000001' WHERE ref = 'S-0000002'",
+         "case S-0000002's person column reads 'SP-0000001', but its record (as the ledger gives it) names SP-0000002"),
+        ("UPDATE notices SET acknowledged = 1 WHERE ref = 'N-000001'",
+         "notice N-000001's acknowledged column reads 1, but the notice was not acknowledged"),
+        ("UPDATE notices SET due_seconds = due_seconds + 86400 WHERE ref = 'N-000001'",
+         "notice N-000001's deadline column reads 1796090037.0, but the notice is due 2026-11-30T01:53:57Z: overdue notices would be missed or invented"),
+        ("UPDATE notices SET recipient = 'SYN-TRANSIT' WHERE ref = 'N-000001'",
+         "notice N-000001's recipient column reads 'SYN-TRANSIT', but the notice is to SYN-MFA"),
+        // (A mark moved back is refused at the next open: the entries after it do not replay
+        // on the tables. CheckpointTests holds that.)
+        ("UPDATE checkpoint SET seq = 100",
+         "the checkpoint mark reads 100, but the tables were just brought up to the ledger's last entry, 39"),
+        ("INSERT INTO journal (seq, command) VALUES (12, '{}')",
+         "the journal holds a row for entry 12 after the checkpoint that makes every row redundant: it was written behind the store's back"),
+    ]
+
+    @Test("each edit is found and named", arguments: edits)
+    func column(sql: String, message: String) throws {
+        var store: (any Store)? = try conformanceStore(.sqliteFile).0
+        let path = store!.location
+        store = nil
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: sql)
+            #expect(db.changesCount == 1, "the edit must change one row")
+        }
+        let result = try SQLiteStore.open(at: path).verify()
+        #expect(result == .broken(entry: nil, reason: message), "\(result)")
+    }
+
+    @Test("a row relabelled under another reference, in every table, is found")
+    func relabelled() throws {
+        for (table, ref, other) in [("cases", "S-0000001", "S-0000009"), ("people", "SP-0000001", "SP-0000009"), ("handoffs", "SH-1", "SH-9"),
+                                    ("notices", "N-000001", "N-000009")] {
+            var store: (any Store)? = try conformanceStore(.sqliteFile).0
+            let path = store!.location
+            store = nil
+            try DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE \(table) SET ref = ? WHERE ref = ?", arguments: [other, ref]) }
+            // A person's or a notice's record is found missing at the entry that made it; the
+            // others when the tables are compared with the replay.
+            guard case .broken(_, let reason) = try SQLiteStore.open(at: path).verify() else {
+                Issue.record("a relabelled \(table) row verified")
+                continue
+            }
+            #expect(reason.contains(other) || reason.contains(ref), "\(table): \(reason)")
+        }
+    }
+}
+
+@Suite("Creating a store is atomic")
+struct StoreCreationTests {
+    @Test("a store appears whole or not at all: of eight creating the same path at once, one wins and the others are told it exists, and nothing is left beside it")
+    func racing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-create-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("op.sqlite").path
+        let results = Mutex<[Result<Void, StoreError>]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            let result: Result<Void, StoreError>
+            do {
+                _ = try SQLiteStore.create(at: path, operation: Synthetic.operation(cases: 1))
+                result = .success(())
+            } catch let error as StoreError {
+                result = .failure(error)
+            } catch {
+                result = .failure(.unusable(path, reason: "\(error)"))
+            }
+            results.withLock { $0.append(result) }
+        }
+        let all = results.withLock { $0 }
+        #expect(all.filter { if case .success = $0 { return true } else { return false } }.count == 1)
+        for case .failure(let error) in all { #expect(error == .exists(path) || error == .inUse(path), "\(error)") }
+        #expect(try SQLiteStore.open(at: path).verify() == .intact(entries: 1))
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains("creating") }
+        #expect(left.isEmpty, "\(left)")
+    }
+
+    @Test("a file left by a creation that was killed midway is not a store at the path, and does not stop the next creation")
+    func leftover() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-create-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("half a database".utf8).write(to: folder.appendingPathComponent(".op.sqlite.creating-dead"))
+        let path = folder.appendingPathComponent("op.sqlite").path
+        #expect(throws: StoreError.missing(path)) { try SQLiteStore.open(at: path) }
+        #expect(try SQLiteStore.create(at: path, operation: Synthetic.operation(cases: 1)).verify() == .intact(entries: 1))
     }
 }
