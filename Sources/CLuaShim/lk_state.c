@@ -27,6 +27,21 @@ void lk_install(lk_dispatch_fn dispatch, lk_field_fn field) {
     lk_field = field;
 }
 
+// Notes where the script was when an allocation was refused, as the kill hook notes where a
+// time limit stopped it (kept only if the script does not go on to allocate after all): the innermost thread running Lua code, at its nearest Lua function. Called
+// from inside an allocation, on the owning thread; "Sl" reads the function's prototype and
+// allocates nothing.
+static void note_where(lk_guard *g) {
+    lua_State *L = g->nchain > 0 ? g->chain[g->nchain - 1] : g->main;
+    lua_Debug ar;
+    for (int level = 0; level < 4 && lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            snprintf(g->where, sizeof g->where, "%s:%d", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+}
+
 static void *lk_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     lk_guard *g = (lk_guard *)ud;
     size_t old = ptr ? osize : 0;        // without a block, osize names the object's kind
@@ -38,13 +53,17 @@ static void *lk_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     if (nsize > old && g->enforce && g->limit && g->used - old + nsize > g->limit) {
         // Lua retries once after an emergency collection; a second refusal in a row means
         // the script really holds that much, and the stop becomes one it cannot catch.
+        if (g->where[0] == 0) note_where(g);
         if (++g->refusals >= 2) lk_request_stop(g, atomic_load(&g->deadline), LK_STOP_MEMORY);
         return NULL;
     }
     void *p = realloc(ptr, nsize);
     if (p) {
         g->used = g->used - old + nsize;
-        if (nsize > old) g->refusals = 0;
+        if (nsize > old && g->refusals) {
+            g->refusals = 0;             // the script went on: the place it ran short is not news
+            if (lk_stopping(g) == LK_STOP_NONE) g->where[0] = 0;
+        }
     }
     return p;
 }

@@ -8,7 +8,9 @@ struct Manifest {
     static let required = ["case_ref", "person_ref", "names", "date_of_birth", "sex", "nationalities", "track", "destination_state"]
     static let optional = ["aliases", "languages", "vulnerabilities", "group", "order", "order_final_on"]
 
-    static func parse(_ text: String, operation: ReturnOperation, _ problems: inout Problems) -> Manifest? {
+    /// `start`: when the operation's clock starts, against which ages are judged (nil when
+    /// operation.toml could not say).
+    static func parse(_ text: String, operation: ReturnOperation, start: Date?, _ problems: inout Problems) -> Manifest? {
         let records: [(line: Int, fields: [String])]
         do {
             records = try CSV.records(text)
@@ -38,6 +40,14 @@ struct Manifest {
                 problems.add("manifest.csv", record.line, "has \(record.fields.count) fields, the header has \(columns.count)")
                 continue
             }
+            // A NUL or a control character in a reference or a name would reach the ledger,
+            // reports and terminals.
+            if let (i, c) = record.fields.enumerated().lazy.compactMap({ i, f in
+                f.unicodeScalars.first { $0.properties.generalCategory == .control }.map { (i, $0) }
+            }).first {
+                problems.add("manifest.csv", record.line, "column '\(columns[i])': contains a control character (U+\(String(format: "%04X", c.value))): write the field without it")
+                continue
+            }
             let caseRef = row.text("case_ref", &problems), personRef = row.text("person_ref", &problems)
             if let c = caseRef {
                 if let first = seenCases[c] { row.fail("case_ref", "'\(c)' is already used on line \(first)", &problems) } else { seenCases[c] = record.line }
@@ -59,8 +69,8 @@ struct Manifest {
                     row.fail("vulnerabilities", "'\(v)' is not a vulnerability (\(Vulnerability.allCases.map(\.rawValue).joined(separator: ", ")))", &problems)
                 }
             }
-            if vulnerabilities.contains(.minor), let born, born.years(until: Date()) >= 18 {
-                row.fail("vulnerabilities", "'minor' for someone born \(born)", &problems)
+            if vulnerabilities.contains(.minor), let born, let start, born.years(until: start) >= 18 {
+                row.fail("vulnerabilities", "'minor' for someone born \(born), who is an adult when the operation starts (\(Timestamp.day(start)))", &problems)
             }
             let order = row.optional("order")
             let finalOn = row.optional("order_final_on").flatMap { text -> LocalDate? in

@@ -32,7 +32,8 @@ public struct OperationFolder: Sendable {
         let settings = OperationSettings.parse(tomlText, &problems)
         // The manifest is checked even when operation.toml is not readable, so that one run
         // lists the problems of both files.
-        let manifest = Manifest.parse(csvText, operation: settings?.operation ?? ReturnOperation(name: "", agencies: []), &problems)
+        let manifest = Manifest.parse(csvText, operation: settings?.operation ?? ReturnOperation(name: "", agencies: []), start: settings?.start,
+                                      &problems)
         guard problems.list.isEmpty, let settings, let manifest else { throw ImportError(folder: url.path, problems: problems.list) }
         return OperationFolder(url: url, operation: settings.operation, start: settings.start, people: manifest.people,
                                cases: manifest.cases, sendingAgency: settings.sendingAgency)

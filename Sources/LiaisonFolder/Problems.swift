@@ -47,9 +47,41 @@ enum InputFile {
             return nil
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            problems.add(file, nil, "is not UTF-8 text")
+            let (line, column) = firstInvalidUTF8(data)
+            problems.add(file, line, "byte \(column) of this line is not UTF-8 text: save the file as UTF-8")
             return nil
         }
         return text
+    }
+
+    /// The line (from 1) and the byte within it (from 1) where `data` stops being UTF-8.
+    static func firstInvalidUTF8(_ data: Data) -> (line: Int, column: Int) {
+        var line = 1, lineStart = 0, offset = 0
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                offset += UTF8.width(scalar)
+                if scalar == "\n" { line += 1; lineStart = offset }
+            case .emptyInput:
+                return (line, offset - lineStart + 1)
+            case .error:
+                return (line, offset - lineStart + 1)
+            }
+        }
+    }
+
+    /// The first NUL or control character (a tab, a line break or a carriage return aside) in
+    /// `text`, as its line and character within it: a reference or a name holding one would
+    /// reach the ledger, reports and terminals.
+    static func firstControlCharacter(_ text: String) -> (line: Int, column: Int, scalar: Unicode.Scalar)? {
+        var line = 1, column = 0
+        for scalar in text.unicodeScalars {
+            column += 1
+            if scalar == "\n" { line += 1; column = 0; continue }
+            if scalar.properties.generalCategory == .control, scalar != "\t", scalar != "\r" { return (line, column, scalar) }
+        }
+        return nil
     }
 }

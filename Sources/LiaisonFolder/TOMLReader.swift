@@ -30,6 +30,12 @@ public final class TOMLDocument {
             problems.add(file, nil, "is \(text.utf8.count >> 20) MiB: a Liaison file is at most \(Self.maximumSize >> 20) MiB")
             return
         }
+        if let (line, parts) = Self.longestKey(text), parts > Self.maximumKeyParts {
+            // No file of ours needs more than a few; naming the line before the parser (or the
+            // key-line index below, which is quadratic in a key's parts) ever sees it.
+            problems.add(file, line, "a key of \(parts) dotted parts: keys have at most \(Self.maximumKeyParts)")
+            return
+        }
         if let line = Self.lineWithNUL(text) {
             // TOMLKit hands strings over as C strings: a NUL would cut a value short unseen.
             problems.add(file, line, "a NUL character (\\u0000) cannot be part of a value")
@@ -56,6 +62,23 @@ public final class TOMLDocument {
             parts.removeLast()
         }
         return nil
+    }
+
+    /// The most dotted parts a key or a table header may have.
+    public static let maximumKeyParts = 64
+
+    /// The line whose key (before `=`, or in a `[header]`) has the most dotted parts, and how
+    /// many (dots inside a quoted key count too: a bound, not a parse).
+    static func longestKey(_ text: String) -> (line: Int, parts: Int)? {
+        var best: (line: Int, parts: Int)?
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            guard let first = trimmed.first, first != "#" else { continue }
+            let key = first == "[" ? trimmed.prefix { $0 != "]" } : trimmed.prefix { $0 != "=" }
+            let parts = key.utf8.reduce(1) { $0 + ($1 == 0x2E ? 1 : 0) }
+            if parts > (best?.parts ?? 0) { best = (i + 1, parts) }
+        }
+        return best
     }
 
     /// The first line holding a `\u0000` or `\U00000000` escape whose backslash is not itself

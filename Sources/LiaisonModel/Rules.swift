@@ -682,6 +682,14 @@ private struct Decider {
             let existing = try model.notice(n.ref)
             if decision.notices[n.ref] != nil || existing != nil { throw refuse("notice \(n.ref) was already sent") }
             for ref in n.cases { _ = try existingCase(ref) }
+            // A notice is a letter, not a file: a body this large is a mistake or an attempt to
+            // fill the store (and the ledger keeps every notice for good).
+            guard n.body.utf8.count <= Notice.maximumBodyBytes else {
+                throw refuse("notice \(n.ref) is \(n.body.utf8.count) bytes long: a notice's text is at most \(Notice.maximumBodyBytes) bytes")
+            }
+            guard n.cases.count <= Notice.maximumCases else {
+                throw refuse("notice \(n.ref) is about \(n.cases.count) cases: a notice is about at most \(Notice.maximumCases)")
+            }
             decision.notices[n.ref] = n
             emit(.noticeSent(n.ref, to: n.to))
 

@@ -39,6 +39,13 @@ public final class Engine {
     /// The most commands one transaction may hold: plugins reacting to each other without end
     /// fail here instead of running away.
     public var maxCascade = 10_000
+    /// The most commands one plugin may give in one transaction: its share of `maxCascade`
+    /// among the operation's plugins, so that one plugin's flood (a notice per case, in a loop)
+    /// fails in that plugin's handler and leaves room for every other agency's work.
+    public var pluginShare: Int { max(1, maxCascade / max(1, plugins.plugins.count)) }
+    /// Commands each plugin has given in the running transaction (attempts, counted whether or
+    /// not they were refused or taken back).
+    private var given: [ObjectIdentifier: Int] = [:]
     /// The deepest commands may nest, each given by a handler of an event of the one before
     /// (every level holds a few native stack frames of Lua, C and Swift).
     public var maxDepth = 100
@@ -132,6 +139,7 @@ public final class Engine {
         failures = []
         handlerCalls = 0
         depth = 0
+        given.removeAll(keepingCapacity: true)
     }
 
     private func finish() {
@@ -280,6 +288,13 @@ public final class Engine {
         }
         guard depth < maxDepth else {
             throw LuaScriptError("\(command.name) would nest commands \(maxDepth + 1) deep, each given by a handler of an event of the one before: are plugins reacting to each other without end?")
+        }
+        if !giver.isConsole {
+            let count = given[ObjectIdentifier(giver), default: 0]
+            guard count < pluginShare else {
+                throw LuaScriptError("\(command.name): plugin \(giver.name) has given \(count) commands in this transaction, the most one plugin may give in one (its share of the \(maxCascade) a transaction may hold), so that other agencies' handlers keep room for theirs")
+            }
+            given[ObjectIdentifier(giver)] = count + 1
         }
         do {
             try give(command, by: actor, origin: origin, giver: giver.luaState)

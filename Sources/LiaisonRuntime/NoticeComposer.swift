@@ -140,7 +140,7 @@ extension PluginRuntime {
 /// field that filters itself by category (the protection claims among `holds`) is filtered for
 /// the recipient too. A withheld, absent or empty field is missing, so `{{#field}}` skips it.
 /// A case that does not exist has no fields; the rules then refuse the notice.
-private final class NoticeCase: TemplateRecord, MustacheParent {
+private final class NoticeCase: TemplateRecord, MustacheParent, MustacheCustomRenderable {
     let ref: CaseRef
     let reader: CaseReader
     let now: Date
@@ -157,6 +157,10 @@ private final class NoticeCase: TemplateRecord, MustacheParent {
     }
 
     var mustacheValue: Any { self }
+
+    /// `{{case}}` prints the case's reference (and not the name of this type).
+    var renderText: String { ref.rawValue }
+    var isNull: Bool { false }
 
     func child(named name: String) -> Any? { field(name).map(NoticeText.init) }
 }

@@ -55,6 +55,9 @@ public struct RunSummary: Sendable {
         timeline = host.timeline.entries.prefix(host.played).map { ($0.at, $0.title, $0.note) }
     }
 
+    /// How many refusals, vetoes and script errors the summary names before "and N more".
+    static let listed = 20
+
     /// Handler failures other than vetoes: errors, time and memory limits, interruptions. A run
     /// with any ends with a non-zero status.
     public var scriptErrors: [PluginOutcome] { failures.filter { $0.kind != .veto } }
@@ -74,11 +77,17 @@ public struct RunSummary: Sendable {
             + (noticesLate.count > Self.lateNamed ? ["and \(noticesLate.count - Self.lateNamed) more: see the report (--report)"] : [])
         out.append("  notices:  \(noticesSent) sent, \(noticesLate.count) late" + (named.isEmpty ? "" : " (" + named.joined(separator: ", ") + ")"))
         out.append("  handoffs: \(handoffsCompleted) completed, \(handoffsRefused) refused")
-        out.append("  commands: \(commands) in the ledger, \(handlerCalls) handler calls, \(refusals.count) refused" + refusals.map { "\n    \($0.summary)" }.joined())
+        // Each list names its first few: a run with thousands of script errors would otherwise
+        // print every one (the report, --report, lists them all).
+        func first<T>(_ items: [T], _ line: (T) -> String) -> String {
+            items.prefix(Self.listed).map { "\n    " + line($0) }.joined()
+                + (items.count > Self.listed ? "\n    and \(items.count - Self.listed) more: see the report (--report)" : "")
+        }
+        out.append("  commands: \(commands) in the ledger, \(handlerCalls) handler calls, \(refusals.count) refused" + first(refusals, \.summary))
         let vetoes = failures.filter { $0.kind == .veto }
         let errors = failures.filter { $0.kind != .veto }
-        out.append("  vetoes:   \(vetoes.count)" + vetoes.map { "\n    \($0.summary)" }.joined())
-        out.append("  script errors: \(errors.count)" + errors.map { "\n    \($0.summary)" + ($0.failClosed ? " (fail-closed: \($0.trigger) refused)" : " (fail-open: \($0.trigger) went on)") }.joined())
+        out.append("  vetoes:   \(vetoes.count)" + first(vetoes, \.summary))
+        out.append("  script errors: \(errors.count)" + first(errors) { $0.summary + ($0.failClosed ? " (fail-closed: \($0.trigger) refused)" : " (fail-open: \($0.trigger) went on)") })
         return out.joined(separator: "\n")
     }
 

@@ -281,7 +281,7 @@ extension ReplScriptTests {
 
             """).output
         #expect(text == """
-            memory limit of 256 MiB exceeded: the console holds at most that; keep less data alive
+            memory limit of 256 MiB exceeded at stdin:1: the console holds at most that; keep less data alive
             nil
             stdin:1: __gc metamethods are not allowed in the sandbox (a finaliser cannot be interrupted); use __close instead
             2

@@ -162,3 +162,71 @@ struct FolderFileTests {
         ])
     }
 }
+
+@Suite("TOML input bounded before the parser sees it")
+struct TOMLBoundsTests {
+    @Test("a key of 100,000 dotted parts (200 KB) is refused at once with its line; a header too; 64 parts are read")
+    func dottedKeys() {
+        let long = String(repeating: "a.", count: 99_999) + "a"
+        #expect(problems("name = \"x\"\n\(long) = 1\n") == ["2: a key of 100000 dotted parts: keys have at most 64"])
+        #expect(problems("[\(long)]\nb = 1\n") == ["1: a key of 100000 dotted parts: keys have at most 64"])
+        let fine = Array(repeating: "a", count: 64).joined(separator: ".")
+        #expect(problems("\(fine) = 1\n").isEmpty)
+    }
+
+    @Test("values nested deeper than the parser allows are refused with their line")
+    func nesting() {
+        let found = problems("x = " + String(repeating: "[", count: 1_000) + String(repeating: "]", count: 1_000) + "\n")
+        #expect(found.count == 1 && found[0].hasPrefix("1: ") && found[0].contains("nested"), "\(found)")
+    }
+}
+
+@Suite("manifest.csv: bad bytes are refused with their place")
+struct ManifestInputTests {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The gulf-charter's operation.toml (its clock starts 2026-12-01) beside `manifest`.
+    func load(manifest: Data) throws -> [String] {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-manifest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: url) }
+        try FileManager.default.copyItem(at: repository.appendingPathComponent("Examples/gulf-charter/operation.toml"),
+                                         to: url.appendingPathComponent("operation.toml"))
+        try manifest.write(to: url.appendingPathComponent("manifest.csv"))
+        do {
+            _ = try OperationFolder.load(url)
+            return []
+        } catch let error as ImportError {
+            return error.problems.map(\.description)
+        }
+    }
+
+    let header = "case_ref,person_ref,names,date_of_birth,sex,nationalities,track,destination_state,vulnerabilities\n"
+
+    @Test("a NUL or a control character in a field is refused with its line and column")
+    func controlCharacters() throws {
+        let text = header + "R-1,P-1,Ava\u{0}Example,1990-01-01,F,IR,voluntary,IR,\nR-2,P-2,Omid Example,1985-02-02,M,IR,voluntary,IR\u{1B}[2J,\n"
+        #expect(try load(manifest: Data(text.utf8)) == [
+            "manifest.csv:2: column 'names': contains a control character (U+0000): write the field without it",
+            "manifest.csv:3: column 'destination_state': contains a control character (U+001B): write the field without it",
+        ])
+    }
+
+    @Test("text that is not UTF-8 is refused at its line and byte")
+    func invalidUTF8() throws {
+        var data = Data((header + "R-1,P-1,Ana Example,1990-01-01,F,IR,voluntary,IR,\nR-2,P-2,Jos").utf8)
+        data.append(contentsOf: [0xE9, 0x20])  // Latin-1 é, then a space
+        data.append(contentsOf: Array(" Example,1985-02-02,M,IR,voluntary,IR,\n".utf8))
+        #expect(try load(manifest: data) == ["manifest.csv:3: byte 12 of this line is not UTF-8 text: save the file as UTF-8"])
+    }
+
+    @Test("who is a minor is judged on the operation's clock, not the machine's")
+    func minorOnTheOperationsClock() throws {
+        // The gulf-charter's clock starts 2026-12-01: someone born 2008-12-02 is 17 then (and
+        // an adult by the machine's clock in any year after 2026); one born 2008-12-01 is 18.
+        let text = header + "R-1,P-1,Ana Example,2008-12-02,F,IR,voluntary,IR,minor\nR-2,P-2,Omid Example,2008-12-01,M,IR,voluntary,IR,minor\n"
+        #expect(try load(manifest: Data(text.utf8)) == [
+            "manifest.csv:3: column 'vulnerabilities': 'minor' for someone born 2008-12-01, who is an adult when the operation starts (2026-12-01)",
+        ])
+    }
+}

@@ -30,6 +30,20 @@ struct TrustRulesTests {
         try s.run(.acknowledgeNotice("N-000001"), by: mfa)
     }
 
+    @Test("a notice is a letter, not a file: its text and its cases are bounded")
+    func noticeBounds() throws {
+        var s = Scenario()
+        try s.open("R-0503")
+        func notice(_ ref: NoticeRef, body: String, cases: [CaseRef] = ["R-0503"]) -> Notice {
+            Notice(ref: ref, from: enf, to: "IR-MFA", template: "t", cases: cases, due: nil, sentAt: s.now, body: body)
+        }
+        let big = String(repeating: "x", count: Notice.maximumBodyBytes + 1)
+        #expect(s.refusal(.sendNotice(notice("N-000001", body: big))) == "notice N-000001 is 65537 bytes long: a notice's text is at most 65536 bytes")
+        #expect(s.refusal(.sendNotice(notice("N-000002", body: "x", cases: Array(repeating: "R-0503", count: 1_001))))
+            == "notice N-000002 is about 1001 cases: a notice is about at most 1000")
+        try s.run(.sendNotice(notice("N-000003", body: String(repeating: "x", count: Notice.maximumBodyBytes))))
+    }
+
     @Test("signals cannot pass for the model's events, and the engine's own come from the coordinator only")
     func signalNames() throws {
         var s = Scenario()

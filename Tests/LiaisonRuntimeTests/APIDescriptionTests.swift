@@ -143,5 +143,52 @@ struct NoticeComposerTests {
         #expect(error?.description == "template 'claims' prints protection_claims (protection), which US-ENF and IR-MFA may not both see: it would print blank; send it to an agency that may, or take the field out of the template")
         #expect(try host.store.notices().map(\.ref) == [ref], "nothing else was sent")
         #expect(throws: NoticeError.self) { try host.engine.send(composer, from: "US-ENF", to: "XX-NOBODY", cases: ["R-1"]) }
+
+        // {{case}} prints the case's reference, not the name of a Swift type.
+        let bare = try NoticeComposer(name: "bare", text: "About {{case}}; {{#cases}}[{{.}}]{{/cases}}")
+        let (bareRef, _) = try host.engine.send(bare, from: "US-ENF", to: "IR-MFA", cases: ["R-1", "R-2"])
+        #expect(try host.store.notice(bareRef)?.body == "About R-1; [R-1][R-2]")
+    }
+}
+
+@Suite("What a plugin makes the host do is charged to it")
+struct HostCostTests {
+    @Test("a plugin that floods a transaction fails at its share, in its own handler, and every other agency's handler still runs")
+    func share() throws {
+        let op = try TestOperation(plugins: [
+            "flood": ("US-ENF", ["notice.send"], """
+                on("test.go", function(ev, ctx)
+                  for i = 1, 1000 do ctx:send_notice{ to = "IR-MFA", template = "ping", case = "R-1" } end
+                end)
+                """, ""),
+            "other": ("IR-MFA", ["notice.send"], """
+                on("test.go", function(ev, ctx)
+                  for i = 1, 3 do ctx:send_notice{ to = "US-ENF", template = "pong", case = "R-1" } end
+                end)
+                """, ""),
+        ], templates: ["flood": ["ping": "ping"], "other": ["pong": "pong"]])
+        defer { op.remove() }
+        let host = try op.host()
+        host.engine.maxCascade = 100
+        #expect(host.engine.pluginShare == 50)
+        let outcome = try host.engine.submit(.signal(Signal(name: "test.go")), by: .coordinator)
+        #expect(outcome.failures.map(\.plugin) == ["flood"])
+        #expect(outcome.failures.first?.message == "notice.send: plugin flood has given 50 commands in this transaction, the most one plugin may give in one (its share of the 100 a transaction may hold), so that other agencies' handlers keep room for theirs")
+        #expect(outcome.failures.first?.location == "plugins/flood/main.lua:2")
+        // The flood's own work is taken back with its handler; the other agency's stands.
+        #expect(try host.store.notices().map(\.template) == ["pong", "pong", "pong"])
+    }
+
+    @Test("a run's summary names its first twenty script errors, and counts the rest")
+    func summaryBounded() throws {
+        let op = try TestOperation(plugins: ["bad": ("US-ENF", [], "on(\"test.go\", function(ev, ctx) error(\"no\") end)", "")])
+        defer { op.remove() }
+        let host = try op.host()
+        for _ in 1...25 { try host.engine.submit(.signal(Signal(name: "test.go")), by: .coordinator) }
+        let text = try host.summary().text
+        #expect(text.contains("script errors: 25"))
+        #expect(text.components(separatedBy: "plugins/bad/main.lua:1").count - 1 == 20)
+        #expect(text.contains("and 5 more: see the report (--report)"))
+        #expect(try host.summary().report(html: false).components(separatedBy: "plugins/bad/main.lua:1").count - 1 == 25)
     }
 }

@@ -75,8 +75,10 @@ struct LimitsTests {
         case (.timeout, .timeout(let limit, let location)?):
             #expect(limit == .milliseconds(200))
             #expect(location?.hasPrefix("hostile.lua:") == true)
-        case (.memory, .memory(let limit, _)?):
+        case (.memory, .memory(let limit, let location)?):
             #expect(limit == 16 << 20)
+            // Where the script was when its memory ran out, as for a time limit.
+            #expect(location?.hasPrefix("hostile.lua:1") == true, "\(script.name): \(location ?? "no location")")
         case (.error(let fragment), .runtime(let message, _)?):
             #expect(message.contains(fragment), "\(message)")
         case (.error(let fragment), .syntax(_, _, let message)?):
