@@ -33,6 +33,9 @@ public struct Timeline: Sendable {
         /// The line of its `[[events]]` header in timeline.toml.
         public var line: Int?
 
+        /// What the ledger records as the cause of what the entry gives: `timeline.toml:57`.
+        public var origin: String { "timeline.toml:" + (line.map(String.init) ?? "?") }
+
         /// `legal.record R-0007` or `signal leg.departing`.
         public var title: String {
             switch action {

@@ -80,6 +80,8 @@ public enum Command: Codable, Hashable, Sendable {
     case acknowledgeNotice(NoticeRef)
     case signal(Signal)
     case recordPluginOutcome(PluginOutcome)
+    /// A plugin keeps (or, with a nil value, drops) one entry of its own state.
+    case setPluginState(PluginStateChange)
 
     /// The command's name in messages and the ledger: `schedule`, `hold.lift`.
     public var name: String {
@@ -116,6 +118,7 @@ public enum Command: Codable, Hashable, Sendable {
         case .acknowledgeNotice: return "notice.acknowledge"
         case .signal: return "signal"
         case .recordPluginOutcome: return "plugin.outcome"
+        case .setPluginState: return "plugin.state"
         }
     }
 
@@ -124,7 +127,7 @@ public enum Command: Codable, Hashable, Sendable {
     /// signal, a plugin's failure).
     public var authorityRow: Int? {
         switch self {
-        case .signal, .recordPluginOutcome: return nil
+        case .signal, .recordPluginOutcome, .setPluginState: return nil
         default: return Self.rows[Self.ordinal(self)]
         }
     }
@@ -137,7 +140,7 @@ public enum Command: Codable, Hashable, Sendable {
                                 "consent.record", "consent.withdraw", "document.request", "document.issue", "document.refuse", "fitness.assess",
                                 "notice.serve", "reception.verify", "case.schedule", "case.strike", "transit.authorise", "transit.refuse",
                                 "case.depart", "case.arrive-transit", "handoff.propose", "handoff.acknowledge", "handoff.refuse", "case.receive",
-                                "case.close", "case.abort", "data.release", "notice.send", "notice.acknowledge", "signal", "plugin.outcome"]
+                                "case.close", "case.abort", "data.release", "notice.send", "notice.acknowledge", "signal", "plugin.outcome", "plugin.state"]
 
     private static func ordinal(_ c: Command) -> Int {
         switch c {
@@ -173,6 +176,7 @@ public enum Command: Codable, Hashable, Sendable {
         case .acknowledgeNotice: return 29
         case .signal: return 30
         case .recordPluginOutcome: return 31
+        case .setPluginState: return 32
         }
     }
 

@@ -89,6 +89,42 @@ public struct Signal: Codable, Hashable, Sendable {
 
 /// What became of a plugin's handler that did not finish normally. It is a ledger entry,
 /// whether the triggering command went on (fail-open) or was refused (fail-closed or veto).
+/// One entry of a plugin's own state, as the plugin keeps it (`ctx:remember(key, value)`):
+/// a command like any other, so it is part of its handler's transaction (taken back with it),
+/// in the ledger (so a replay and an audit see it), and there when the plugin is loaded again.
+/// Only the plugin's agency may give it, and only that agency may learn of it.
+public struct PluginStateChange: Codable, Hashable, Sendable {
+    /// The longest key, the longest value (as JSON), and the most one plugin may keep in all
+    /// (keys and values), in bytes.
+    public static let maximumKeyBytes = 256
+    public static let maximumValueBytes = 65_536
+    public static let maximumTotalBytes = 1 << 20
+
+    public var plugin: String
+    public var agency: AgencyID
+    public var key: String
+    /// The value as JSON text; nil drops the key.
+    public var value: String?
+
+    public init(plugin: String, agency: AgencyID, key: String, value: String?) {
+        self.plugin = plugin
+        self.agency = agency
+        self.key = key
+        self.value = value
+    }
+
+    /// Why the change cannot be kept, or nil.
+    public var problem: String? {
+        if key.isEmpty { return "a state key cannot be empty" }
+        if key.utf8.count > Self.maximumKeyBytes { return "state key of \(key.utf8.count) bytes is longer than \(Self.maximumKeyBytes)" }
+        if key.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { return "a state key cannot contain control characters" }
+        if let value, value.utf8.count > Self.maximumValueBytes {
+            return "the value for state key '\(key)' takes \(value.utf8.count) bytes as JSON, more than \(Self.maximumValueBytes)"
+        }
+        return nil
+    }
+}
+
 public struct PluginOutcome: Codable, Hashable, Sendable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case error, timeout, memory, veto, interrupted

@@ -724,6 +724,12 @@ private struct Decider {
             _ = try actor
             guard o.agency == actorID else { throw refuse("an outcome of plugin \(o.plugin) is recorded by its agency \(o.agency), not \(actorID)") }
             emit(.pluginFailed(plugin: o.plugin, hook: o.hook, kind: o.kind))
+
+        case .setPluginState(let change):
+            _ = try actor
+            guard change.agency == actorID else { throw refuse("the state of plugin \(change.plugin) is kept by its agency \(change.agency), not \(actorID)") }
+            if let problem = change.problem { throw refuse(problem) }
+            // No event: a plugin's state is its own, and no other plugin hears of it.
         }
     }
 

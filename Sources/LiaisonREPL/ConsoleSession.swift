@@ -32,6 +32,7 @@ public final class ConsoleSession {
             let host: OperationHost
             if let store, FileManager.default.fileExists(atPath: store) {
                 host = try OperationHost.attach(operation, store: store)
+                try host.importManifest()  // an import that was interrupted is finished first
             } else {
                 host = try OperationHost.open(operation, store: store)
                 try host.importManifest()

@@ -40,10 +40,12 @@ enum AgencyView {
     }
 
     /// Whether `reader` may learn that a ledger entry exists: it gave the command, or it may hear
-    /// of every event the command caused. A plugin failure is its own agency's to know.
+    /// of every event the command caused. A plugin's failure and its state are its own
+    /// agency's to know.
     static func mayLearn(_ command: String, events: [Event], by actor: AgencyID, reader: CaseReader, in model: ModelReader) -> Bool {
         if reader === CaseReader.coordinator || actor == reader.agency.id { return true }
-        if command == "plugin.outcome" || command == "operation.create" { return command == "operation.create" }
+        if command == "plugin.outcome" || command == "plugin.state" { return false }
+        if command == "operation.create" { return true }
         return events.allSatisfy { if case .shown = $0.disclosure(to: reader, causedBy: actor, in: model) { return true } else { return false } }
     }
 }

@@ -73,6 +73,9 @@ public final class Engine {
         self.plugins = plugins
         handoffCount = try store.count(.handoffs)
         noticeCount = try store.count(.notices)
+        for entry in try store.ledger(command: "plugin.state") {
+            if case .setPluginState(let change) = try entry.decodedCommand() { keep(change) }
+        }
         install(plugins)
     }
 
@@ -98,15 +101,16 @@ public final class Engine {
     // MARK: Commands
 
     /// Applies `command` with its cascade; a refusal is in the outcome, not thrown. Throws only
-    /// when the store cannot write.
+    /// when the store cannot write. `origin`: where an external command comes from, when the
+    /// ledger should say (`timeline.toml:57`).
     @discardableResult
-    public func submit(_ command: Command, by actor: AgencyID) throws -> Outcome {
+    public func submit(_ command: Command, by actor: AgencyID, origin: String = "") throws -> Outcome {
         precondition(current == nil, "Engine.submit was called from inside a handler; handlers give commands through the model's methods")
         var outcome = Outcome(command: command.name, actor: actor)
         begin()
         defer { finish() }
         do {
-            try give(command, by: actor, origin: "", giver: nil)
+            try give(command, by: actor, origin: origin, giver: nil)
         } catch let refusal as Refusal {
             outcome.refused = refusal
             outcome.failures = failures
@@ -114,7 +118,7 @@ public final class Engine {
             observer?(outcome)
             return outcome
         } catch let objection as Objection {
-            return try refuseWhole(&outcome, objection)
+            return try refuseWhole(&outcome, objection, refusing: origin)
         }
         return try commit(&outcome)
     }
@@ -199,6 +203,9 @@ public final class Engine {
             _ = try? tx.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
         }
         outcome.applied = try tx.commit()
+        for submission in tx.submissions {
+            if case .setPluginState(let change) = submission.command { keep(change) }
+        }
         outcome.events = tx.events
         outcome.notices = tx.sentNotices
         outcome.failures = failures
@@ -211,13 +218,16 @@ public final class Engine {
 
     /// The external command was objected to: nothing of the transaction takes effect but the
     /// record of the failures.
-    private func refuseWhole(_ outcome: inout Outcome, _ objection: Objection) throws -> Outcome {
+    /// `refusing`: the refused command's origin, which the records of the failures name after
+    /// their own (so a continued run knows the timeline entry was given).
+    private func refuseWhole(_ outcome: inout Outcome, _ objection: Objection, refusing origin: String = "") throws -> Outcome {
         outcome.events = current!.events
         current!.end()
         let record = store.begin(at: now)
         defer { record.end() }
         for f in failures {
-            _ = try? record.apply(.recordPluginOutcome(f), by: f.agency, origin: "plugin \(f.plugin), hook \(f.hook)")
+            _ = try? record.apply(.recordPluginOutcome(f), by: f.agency,
+                                  origin: "plugin \(f.plugin), hook \(f.hook)" + (origin.isEmpty ? "" : ", refusing \(origin)"))
         }
         outcome.applied = try record.commit()
         outcome.refused = objection.refusal(in: operation)
@@ -231,12 +241,12 @@ public final class Engine {
     /// with `kind = "appeal"`. Arguments that do not build the command throw
     /// `CommandArgumentError`.
     @discardableResult
-    public func submit(named name: String, subject: String, args: [String: ArgValue], by actor: AgencyID) throws -> Outcome {
+    public func submit(named name: String, subject: String, args: [String: ArgValue], by actor: AgencyID, origin: String = "") throws -> Outcome {
         guard let spec = CommandCatalog.spec(named: name) else {
             throw CommandArgumentError(message: "'\(name)' is not a command (commands: \(CommandCatalog.names.joined(separator: ", ")))")
         }
         let command = try spec.build(subject: subject, CommandArgs(args, command: name), buildContext(actor: actor, reader: store))
-        return try submit(command, by: actor)
+        return try submit(command, by: actor, origin: origin)
     }
 
     /// Moves the clock to `date`. Notices whose deadline passes unacknowledged on the way are
@@ -248,12 +258,44 @@ public final class Engine {
         var outcomes: [Outcome] = []
         for notice in overdue.sorted(by: { ($0.due!, $0.ref) < ($1.due!, $1.ref) }) {
             now = notice.due!
-            let signal = Signal(name: "notice.overdue", fields: ["notice": notice.ref.rawValue, "to": notice.to, "from": notice.from.rawValue,
-                                                               "template": notice.template])
-            outcomes.append(try submit(.signal(signal), by: .coordinator))
+            outcomes.append(try signalOverdue(notice))
         }
         now = date
         return outcomes
+    }
+
+    /// Offers plugins a `notice.overdue` signal for `notice`, now.
+    @discardableResult
+    func signalOverdue(_ notice: Notice) throws -> Outcome {
+        let signal = Signal(name: "notice.overdue", fields: ["notice": notice.ref.rawValue, "to": notice.to, "from": notice.from.rawValue,
+                                                           "template": notice.template])
+        return try submit(.signal(signal), by: .coordinator)
+    }
+
+    // MARK: Plugins' state
+
+    /// Each plugin's state as committed: by plugin, its keys and their values (JSON).
+    private var pluginStates: [String: [String: String]] = [:]
+
+    private func keep(_ change: PluginStateChange) {
+        pluginStates[change.plugin, default: [:]][change.key] = change.value
+    }
+
+    /// A plugin's state as the running transaction leaves it (as committed between commands):
+    /// the transaction's own changes first, newest first.
+    func pluginState(_ plugin: String) -> [String: String] {
+        var state = pluginStates[plugin] ?? [:]
+        for submission in current?.submissions ?? [] {
+            if case .setPluginState(let change) = submission.command, change.plugin == plugin { state[change.key] = change.value }
+        }
+        return state
+    }
+
+    func pluginState(_ plugin: String, _ key: String) -> String? {
+        for submission in (current?.submissions ?? []).reversed() {
+            if case .setPluginState(let change) = submission.command, change.plugin == plugin, change.key == key { return change.value }
+        }
+        return pluginStates[plugin]?[key]
     }
 
     // MARK: Reading, for plugins and reports

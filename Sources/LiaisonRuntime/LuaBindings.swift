@@ -143,6 +143,16 @@ extension PluginRuntime {
                 ctx.veto = (reason, args.callerLocation)
                 throw LuaScriptError("veto: \(reason)")
             }
+            .method("remember", [APIMember.param("key", "string", "a name of your choosing"),
+                                 APIMember.param("value", "any", "a string, number, boolean or table of them; nil drops the key")],
+                    "Keeps a value in your plugin's own state: part of this handler's transaction (taken back if the handler fails), in the ledger, and there when the plugin is loaded again or the operation resumed. No other agency learns of it. At most 64 KiB a value and 1 MiB a plugin.") { ctx, args -> LuaNoResults in
+                try ctx.live().remember(try args.string(1), try args.value(2))
+                return .none
+            }
+            .method("recall", returns: "any", [APIMember.param("key", "string", "the key it was kept under")],
+                    "The value your plugin kept under key (with remember), as this transaction leaves it; nil if none.") { ctx, args -> LuaValue in
+                try ctx.live().recall(try args.string(1))
+            }
             .method("log", [APIMember.param("message", "string", "a line for the run's log")], "Writes a line to the run's log.") { ctx, args -> LuaNoResults in
                 let plugin = try ctx.live()
                 plugin.engine?.note("plugin \(plugin.name), hook \(ctx.hook): \(try args.string(1))", by: plugin.manifest.agency)

@@ -75,6 +75,7 @@ enum CommandJSON {
         case .acknowledgeNotice(let n): name = "acknowledgeNotice"; f.text("_0", n.rawValue)
         case .signal(let s): name = "signal"; f.json("_0", try nested(s))
         case .recordPluginOutcome(let o): name = "recordPluginOutcome"; f.json("_0", try nested(o))
+        case .setPluginState(let c): name = "setPluginState"; f.json("_0", try nested(c))
         }
         JSONFields.single(name, f, into: &out)
     }

@@ -119,6 +119,10 @@ public final class InMemoryStore: StagingStore {
         return Array(entries[start..<min(entries.count, start + max(0, limit))])
     }
 
+    public func ledger(command: String) -> [LedgerEntry] {
+        entries.filter { $0.command == command }
+    }
+
     public func head() -> LedgerHead {
         LedgerHead(sequence: entries.last!.sequence, hash: entries.last!.hash)
     }

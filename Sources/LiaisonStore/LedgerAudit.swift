@@ -175,3 +175,11 @@ enum LedgerReplay {
         return ledgerForm == recorded ? nil : "the command's full form is not the one the ledger holds the digests of"
     }
 }
+
+extension LedgerEntry {
+    /// Whether this entry records `command`: its ledger form, where a person's record is kept
+    /// as digests, is the one `command` gives.
+    public func records(_ command: Command) throws -> Bool {
+        LedgerReplay.checkFullForm(command, recorded: try decodedCommand()) == nil
+    }
+}

@@ -16,8 +16,9 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
     public var events: String
     public var previousHash: String
     public var hash: String
-    /// Who caused it when not an outside party: `plugin ir-mfa, hook handoff.proposed`.
-    /// Empty for external commands (the timeline, an import, the REPL), which a replay re-runs.
+    /// What caused it: `plugin ir-mfa, hook handoff.proposed` for a handler's command;
+    /// `timeline.toml:57` for a timeline entry's; `repl, as IR-MFA` for a console's; empty for
+    /// an import's and a caller's own. A replay re-runs all but the handlers' commands.
     public var origin: String = ""
 
     public static let genesisHash = String(repeating: "0", count: 64)

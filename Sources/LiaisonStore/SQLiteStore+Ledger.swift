@@ -44,6 +44,13 @@ extension SQLiteStore {
         }
     }
 
+    public func ledger(command: String) throws -> [LedgerEntry] {
+        try flush()
+        return try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger WHERE command = ? ORDER BY seq", arguments: [command]).map(Self.entry)
+        }
+    }
+
     static func entry(_ row: Row) -> LedgerEntry {
         LedgerEntry(sequence: row["seq"], at: Date(timeIntervalSince1970: row["at_seconds"]), actor: AgencyID(row["actor"] as String),
                     command: row["command"], payload: row["payload"], events: row["events"],

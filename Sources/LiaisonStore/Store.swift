@@ -68,6 +68,9 @@ public protocol Store: ModelReader, AnyObject {
     /// Ledger entries after `sequence`, oldest first.
     func ledger(after sequence: Int64, limit: Int) throws -> [LedgerEntry]
 
+    /// Every entry of the command named `command` (`plugin.state`), oldest first.
+    func ledger(command: String) throws -> [LedgerEntry]
+
     /// The last entry, as an agency keeps it (see `LedgerHead`).
     func head() throws -> LedgerHead
 
@@ -182,7 +185,8 @@ public final class StoreTransaction: ModelReader {
 public struct Submission: Sendable {
     public var command: Command
     public var actor: AgencyID
-    /// Empty for an external command; `plugin NAME, hook EVENT` for one a handler gave.
+    /// `plugin NAME, hook EVENT` for a command a handler gave; for an external command, where
+    /// it came from (`timeline.toml:57`), or empty (see `LedgerEntry.origin`).
     public var origin: String
 
     /// The rules' decision, when the caller has just made it against this store as the

@@ -38,7 +38,7 @@ public struct Replay {
         let set = try PluginSet.load(pluginsFolder: plugins, operation: original.operation, signals: signals)
         let fresh = try SQLiteStore.inMemory(operation: original.operation)
         let external = entries.dropFirst().filter { e in
-            guard e.origin.isEmpty || e.origin.hasPrefix("repl") else { return false }
+            guard e.origin.isEmpty || e.origin.hasPrefix("repl") || e.origin.hasPrefix("timeline.toml:") else { return false }
             if case .signal(let s)? = try? e.decodedCommand(), s.name == "notice.overdue" { return false }
             return true
         }
@@ -88,6 +88,8 @@ public struct Replay {
         func add(_ subject: String, _ line: String) { out[subject, default: []].append(line) }
         let me = reader?.agency.id
         let handoffs = Dictionary(uniqueKeysWithValues: try store.handoffs().map { ($0.ref, $0) })
+        // Each plugin's state at the end, by plugin and key.
+        var states: [String: [String: String]] = [:]
         for entry in entries.dropFirst() {
             let command = try entry.decodedCommand()
             for event in try entry.decodedEvents() {
@@ -110,8 +112,13 @@ public struct Replay {
             case .acknowledgeHandoff(let ref), .refuseHandoff(let ref, _):
                 let verb = { if case .refuseHandoff = command { return "refused" } else { return "acknowledged" } }()
                 for c in handoffs[ref]?.cases ?? [] { add(c.rawValue, "handoff \(verb): \(handoffs[ref]!.from) -> \(handoffs[ref]!.to) at \(handoffs[ref]!.place), by \(entry.actor)") }
+            case .setPluginState(let change) where me == nil || me == change.agency:
+                states[change.plugin, default: [:]][change.key] = change.value
             default: break
             }
+        }
+        for (plugin, state) in states {
+            for (key, value) in state.sorted(by: { $0.key < $1.key }) { add("(plugin \(plugin))", "state \(key) = \(value)") }
         }
         for ref in try store.caseRefs() {
             if let c = try store.returnCase(ref) { add(ref.rawValue, "final state: \(c.state(at: end).rawValue)") }

@@ -16,7 +16,10 @@ struct ImportCommand: ParsableCommand {
             and a folder with any problem is refused whole: nothing is imported.
 
             Each person is registered and each case opened by a command of the sending agency, in \
-            one transaction, each with its entry in the ledger.
+            one transaction, each with its entry in the ledger. No plugin runs: they do not see \
+            these case.opened events. To play the timeline on the store afterwards, give it to \
+            liaison run --resume or liaison repl --store; liaison run does both with its plugins \
+            from the start.
 
             Examples:
               liaison import Examples/gulf-charter

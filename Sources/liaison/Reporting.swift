@@ -34,7 +34,7 @@ extension StoreError {
     /// What the user of the command line can do about it.
     var advice: String {
         switch self {
-        case .exists: return "give another --store, or remove it to start the operation again"
+        case .exists: return "continue the run it holds with liaison run --resume, give another --store, or remove it to start the operation again"
         case .missing: return "import the operation first (liaison import OPERATION_DIR)"
         case .notAStore: return "give the path of a store that liaison import or liaison run --store made"
         case .unrecoverable(let p, _, _): return "run 'liaison audit verify --store \(p)' to find the first entry that does not hold"

@@ -18,6 +18,13 @@ struct RunCommand: ParsableCommand {
             by plugin, hook, file and line, or by timeline line), an optional report file, and a \
             verification of the ledger.
 
+            A run that stopped (killed, a power cut, an error) is continued with --resume on \
+            the same store: its ledger says how far the import and the timeline got, and the \
+            run goes on from there to the same end as a run that never stopped. Plugins keep \
+            what they kept with ctx:remember; what they held only in Lua variables is gone. An \
+            interrupted import is finished first. A store made from another folder, or from \
+            this one before its manifest changed, is refused.
+
             Exit status: 0 when the operation ran to its end, every handler returned and the \
             ledger verifies; 1 when the operation could not be loaded or run, or the ledger does \
             not verify; 3 when it ran and verifies but plugins failed (errors, time or memory \
@@ -27,6 +34,7 @@ struct RunCommand: ParsableCommand {
             Examples:
               liaison run Examples/gulf-charter --store /tmp/gulf.sqlite
               liaison run Examples/third-country --store /tmp/tc.sqlite --report /tmp/tc.html
+              liaison run Examples/gulf-charter --store /tmp/gulf.sqlite --resume
             """
     )
 
@@ -42,10 +50,24 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print the plugins' log lines (ctx:log and print) after the summary.")
     var log = false
 
+    @Flag(help: "Continue the run the store holds from where it stopped, instead of creating a new store.")
+    var resume = false
+
     func run() throws {
         let url = URL(fileURLWithPath: folder)
         let path = store ?? url.appendingPathComponent("liaison.sqlite").path
-        let host = try reportingInputErrors("run") { try OperationHost.open(url, store: path) }
+        let host = try reportingInputErrors("run") { () throws -> OperationHost in
+            guard resume else { return try OperationHost.open(url, store: path) }
+            guard FileManager.default.fileExists(atPath: path) else {
+                fail("liaison run: nothing to resume: there is no store at \(path); run without --resume to start the operation")
+                throw ExitCode(1)
+            }
+            let host = try OperationHost.attach(url, store: path)
+            let imports = host.folder.importCommands.count, entries = host.timeline.entries.count
+            progress("resuming \(path) at \(Timestamp.iso(host.engine.now)): import \(host.imported)/\(imports) commands"
+                     + (host.importInterrupted ? " (interrupted: finishing it)" : "") + ", timeline \(host.played)/\(entries) entries played")
+            return host
+        }
         let line = ProgressLine()
         defer { line.finish() }
         try reportingInputErrors("run") {

@@ -107,8 +107,9 @@ struct CommandCoverageTests {
         #expect(text.contains("  :load FILE          run a Lua file in this console (one transaction)\n"), "\(text)")
         #expect(text.contains("loaded\t42\n42\n"), "\(text)")
         #expect(text.contains("now 2026-12-05T11:00:00Z; 6 commands ran, timeline 5/16\n"), "\(text)")
-        // The appeal at 10:00, and the notice the sending agency's plugin sent about it.
-        #expect(text.contains("910  2026-12-05T10:00:00Z  US-ENF  legal.record\n911  2026-12-05T10:00:00Z  US-ENF  notice.send  (plugin us-enf, hook hold.raised)\n"), "\(text)")
+        // The appeal at 10:00 (its timeline line the origin), and the notice the sending agency's
+        // plugin sent about it.
+        #expect(text.contains("911  2026-12-05T10:00:00Z  US-ENF  legal.record  (timeline.toml:37)\n912  2026-12-05T10:00:00Z  US-ENF  notice.send  (plugin us-enf, hook hold.raised)\n"), "\(text)")
         #expect(!text.contains("after quit"))
         // The store holds what the console did, and a second console continues it.
         let (again, continued) = try pipedRepl(["Examples/gulf-charter", "--store", store], "model.case('R-0007').state\n:ledger 1\n")

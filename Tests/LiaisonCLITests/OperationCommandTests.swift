@@ -20,7 +20,28 @@ struct OperationCommandTests {
         #expect(verified.stdout == "\(store): ledger intact: 201 entries, hash chain and records verified\n")
         let again = try Liaison.run(["import", "Examples/gulf-charter", "--store", store], in: repositoryRoot)
         #expect(again.status == 1)
-        #expect(again.stderr.contains("already exists: a new store is never written over another: give another --store, or remove it to start the operation again"))
+        #expect(again.stderr.contains("already exists: a new store is never written over another: continue the run it holds with liaison run --resume, give another --store, or remove it to start the operation again"))
+    }
+
+    @Test("liaison run --resume plays the timeline of an imported store, finds nothing to do in a finished one, and refuses what it cannot continue")
+    func resume() throws {
+        // (A run stopped part-way ends with the ledger of one that never stopped: ResumeTests,
+        // and scripts/torture with real kills.)
+        let store = temporaryPath("resumed.sqlite")
+        #expect(try Liaison.run(["import", "Examples/gulf-charter", "--store", store], in: repositoryRoot).status == 0)
+        let resumed = try Liaison.run(["run", "Examples/gulf-charter", "--store", store, "--resume"], in: repositoryRoot)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.hasPrefix("resuming \(store) at 2026-12-01T08:00:00Z: import 200/200 commands, timeline 0/16 entries played\n"), "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("Operation gulf-charter at 2026-12-17T12:00:00Z"))
+        let head = try Liaison.run(["audit", "head", "--store", store]).stdout
+        let again = try Liaison.run(["run", "Examples/gulf-charter", "--store", store, "--resume"], in: repositoryRoot)
+        #expect(again.status == 0 && again.stderr.hasPrefix("resuming \(store) at 2026-12-17T12:00:00Z: import 200/200 commands, timeline 16/16 entries played\n"))
+        #expect(try Liaison.run(["audit", "head", "--store", store]).stdout == head)
+
+        let missing = try Liaison.run(["run", "Examples/gulf-charter", "--store", temporaryPath("none.sqlite"), "--resume"], in: repositoryRoot)
+        #expect(missing.status == 1 && missing.stderr.contains("nothing to resume: there is no store at"))
+        let other = try Liaison.run(["run", "Examples/third-country", "--store", store, "--resume"], in: repositoryRoot)
+        #expect(other.status == 1 && other.stderr.contains("holds the operation 'gulf-charter', and the folder describes 'third-country'"))
     }
 
     @Test("a folder with problems is refused whole, each problem named by file and line, and no store is left")

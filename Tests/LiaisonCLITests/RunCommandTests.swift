@@ -13,7 +13,7 @@ struct RunCommandTests {
         #expect(result.stdout.contains("  handoffs: 3 completed, 0 refused\n"))
         #expect(result.stdout.contains("  notices:  114 sent, 1 late (N-000022 minor-reception-request to IR-RECEPTION/child-protection)\n"))
         #expect(result.stdout.contains("  vetoes:   0\n  script errors: 0\n"))
-        #expect(result.stdout.hasSuffix("\(store): ledger intact: 1340 entries, hash chain and records verified\n"))
+        #expect(result.stdout.hasSuffix("\(store): ledger intact: 1345 entries, hash chain and records verified\n"))
         #expect(result.stderr.contains("timeline: 16/16 2026-12-17T12:00:00Z signal operation.closing"))
         let html = try String(contentsOfFile: report, encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("leg.landed"))
@@ -43,7 +43,7 @@ struct RunCommandTests {
         let store = temporaryPath("failing.sqlite")
         let result = try Liaison.run(["run", copy.path, "--store", store])
         #expect(result.status == 3, "\(result.stderr)")
-        #expect(result.stdout.contains("  script errors: 3\n    plugin monitor, hook handoff.completed, plugins/monitor/main.lua:6: error: attempt to perform arithmetic on a nil value (fail-open: handoff.acknowledge went on)"), "\(result.stdout)")
+        #expect(result.stdout.contains("  script errors: 3\n    plugin monitor, hook handoff.completed, plugins/monitor/main.lua:9: error: attempt to perform arithmetic on a nil value (fail-open: handoff.acknowledge went on)"), "\(result.stdout)")
         #expect(result.stdout.contains("1 refused\n    timeline.toml:123 case.schedule R-0007 (US-ENF): case R-0007 cannot be scheduled: active hold 'appeal-pending' raised by US-ENF on 2026-12-05\n"), "\(result.stdout)")
         #expect(result.stdout.contains("ledger intact"))
         #expect(result.stderr.hasSuffix("liaison run: 3 plugin handlers failed (listed under script errors above); the ledger records each\n"))
@@ -95,7 +95,7 @@ struct RunCommandTests {
         let result = try Liaison.run(["plugins", "Examples/third-country"], in: repositoryRoot)
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("3 plugins for third-country, in the order they handle events:\n  us-enf-third-country 1.0.0 for US-ENF, priority 100\n"))
-        #expect(result.stdout.contains("    on handoff.proposed (fail-closed) at plugins/pa-migration/main.lua:34\n"))
+        #expect(result.stdout.contains("    on handoff.proposed (fail-closed) at plugins/pa-migration/main.lua:36\n"))
     }
 
     @Test("stubs writes LuaLS annotations")
@@ -119,7 +119,7 @@ struct RunCommandTests {
             boarding R-0001 now: case R-0001 cannot depart: it is on-hold, not scheduled
             1 documented, 95 received, 3 on-hold, 1 consent-withdrawn
             notices: arrivals 1, departure 3, hold-notice 3, identity-request 100, medical-needs 1, minor-reception-request 1, monitoring-report 1, passenger-withdrawn 1, reception-record 2, reminder 1, transit-request 1
-            ledger intact: 1338 entries, hash chain and records verified
+            ledger intact: 1343 entries, hash chain and records verified
 
             """)
     }

@@ -88,12 +88,13 @@ struct TrustRulesTests {
             .acknowledgeNotice("N"), .signal(Signal(name: "a.b")),
             .recordPluginOutcome(PluginOutcome(plugin: "p", agency: enf, hook: "h", kind: .error, failClosed: false, message: "m", location: nil,
                                                trigger: "t", refusedTrigger: false)),
+            .setPluginState(PluginStateChange(plugin: "p", agency: enf, key: "k", value: "1")),
         ]
         for c in samples {
             let expected = Rules.authorities.firstIndex { $0.command == c.name }
             #expect(c.authorityRow == expected, "\(c.name)")
         }
-        #expect(Set(samples.map(\.name)).count == 32)
+        #expect(Set(samples.map(\.name)).count == 33)
         #expect(Rules.authorities.count == 30)
     }
 

@@ -281,6 +281,25 @@ struct StoreConformanceTests {
         #expect(try store.verify() == .intact(entries: 63))
     }
 
+    @Test("the entries of one command are found by its name, oldest first, those of a group included", arguments: Backend.allCases)
+    func entriesOfACommand(_ backend: Backend) throws {
+        let (store, t) = try conformanceStore(backend)
+        var time = t
+        let state = Command.setPluginState(PluginStateChange(plugin: "p", agency: Synthetic.ministry, key: "k", value: "[1]"))
+        try store.inGroups(of: 5) {
+            try store.apply(state, by: Synthetic.ministry, at: time)
+            try apply(Synthetic.lifecycle(4), to: store, from: &time)
+            try store.apply(state, by: Synthetic.ministry, at: time)
+        }
+        let all = try store.ledger(after: 0, limit: 1_000)
+        let found = try store.ledger(command: "plugin.state")
+        #expect(found.map(\.sequence) == [40, 53])
+        #expect(found == all.filter { $0.command == "plugin.state" })
+        #expect(try found.allSatisfy { try $0.records(state) })
+        #expect(try store.ledger(command: "case.receive") == all.filter { $0.command == "case.receive" })
+        #expect(try store.ledger(command: "no.such").isEmpty)
+    }
+
     @Test("notices: each read back as sent, those unacknowledged found by their deadline", arguments: Backend.allCases)
     func notices(_ backend: Backend) throws {
         let (store, t) = try conformanceStore(backend)

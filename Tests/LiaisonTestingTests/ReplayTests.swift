@@ -67,6 +67,22 @@ struct ReplayTests {
         #expect(ministry.differences.isEmpty, "\(ministry.text)")
     }
 
+    @Test("a plugin's state is replayed: a version that keeps other counts is reported under the plugin, to its own agency only")
+    func pluginState() throws {
+        let (store, plugins, cleanup) = try recorded()
+        defer { cleanup() }
+        let main = plugins.appendingPathComponent("monitor/main.lua")
+        let text = try String(contentsOf: main, encoding: .utf8)
+        try text.replacingOccurrences(of: "o.people = o.people + people", with: "o.people = o.people + people + 1")
+            .write(to: main, atomically: true, encoding: .utf8)
+        let replay = try Replay.run(store: store, plugins: plugins)
+        let state = try #require(replay.differences.first { $0.subject == "(plugin monitor)" }, "\(replay.text)")
+        #expect(state.before == [#"state observed = {"handoffs":3,"people":288,"refused":0}"#])
+        #expect(state.after == [#"state observed = {"handoffs":3,"people":291,"refused":0}"#])
+        #expect(try Replay.run(store: store, plugins: plugins, as: "MONITOR").differences.contains { $0.subject == "(plugin monitor)" })
+        #expect(try !Replay.run(store: store, plugins: plugins, as: "US-ENF").differences.contains { $0.subject == "(plugin monitor)" })
+    }
+
     @Test("a changed priority that changes nothing reports nothing")
     func changedPriority() throws {
         let (store, plugins, cleanup) = try recorded()

@@ -1,23 +1,25 @@
 -- IR-RECEPTION: verifies family for unaccompanied minors, meets arrivals, records reception.
 
--- Requests for reception waiting for their family tracing, by case. A plugin's own state: it
--- lives as long as the plugin is loaded, and no other plugin can reach it.
-local pending_requests = {}
+-- Requests for reception waiting for their family tracing, by case, are kept in the plugin's
+-- state (ctx:remember): no other agency can read them, and they survive a reload of the
+-- plugin or a stopped run that is resumed.
 
 -- Family tracing done: reception is verified and the request answered.
 on("reception.family-traced", function(ev, ctx)
   ev.case:verify_reception()
-  for _, n in ipairs(pending_requests[ev.case.ref] or {}) do ctx:acknowledge(n) end
-  pending_requests[ev.case.ref] = nil
+  local key = "pending " .. ev.case.ref
+  for _, n in ipairs(ctx:recall(key) or {}) do ctx:acknowledge(n) end
+  ctx:remember(key, nil)
 end)
 
 on("notice.received", function(ev, ctx)
   local notice = ev.notice
   if notice.template == "minor-reception-request" then
     -- answered once the family is traced
-    local ref = notice.cases[1].ref
-    pending_requests[ref] = pending_requests[ref] or {}
-    table.insert(pending_requests[ref], notice.ref)
+    local key = "pending " .. notice.cases[1].ref
+    local pending = ctx:recall(key) or {}
+    pending[#pending + 1] = notice.ref
+    ctx:remember(key, pending)
   else
     ctx:acknowledge(notice)
   end

@@ -9,26 +9,28 @@ local function age(date_of_birth, now)
   return years
 end
 
-local requests = {}
-
+-- Requests waiting for the admission review, kept in the plugin's state: they survive a
+-- reload of the plugin and a stopped run that is resumed.
 on("notice.received", function(ev, ctx)
   if ev.notice.template == "admission-request" then
-    requests[#requests + 1] = ev.notice
+    local requests = ctx:recall("requests") or {}
+    requests[#requests + 1] = { notice = ev.notice.ref, case = ev.notice.cases[1].ref }
+    ctx:remember("requests", requests)
   end
 end)
 
 -- Admission review: each request is answered; children are not admitted under this arrangement.
 on("admission.review", function(ev, ctx)
-  for _, notice in ipairs(requests) do
-    local case = notice.cases[1]
+  for _, request in ipairs(ctx:recall("requests") or {}) do
+    local case = model.case(request.case)
     if age(case.date_of_birth, ctx.now) < 18 then
       case:refuse_document("children are not admitted under the arrangement")
     else
       case:issue_document{ kind = "emergency-travel-document", number = "ETD-" .. case.ref, valid_until = ctx.now + days(60) }
     end
-    ctx:acknowledge(notice)
+    ctx:acknowledge(request.notice)
   end
-  requests = {}
+  ctx:remember("requests", nil)
 end)
 
 on("handoff.proposed", function(ev, ctx)
