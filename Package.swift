@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "LiaisonFolder", targets: ["LiaisonFolder"]),
         .library(name: "LiaisonRuntime", targets: ["LiaisonRuntime"]),
         .library(name: "LiaisonTesting", targets: ["LiaisonTesting"]),
+        .library(name: "LiaisonFuzzing", targets: ["LiaisonFuzzing"]),
         // Link it to make jemalloc an application's malloc, as the executables do.
         .library(name: "LiaisonAllocator", targets: ["LiaisonAllocator"]),
         .executable(name: "liaison", targets: ["liaison"]),
@@ -61,6 +62,9 @@ let package = Package(
         .target(name: "LiaisonFolder", dependencies: ["LiaisonModel", "TOMLKit"]),
         // Generated operations of any size, for the benchmark and the store's tests.
         .target(name: "LiaisonSynthetic", dependencies: ["LiaisonModel"]),
+        // The fuzz targets' bodies: the Fuzz/ package builds them with libFuzzer, the tests
+        // run their corpora.
+        .target(name: "LiaisonFuzzing", dependencies: ["LiaisonFolder", "LiaisonModel", "LiaisonRuntime", "LiaisonStore", "LuaKit"]),
         // The engine: agency plugins (plugin.toml, sandboxed Lua), the Lua face of the model,
         // notices rendered through Mustache, timelines, run reports and editor stubs.
         .target(
@@ -122,6 +126,7 @@ let package = Package(
                            .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "LiaisonFolderTests", dependencies: ["LiaisonFolder", "LiaisonModel"]),
+        .testTarget(name: "LiaisonFuzzingTests", dependencies: ["LiaisonFuzzing"]),
         .testTarget(name: "LiaisonTestingTests", dependencies: ["LiaisonTesting", "LiaisonRuntime", "LiaisonFolder"]),
         .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-embedding"]),
     ],

@@ -41,6 +41,12 @@ public final class TOMLDocument {
             problems.add(file, line, "a NUL character (\\u0000) cannot be part of a value")
             return
         }
+        if let line = Self.headerWithoutName(text) {
+            // toml++ asserts (aborting the process) on a header whose name starts with
+            // anything else; found by the folder fuzz target.
+            problems.add(file, line, "a table header needs a name after '[' or '[[': a word of letters, digits, '-' and '_', or a quoted name")
+            return
+        }
         do {
             root = TOMLTableReader(document: self, path: "", table: try TOMLTable(string: text))
         } catch let error as TOMLParseError {
@@ -79,6 +85,50 @@ public final class TOMLDocument {
             if parts > (best?.parts ?? 0) { best = (i + 1, parts) }
         }
         return best
+    }
+
+    /// The first line with a table header (`[`, `[[`, at a line's start outside any value or
+    /// string) whose name does not start with a bare key's character, a quote or `]`.
+    static func headerWithoutName(_ text: String) -> Int? {
+        var depth = 0               // brackets and braces open in values
+        var multiline: [UInt8]? = nil  // the closing quotes of an open multi-line string
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let b = Array(line.utf8)
+            var k = 0
+            if multiline == nil && depth == 0 {
+                while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
+                if k < b.count, b[k] == 0x5B {  // [
+                    k += 1
+                    if k < b.count, b[k] == 0x5B { k += 1 }
+                    while k < b.count, b[k] == 0x20 || b[k] == 0x09 { k += 1 }
+                    guard k < b.count else { return i + 1 }
+                    let c = b[k]
+                    let bare = (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x5F
+                    guard bare || c == 0x22 || c == 0x27 || c == 0x5D else { return i + 1 }
+                    continue
+                }
+            }
+            // The rest of the line: strings, comments, and brackets of values.
+            while k < b.count {
+                if let close = multiline {
+                    if b[k...].starts(with: close) { multiline = nil; k += 3 } else { k += b[k] == 0x5C && close[0] == 0x22 ? 2 : 1 }
+                    continue
+                }
+                switch b[k] {
+                case 0x23: k = b.count  // a comment
+                case 0x22, 0x27:
+                    let q = b[k]
+                    if b[k...].starts(with: [q, q, q]) { multiline = [q, q, q]; k += 3; continue }
+                    k += 1
+                    while k < b.count, b[k] != q { k += q == 0x22 && b[k] == 0x5C ? 2 : 1 }
+                    k += 1
+                case 0x5B, 0x7B: depth += 1; k += 1
+                case 0x5D, 0x7D: depth = max(0, depth - 1); k += 1
+                default: k += 1
+                }
+            }
+        }
+        return nil
     }
 
     /// The first line holding a `\u0000` or `\U00000000` escape whose backslash is not itself

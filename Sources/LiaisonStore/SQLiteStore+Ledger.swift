@@ -40,21 +40,26 @@ extension SQLiteStore {
         try flush()
         return try db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit])
-                .map(Self.entry)
+                .map { try Self.entry($0) }
         }
     }
 
     public func ledger(command: String) throws -> [LedgerEntry] {
         try flush()
         return try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ledger WHERE command = ? ORDER BY seq", arguments: [command]).map(Self.entry)
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger WHERE command = ? ORDER BY seq", arguments: [command]).map { try Self.entry($0) }
         }
     }
 
-    static func entry(_ row: Row) -> LedgerEntry {
-        LedgerEntry(sequence: row["seq"], at: Date(timeIntervalSince1970: row["at_seconds"]), actor: AgencyID(row["actor"] as String),
-                    command: row["command"], payload: row["payload"], events: row["events"],
-                    previousHash: row["prev_hash"], hash: row["hash"], origin: row["origin"])
+    /// An entry from its row. Every column is decoded with GRDB's throwing `decode`, never its
+    /// subscript, which traps on a missing column or a value of another type: a file edited or
+    /// damaged behind the store's back is refused, not a crash.
+    static func entry(_ row: Row) throws -> LedgerEntry {
+        LedgerEntry(sequence: try row.decode(forColumn: "seq"), at: Date(timeIntervalSince1970: try row.decode(forColumn: "at_seconds")),
+                    actor: AgencyID(try row.decode(String.self, forColumn: "actor")),
+                    command: try row.decode(forColumn: "command"), payload: try row.decode(forColumn: "payload"),
+                    events: try row.decode(forColumn: "events"), previousHash: try row.decode(forColumn: "prev_hash"),
+                    hash: try row.decode(forColumn: "hash"), origin: try row.decode(forColumn: "origin"))
     }
 
 
@@ -75,7 +80,7 @@ extension SQLiteStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1") else {
                 return LedgerHead(sequence: 0, hash: LedgerEntry.genesisHash)
             }
-            return LedgerHead(sequence: row["seq"], hash: row["hash"])
+            return LedgerHead(sequence: try row.decode(forColumn: "seq"), hash: try row.decode(forColumn: "hash"))
         }
     }
 }
@@ -120,7 +125,7 @@ struct SQLiteAuditSource: AuditSource {
     func forEachEntry(_ body: (LedgerEntry, String) throws -> Bool) throws {
         let rows = try Row.fetchCursor(db, sql: "SELECT * FROM ledger ORDER BY seq")
         while let row = try rows.next() {
-            guard try body(SQLiteStore.entry(row), row["at"]) else { return }
+            guard try body(SQLiteStore.entry(row), row.decode(forColumn: "at")) else { return }
         }
     }
 
@@ -134,7 +139,7 @@ struct SQLiteAuditSource: AuditSource {
 
     func storedRecords<T: Decodable>(_ table: AuditTable, as type: T.Type) throws -> [(ref: String, record: T?)] {
         try Row.fetchAll(db, sql: "SELECT ref, json FROM \(table.rawValue) ORDER BY ref").map { row in
-            (row["ref"], try? Canonical.decode(T.self, row["json"] as String))
+            (try row.decode(forColumn: "ref"), try? Canonical.decode(T.self, row.decode(String.self, forColumn: "json")))
         }
     }
 
@@ -144,20 +149,21 @@ struct SQLiteAuditSource: AuditSource {
     func storedColumnProblem() throws -> String? {
         func text(_ v: String?) -> String { v.map { "'\($0)'" } ?? "nothing" }
         for row in try Row.fetchAll(db, sql: "SELECT ref, person, state, json FROM cases ORDER BY ref") {
-            let ref: String = row["ref"]
-            guard let c = try? Canonical.decode(ReturnCase.self, row["json"] as String) else { continue }
+            let ref: String = try row.decode(forColumn: "ref")
+            guard let c = try? Canonical.decode(ReturnCase.self, row.decode(String.self, forColumn: "json")) else { continue }
             if c.ref.rawValue != ref { return "the cases table's row \(ref) holds the record of case \(c.ref)" }
-            if row["person"] != c.person.rawValue {
-                return "case \(ref)'s person column reads \(text(row["person"])), but its record (as the ledger gives it) names \(c.person)"
+            let person: String? = try row.decode(forColumn: "person"), state: String? = try row.decode(forColumn: "state")
+            if person != c.person.rawValue {
+                return "case \(ref)'s person column reads \(text(person)), but its record (as the ledger gives it) names \(c.person)"
             }
-            if row["state"] != c.progress.rawValue {
-                return "case \(ref)'s state column reads \(text(row["state"])), but the case is \(c.progress.rawValue) (as the ledger gives it): queries by state would answer wrongly"
+            if state != c.progress.rawValue {
+                return "case \(ref)'s state column reads \(text(state)), but the case is \(c.progress.rawValue) (as the ledger gives it): queries by state would answer wrongly"
             }
         }
         for (table, type) in [("people", "person"), ("handoffs", "handoff"), ("movements", "movement")] {
             for row in try Row.fetchAll(db, sql: "SELECT ref, json FROM \(table) ORDER BY ref") {
-                let ref: String = row["ref"]
-                let json: String = row["json"]
+                let ref: String = try row.decode(forColumn: "ref")
+                let json: String = try row.decode(forColumn: "json")
                 let held: String?
                 switch table {
                 case "people": held = (try? Canonical.decode(Person.self, json))?.ref.rawValue
@@ -168,17 +174,18 @@ struct SQLiteAuditSource: AuditSource {
             }
         }
         for row in try Row.fetchAll(db, sql: "SELECT ref, recipient, due_seconds, acknowledged, json FROM notices ORDER BY ref") {
-            let ref: String = row["ref"]
-            guard let n = try? Canonical.decode(Notice.self, row["json"] as String) else { continue }
+            let ref: String = try row.decode(forColumn: "ref")
+            guard let n = try? Canonical.decode(Notice.self, row.decode(String.self, forColumn: "json")) else { continue }
             if n.ref.rawValue != ref { return "the notices table's row \(ref) holds notice \(n.ref)" }
-            if row["recipient"] != n.recipient.rawValue {
-                return "notice \(ref)'s recipient column reads \(text(row["recipient"])), but the notice is to \(n.recipient)"
+            let recipient: String? = try row.decode(forColumn: "recipient")
+            if recipient != n.recipient.rawValue {
+                return "notice \(ref)'s recipient column reads \(text(recipient)), but the notice is to \(n.recipient)"
             }
-            let due: Double? = row["due_seconds"]
+            let due: Double? = try row.decode(forColumn: "due_seconds")
             if due != n.due?.timeIntervalSince1970 {
                 return "notice \(ref)'s deadline column reads \(due.map { String($0) } ?? "nothing"), but the notice is due \(n.due.map(Timestamp.iso) ?? "at no time"): overdue notices would be missed or invented"
             }
-            let acknowledged: Int64? = row["acknowledged"]
+            let acknowledged: Int64? = try row.decode(forColumn: "acknowledged")
             if acknowledged != (n.acknowledgedAt == nil ? 0 : 1) {
                 return "notice \(ref)'s acknowledged column reads \(acknowledged.map { String($0) } ?? "nothing"), but the notice was \(n.acknowledgedAt == nil ? "not acknowledged" : "acknowledged")"
             }
@@ -188,8 +195,8 @@ struct SQLiteAuditSource: AuditSource {
         if mark != last {
             return "the checkpoint mark reads \(mark.map { String($0) } ?? "nothing"), but the tables were just brought up to the ledger's last entry, \(last.map { String($0) } ?? "none")"
         }
-        if let row = try Row.fetchOne(db, sql: "SELECT seq FROM journal ORDER BY seq LIMIT 1") {
-            return "the journal holds a row for entry \(row["seq"] as Int64) after the checkpoint that makes every row redundant: it was written behind the store's back"
+        if let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM journal ORDER BY seq LIMIT 1") {
+            return "the journal holds a row for entry \(seq) after the checkpoint that makes every row redundant: it was written behind the store's back"
         }
         return nil
     }

@@ -21,7 +21,7 @@ extension SQLiteStore {
                     SELECT ledger.*, journal.command AS full FROM ledger LEFT JOIN journal ON journal.seq = ledger.seq
                     WHERE ledger.seq > ? ORDER BY ledger.seq LIMIT 1000
                     """, arguments: [after])
-                    .map { (Self.entry($0), $0["full"] as String?) }
+                    .map { (try Self.entry($0), try $0.decode(String?.self, forColumn: "full")) }
             }
             guard let last = batch.last else { break }
             for (entry, full) in batch {

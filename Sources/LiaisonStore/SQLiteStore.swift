@@ -184,7 +184,7 @@ public final class SQLiteStore: StagingStore {
                 }
                 let row = try Row.fetchOne(conn, sql: "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")
                 let checkpointed = try Int64.fetchOne(conn, sql: "SELECT seq FROM checkpoint") ?? 0
-                return (try Canonical.decode(ReturnOperation.self, json), (row?["seq"] ?? 0, row?["hash"] ?? LedgerEntry.genesisHash),
+                return (try Canonical.decode(ReturnOperation.self, json), (try row?.decode(Int64.self, forColumn: "seq") ?? 0, try row?.decode(String.self, forColumn: "hash") ?? LedgerEntry.genesisHash),
                         checkpointed)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
@@ -423,7 +423,7 @@ public final class SQLiteStore: StagingStore {
         return try db.read { db in
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM cases GROUP BY state") {
-                counts[row["state"]] = row["n"]
+                counts[try row.decode(forColumn: "state")] = try row.decode(forColumn: "n")
             }
             return counts
         }

@@ -77,6 +77,38 @@ struct TOMLReaderTests {
                           "2: b: contains a control character (U+001B): write the text without it"])
     }
 
+    @Test("a table header without a name is refused with its line before the parser sees it (toml++ aborts on it)",
+          arguments: ["[\n", "[[\n", "[ \n", "[[ \t\n", "[=]\n", "[[#]]\n", "a = 1\n[b]\n[\n"])
+    func headerWithoutName(_ text: String) {
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).count - 1
+        #expect(problems(text) == ["\(line): a table header needs a name after '[' or '[[': a word of letters, digits, '-' and '_', or a quoted name"])
+    }
+
+    @Test("brackets inside values, strings and comments are not headers")
+    func notHeaders() {
+        let text = #"""
+            x = [
+              [
+                1
+              ],
+              [ "[", '[' ],
+            ]
+            s = """
+            [
+            """
+            t = '''
+            [=
+            '''
+            # [
+            [ "quoted" ]
+            [[ list ]]
+            []
+            """#
+        #expect(TOMLDocument.headerWithoutName(text) == nil)
+        #expect(problems("[]\n").first?.contains("a table header needs a name") == false)
+        #expect(problems("x = [\n  [\n    1\n  ],\n]\n") == [])
+    }
+
     @Test("a syntax error names its line and column; a file too large to be an operation's is refused unread")
     func syntax() {
         #expect(problems("a = 1\nb = = 2\n").first?.hasPrefix("2: ") == true)
