@@ -18,6 +18,8 @@ public final class ConsoleSession {
     private(set) var agency: AgencyID?
     private var buffer: [String] = []
     private var lastOutcome: Outcome?
+    /// Why the last chunk failed, when it did (it then changed nothing).
+    private var lastFailure: String?
     /// Everything the plugins logged, shown once after the command that caused it.
     private var logShown = 0
 
@@ -117,18 +119,44 @@ public final class ConsoleSession {
                 let outcome = try host.engine.perform("repl", by: actor) { results = try function.call() }
                 if !outcome.applied.isEmpty || outcome.refusal != nil {
                     lastOutcome = outcome
+                    lastFailure = nil
                     if let refusal = seen(outcome).refusal { error("refused: \(refusal)") }
                 }
             } else {
                 results = try function.call()
             }
         } catch {
-            self.error(Self.describe(error))
+            let message = Self.describe(error)
+            // What `:events` shows: this chunk, which changed nothing, not the one before.
+            if host != nil { lastOutcome = nil; lastFailure = message }
+            self.error(message)
         }
         flushLog()
         guard !results.isEmpty else { return }
         let shown = results.map { (try? show.call($0, colour, returning: String.self)) ?? $0.description }
         write(shown.joined(separator: "\t"))
+    }
+
+    /// What `:help NAME` prints: every API member of that name (`schedule`, `case:schedule`,
+    /// `model.cases`), and the event of that name, from the same descriptions as the stubs
+    /// and docs/API.md.
+    static func help(_ name: String) -> [String] {
+        let bare = name.split(whereSeparator: { $0 == ":" || $0 == "." }).last.map(String.init) ?? name
+        var out: [String] = []
+        for m in PluginRuntime.apiMembers where m.name == bare || "\(m.owner).\(m.name)".lowercased() == name.lowercased()
+            || "\(m.owner):\(m.name)".lowercased() == name.lowercased() {
+            let owner = m.owner == "_G" ? "" : m.owner == "Model" ? "model." : "\(m.owner)" + (m.kind == .method ? ":" : ".")
+            let params = m.kind == .field ? "" : "(" + m.params.map(\.name).joined(separator: ", ") + ")"
+            out.append("\(owner)\(m.name)\(params)" + (m.type.isEmpty || m.type == "nil" ? "" : " -> \(m.type)")
+                       + (m.category.map { "  [\($0.rawValue)]" } ?? ""))
+            out.append("  " + m.doc)
+            for p in m.params { out.append("    \(p.name) (\(p.type)): \(p.doc)") }
+        }
+        if let event = EventCatalog.spec(named: name) {
+            out.append("event \(event.name): \(event.cause); heard by \(event.audience)")
+            for f in event.fields { out.append("    ev.\(f.name) (\(f.type)): \(f.doc)") }
+        }
+        return out
     }
 
     static func describe(_ error: Error) -> String {
@@ -142,7 +170,12 @@ public final class ConsoleSession {
         }
     }
 
+    /// How many errors the session has shown: a Lua error, a refused command, a console
+    /// command that failed. A piped script exits non-zero when there was one.
+    public private(set) var errors = 0
+
     func error(_ message: String) {
+        errors += 1
         write(colour ? "\u{1B}[31m\(message)\u{1B}[0m" : message)
     }
 
@@ -172,6 +205,7 @@ public final class ConsoleSession {
         (":events", ":events", "what the last command caused: events, handler calls, vetoes and errors, notices"),
         (":advance", ":advance DURATION", "move the operation's clock (30m, 6h, 2d, or an ISO time): the timeline and timed rules run"),
         (":ledger", ":ledger [N]", "the last N ledger entries (default 10)"),
+        (":notices", ":notices", "the notices this console's agency sent or receives, with their deadlines (the coordinator: all)"),
         (":quit", ":quit", "leave (Ctrl-D does too)"),
     ]
 
@@ -179,9 +213,17 @@ public final class ConsoleSession {
         let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
         let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
         switch parts[0] {
+        case ":help" where !argument.isEmpty:
+            let found = Self.help(argument)
+            if found.isEmpty {
+                error("nothing is called \(argument): try a method (schedule), a field (vulnerabilities), a function (model.cases, days) or an event (case.state-changed)")
+            } else {
+                for line in found { write(line) }
+            }
         case ":help":
             write("Lua: type a statement or an expression (= x, or x alone, prints x); unfinished input continues on the next line.")
             for c in Self.commands { write("  " + c.usage.padding(toLength: 20, withPad: " ", startingAt: 0) + c.help) }
+            write("  :help NAME          a method, field or function of the Lua API, or an event, described")
             if host == nil { write("(no operation: the commands that need one say so)") }
         case ":quit", ":q":
             return false
@@ -215,8 +257,24 @@ public final class ConsoleSession {
             agency = next
             runtime?.switchConsole(to: next)
             write(next.map { "now seeing and acting as \($0), with its disclosure and what the operation grants it" } ?? "now the coordinator: every field, every command")
+        case ":notices":
+            do {
+                let me = agency
+                let notices = try host.store.notices().filter { me == nil || $0.from == me || $0.recipient == me }.sorted { $0.ref < $1.ref }
+                if notices.isEmpty { write("no notices") }
+                for n in notices {
+                    let state = n.acknowledgedAt.map { "acknowledged \(Timestamp.iso($0))" }
+                        ?? (n.due.map { $0 < host.engine.now ? "OVERDUE since \(Timestamp.iso($0))" : "open, due \(Timestamp.iso($0))" } ?? "open")
+                    write("\(n.ref)  \(n.from) -> \(n.to)  \(n.template)  \(n.cases.map(\.rawValue).joined(separator: " "))  \(state)")
+                }
+            } catch {
+                self.error(String(describing: error))
+            }
         case ":events":
-            guard let last = lastOutcome else { write("no command yet"); return }
+            guard let last = lastOutcome else {
+                write(lastFailure.map { "the last chunk failed and changed nothing: \($0)" } ?? "no command yet")
+                return
+            }
             let o = seen(last)
             write("\(o.command) by \(o.actor): " + (o.refusal.map { "refused: \($0)" } ?? "\(o.applied.count) ledger entries"))
             write("  events: " + (o.events.isEmpty ? "none" : o.events.map(\.name).joined(separator: ", ")))

@@ -206,6 +206,29 @@ extension PluginRuntime {
             }
             return .array(out)
         }
+        model.function("notices", returns: "Notice[]", [APIMember.param("filter", "NoticeFilter", "which notices", optional: true)],
+                       "The notices your agency sent or receives (the coordinator's console: all), in reference order, as this transaction leaves them.") { p, args -> LuaValue in
+            let engine = p.engine!
+            let filter = args.count >= 1 && !args.isNil(1) ? try args.table(1) : [:]
+            for key in filter.keys {
+                guard case .string(let k) = key, ["to", "from", "template", "open"].contains(k.description) else {
+                    throw LuaScriptError("model.notices: unknown filter \(key) (filters: to, from, template, open)")
+                }
+            }
+            func text(_ k: String) -> String? { filter[.string(LuaString(k))]?.stringValue }
+            let open = filter[.string("open")].map(\.isTruthy)
+            let me = p.manifest.agency
+            var out: [LuaValue] = []
+            for n in try engine.store.notices().sorted(by: { $0.ref < $1.ref }) {
+                guard p.seesEverything || n.from == me || n.recipient == me else { continue }
+                if let to = text("to"), n.to != to && n.recipient.rawValue != to { continue }
+                if let from = text("from"), n.from.rawValue != from { continue }
+                if let template = text("template"), n.template != template { continue }
+                if let open, open != (n.acknowledgedAt == nil) { continue }
+                out.append(.object(NoticeHandle(n.ref, p)))
+            }
+            return .array(out)
+        }
         model.function("movement", returns: "Movement?", [APIMember.param("ref", "string", "M-1")], "A movement, or nil.") { p, args -> LuaValue in
             let ref = MovementRef(try args.string(1))
             return try p.engine!.reader.movement(ref) == nil ? .nil : .object(MovementHandle(ref, p))
@@ -224,6 +247,13 @@ extension PluginRuntime {
     }
 
     /// What `model.cases` filters by, for the stubs.
+    static let noticeFilterFields: [CommandSpec.Param] = [
+        APIMember.param("to", "string", "notices to this address (IR-MFA/consular) or agency (IR-MFA)", optional: true),
+        APIMember.param("from", "string", "notices from this agency", optional: true),
+        APIMember.param("template", "string", "notices of this template", optional: true),
+        APIMember.param("open", "boolean", "true: not yet acknowledged; false: acknowledged", optional: true),
+    ]
+
     static let caseFilterFields: [CommandSpec.Param] = [
         APIMember.param("state", "CaseState", "cases in this state (on-hold: those a hold blocks now)", optional: true),
         APIMember.param("track", "Track", "cases on this track", optional: true),
@@ -283,6 +313,7 @@ extension PluginRuntime {
     /// The classes of tables the API's members take or give, with their fields (for the stubs).
     public static let tableClasses: [(name: String, fields: [CommandSpec.Param])] = [
         ("Hold", CaseBinding.holdFields), ("Leg", legFields), ("NoticeRequest", noticeRequestFields), ("CaseFilter", caseFilterFields),
+        ("NoticeFilter", noticeFilterFields),
     ]
 
     /// The members a bridged object offers, for completion.

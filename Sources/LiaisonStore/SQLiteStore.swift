@@ -229,7 +229,7 @@ public final class SQLiteStore: StagingStore {
     func abandon(keepingWAL: Bool) {
         abandoned = true
         guard keepingWAL else { return }
-        try? db.writeWithoutTransaction(Self.keepWALOnClose)
+        db.writeWithoutTransaction(Self.keepWALOnClose)
     }
 
     /// Closing `db` will not copy its WAL into the database file.

@@ -26,7 +26,9 @@ struct ReplCommand: ParsableCommand {
             methods; Ctrl-C cancels the line, or stops running code; Ctrl-D leaves.
 
             When standard input is not a terminal, it is read whole as a script: no prompts, no \
-            colours, so a session can be piped in and its output compared.
+            colours, so a session can be piped in and its output compared. The exit status is 1 \
+            when any line failed (a Lua error, a refused command, a console command that could \
+            not run), after the whole script has run.
 
             Examples:
               liaison repl Examples/gulf-charter --as IR-MFA
@@ -59,6 +61,11 @@ struct ReplCommand: ParsableCommand {
         } else {
             let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             Console.script(session, input: input)
+            if session.errors > 0 {
+                fflush(nil)  // the script's output first, then the verdict
+                fail("liaison repl: \(session.errors) error\(session.errors == 1 ? "" : "s") in the script (shown above)")
+                throw ExitCode(1)
+            }
         }
     }
 }
