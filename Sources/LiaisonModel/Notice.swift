@@ -8,10 +8,12 @@ import Foundation
 /// look for overdue notices), and copying its six strings and lists retained each. Its JSON,
 /// equality and hash are those of `Fields`.
 public struct Notice: Codable, Hashable, Sendable {
-    /// The longest text a notice may carry (64 KiB), and the most cases it may be about: the
-    /// rules refuse more (a charter's manifest is about 100 cases).
-    public static let maximumBodyBytes = 65_536
-    public static let maximumCases = 1_000
+    /// The longest text a notice may carry (8 MiB: a manifest listing 100,000 people is about
+    /// 5 MiB), and the most cases it may be about (a case may be listed once per mention): the
+    /// rules refuse more. What one transaction's notices may hold together is the engine's
+    /// bound (`Engine.maxNoticeBytes`).
+    public static let maximumBodyBytes = 8 << 20
+    public static let maximumCases = 200_000
 
     /// The notice's stored fields, in the order its JSON gives them.
     public struct Fields: Codable, Hashable, Sendable {

@@ -46,6 +46,11 @@ public final class Engine {
     /// Commands each plugin has given in the running transaction (attempts, counted whether or
     /// not they were refused or taken back).
     private var given: [ObjectIdentifier: Int] = [:]
+    /// The most text the notices plugins send in one transaction may hold together (64 MiB):
+    /// what the host renders, keeps and writes for them, which no handler's memory limit sees.
+    public var maxNoticeBytes = 64 << 20
+    /// The text of the notices plugins tried to send in the running transaction.
+    private var noticeBytes = 0
     /// The deepest commands may nest, each given by a handler of an event of the one before
     /// (every level holds a few native stack frames of Lua, C and Swift).
     public var maxDepth = 100
@@ -144,6 +149,7 @@ public final class Engine {
         handlerCalls = 0
         depth = 0
         given.removeAll(keepingCapacity: true)
+        noticeBytes = 0
     }
 
     private func finish() {
@@ -337,6 +343,13 @@ public final class Engine {
                 throw LuaScriptError("\(command.name): plugin \(giver.name) has given \(count) commands in this transaction, the most one plugin may give in one (its share of the \(maxCascade) a transaction may hold), so that other agencies' handlers keep room for theirs")
             }
             given[ObjectIdentifier(giver)] = count + 1
+            if case .sendNotice(let n) = command {
+                let bytes = n.body.utf8.count
+                guard noticeBytes + bytes <= maxNoticeBytes else {
+                    throw LuaScriptError("notice.send: plugin \(giver.name)'s notice of \(bytes) bytes would bring this transaction's notices to \(noticeBytes + bytes) bytes, more than the \(maxNoticeBytes) one transaction may hold: send less text, or fewer notices at a time")
+                }
+                noticeBytes += bytes
+            }
         }
         do {
             try give(command, by: actor, origin: origin, giver: giver.luaState)

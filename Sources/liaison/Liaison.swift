@@ -21,6 +21,6 @@ struct Liaison: ParsableCommand {
               liaison audit verify --store /tmp/gulf.sqlite
             """,
         version: "liaison (memory allocator: \(Allocator.description))",
-        subcommands: [RunCommand.self, ReplCommand.self, PluginsCommand.self, TestCommand.self, ReplayCommand.self, LuaCommand.self, ImportCommand.self, AuditCommand.self, ExportCommand.self, StubsCommand.self, ReferenceCommand.self, DebugCommand.self]
+        subcommands: [RunCommand.self, ReplCommand.self, PluginsCommand.self, TestCommand.self, ReplayCommand.self, LuaCommand.self, ImportCommand.self, AuditCommand.self, ExportCommand.self, NewCommand.self, StubsCommand.self, ReferenceCommand.self, DebugCommand.self]
     )
 }

@@ -38,9 +38,9 @@ struct TrustRulesTests {
             Notice(ref: ref, from: enf, to: "IR-MFA", template: "t", cases: cases, due: nil, sentAt: s.now, body: body)
         }
         let big = String(repeating: "x", count: Notice.maximumBodyBytes + 1)
-        #expect(s.refusal(.sendNotice(notice("N-000001", body: big))) == "notice N-000001 is 65537 bytes long: a notice's text is at most 65536 bytes")
-        #expect(s.refusal(.sendNotice(notice("N-000002", body: "x", cases: Array(repeating: "R-0503", count: 1_001))))
-            == "notice N-000002 is about 1001 cases: a notice is about at most 1000")
+        #expect(s.refusal(.sendNotice(notice("N-000001", body: big))) == "notice N-000001 is 8388609 bytes long: a notice's text is at most 8388608 bytes")
+        #expect(s.refusal(.sendNotice(notice("N-000002", body: "x", cases: Array(repeating: "R-0503", count: 200_001))))
+            == "notice N-000002 is about 200001 cases: a notice is about at most 200000")
         try s.run(.sendNotice(notice("N-000003", body: String(repeating: "x", count: Notice.maximumBodyBytes))))
     }
 

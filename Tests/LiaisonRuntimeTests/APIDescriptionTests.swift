@@ -153,6 +153,28 @@ struct NoticeComposerTests {
 
 @Suite("What a plugin makes the host do is charged to it")
 struct HostCostTests {
+    @Test("the notices of one transaction are bounded together: the plugin that would go past the bound fails, named, and the others' stand")
+    func noticeBytes() throws {
+        let op = try TestOperation(plugins: [
+            "big": ("US-ENF", ["notice.send"], """
+                on("test.go", function(ev, ctx)
+                  for i = 1, 10 do ctx:send_notice{ to = "IR-MFA", template = "text", case = "R-1", data = { text = ("x"):rep(290) } } end
+                end)
+                """, "priority = 10"),
+            "small": ("IR-MFA", ["notice.send"], """
+                on("test.go", function(ev, ctx) ctx:send_notice{ to = "US-ENF", template = "text", case = "R-1", data = { text = "ok" } } end)
+                """, ""),
+        ], templates: ["big": ["text": "{{data.text}}"], "small": ["text": "{{data.text}}"]])
+        defer { op.remove() }
+        let host = try op.host()
+        host.engine.maxNoticeBytes = 1_000
+        let outcome = try host.engine.submit(.signal(Signal(name: "test.go")), by: .coordinator)
+        #expect(outcome.failures.map(\.plugin) == ["big"])
+        #expect(outcome.failures.first?.message == "notice.send: plugin big's notice of 290 bytes would bring this transaction's notices to 1160 bytes, more than the 1000 one transaction may hold: send less text, or fewer notices at a time")
+        // The big plugin's handler is taken back whole; the small one's notice (2 bytes) fits.
+        #expect(try host.store.notices().map(\.body) == ["ok"])
+    }
+
     @Test("a plugin that floods a transaction fails at its share, in its own handler, and every other agency's handler still runs")
     func share() throws {
         let op = try TestOperation(plugins: [
