@@ -140,7 +140,7 @@ public final class InMemoryStore: StagingStore {
         func forEachEntry(_ body: (LedgerEntry, String) throws -> Bool) throws {
             for entry in store.entries { guard try body(entry, Timestamp.iso(entry.at)) else { return } }
         }
-        func storedColumnProblem() -> String? { nil }  // its records are all it keeps
+        func storedColumnProblem(_ model: InMemoryModel) -> String? { nil }  // its records are all it keeps
         func storedPerson(_ ref: PersonRef) -> Person? { store.records.people[ref] }
         func storedNotice(_ ref: NoticeRef) -> Notice? { store.records.notices[ref] }
         func storedRecords<T: Decodable>(_ table: AuditTable, as type: T.Type) -> [(ref: String, record: T?)] {

@@ -17,11 +17,11 @@ protocol AuditSource {
     func storedNotice(_ ref: NoticeRef) throws -> Notice?
     /// Every stored record of a kind, by reference, decoded (nil where it cannot be).
     func storedRecords<T: Decodable>(_ table: AuditTable, as type: T.Type) throws -> [(ref: String, record: T?)]
-    /// The first stored value beside the records that does not say what their records say (a
-    /// column a query filters by, the checkpoint mark, a journal row left over), once the
-    /// records themselves are known to match the ledger; nil when there is none, or no such
-    /// value.
-    func storedColumnProblem() throws -> String?
+    /// The first stored value beside the records that does not say what `model` (the records
+    /// as the ledger gives them, which the stored records were just found equal to) says: a
+    /// column a query filters by, the checkpoint mark, a journal row left over; nil when there
+    /// is none, or no such value.
+    func storedColumnProblem(_ model: InMemoryModel) throws -> String?
 }
 
 /// The record tables an audit compares with what the ledger gives.
@@ -72,7 +72,7 @@ struct LedgerAudit {
         if let beyond = heads.filter({ $0.sequence >= expected }).min(by: { $0.sequence < $1.sequence }) {
             return .broken(entry: beyond.sequence, reason: "the ledger ends at entry \(expected - 1), before entry \(beyond.sequence), which was kept as a head: entries were cut off its end")
         }
-        if let failure = try compare(model) ?? source.storedColumnProblem() { return .broken(entry: nil, reason: failure) }
+        if let failure = try compare(model) ?? source.storedColumnProblem(model) { return .broken(entry: nil, reason: failure) }
         return .intact(entries: expected - 1)
     }
 

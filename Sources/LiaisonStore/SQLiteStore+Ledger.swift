@@ -143,15 +143,17 @@ struct SQLiteAuditSource: AuditSource {
         }
     }
 
-    /// Each table's columns beside the JSON, against the JSON (which the audit has compared
-    /// with the ledger): the queries that find cases by state and notices by deadline read
-    /// these, and a row relabelled under another reference would answer for the wrong record.
-    func storedColumnProblem() throws -> String? {
+    /// Each table's columns beside the JSON, against the records the ledger gives (which the
+    /// stored JSON was just found equal to, row by row, so a row relabelled under another
+    /// reference is caught there): the queries that find cases by state and notices by
+    /// deadline read these columns. Read from the model, not by decoding each row's JSON a
+    /// second time (which cost the audit a third of its time).
+    func storedColumnProblem(_ model: InMemoryModel) throws -> String? {
         func text(_ v: String?) -> String { v.map { "'\($0)'" } ?? "nothing" }
-        for row in try Row.fetchAll(db, sql: "SELECT ref, person, state, json FROM cases ORDER BY ref") {
+        let cases = try Row.fetchCursor(db, sql: "SELECT ref, person, state FROM cases ORDER BY ref")
+        while let row = try cases.next() {
             let ref: String = try row.decode(forColumn: "ref")
-            guard let c = try? Canonical.decode(ReturnCase.self, row.decode(String.self, forColumn: "json")) else { continue }
-            if c.ref.rawValue != ref { return "the cases table's row \(ref) holds the record of case \(c.ref)" }
+            guard let c = model.cases[CaseRef(ref)] else { continue }
             let person: String? = try row.decode(forColumn: "person"), state: String? = try row.decode(forColumn: "state")
             if person != c.person.rawValue {
                 return "case \(ref)'s person column reads \(text(person)), but its record (as the ledger gives it) names \(c.person)"
@@ -160,23 +162,10 @@ struct SQLiteAuditSource: AuditSource {
                 return "case \(ref)'s state column reads \(text(state)), but the case is \(c.progress.rawValue) (as the ledger gives it): queries by state would answer wrongly"
             }
         }
-        for (table, type) in [("people", "person"), ("handoffs", "handoff"), ("movements", "movement")] {
-            for row in try Row.fetchAll(db, sql: "SELECT ref, json FROM \(table) ORDER BY ref") {
-                let ref: String = try row.decode(forColumn: "ref")
-                let json: String = try row.decode(forColumn: "json")
-                let held: String?
-                switch table {
-                case "people": held = (try? Canonical.decode(Person.self, json))?.ref.rawValue
-                case "handoffs": held = (try? Canonical.decode(Handoff.self, json))?.ref.rawValue
-                default: held = (try? Canonical.decode(Movement.self, json))?.ref.rawValue
-                }
-                if let held, held != ref { return "the \(table) table's row \(ref) holds the record of \(type) \(held)" }
-            }
-        }
-        for row in try Row.fetchAll(db, sql: "SELECT ref, recipient, due_seconds, acknowledged, json FROM notices ORDER BY ref") {
+        let notices = try Row.fetchCursor(db, sql: "SELECT ref, recipient, due_seconds, acknowledged FROM notices ORDER BY ref")
+        while let row = try notices.next() {
             let ref: String = try row.decode(forColumn: "ref")
-            guard let n = try? Canonical.decode(Notice.self, row.decode(String.self, forColumn: "json")) else { continue }
-            if n.ref.rawValue != ref { return "the notices table's row \(ref) holds notice \(n.ref)" }
+            guard let n = model.notices[NoticeRef(ref)] else { continue }
             let recipient: String? = try row.decode(forColumn: "recipient")
             if recipient != n.recipient.rawValue {
                 return "notice \(ref)'s recipient column reads \(text(recipient)), but the notice is to \(n.recipient)"

@@ -3,6 +3,7 @@ import Foundation
 import LiaisonFolder
 import LiaisonModel
 import LiaisonRuntime
+import LiaisonTesting
 
 /// `liaison new plugin`: a working plugin to start from.
 struct NewCommand: ParsableCommand {
@@ -18,7 +19,9 @@ struct NewCommand: ParsableCommand {
             discussion: """
                 Writes plugins/NAME/ (plugin.toml, main.lua with two handlers to start from, \
                 templates/), a test tests/NAME_test.lua, and adds NAME to the agency's plugins \
-                in operation.toml. The plugin asks only for permissions the operation grants the \
+                in operation.toml. A folder without editor settings gets them: .luarc.json and \
+                .luarc/ (the Lua language server's annotations of the plugin and test APIs) and \
+                .luacheckrc. The plugin asks only for permissions the operation grants the \
                 agency. The folder is loaded again afterwards; if the plugin does not load, \
                 nothing is left changed.
 
@@ -73,7 +76,20 @@ struct NewCommand: ParsableCommand {
             let priority = existing.plugins.filter { $0.manifest.agency == agency.id }.map(\.manifest.priority).min().map { $0 - 10 } ?? 50
             let acknowledges = granted.contains("notice.acknowledge")
             let createdTests = !FileManager.default.fileExists(atPath: url.appendingPathComponent("tests").path)
+            // Editor settings for the whole folder, unless it has its own: the Lua language
+            // server's annotations of both APIs, and luacheck's globals.
+            var editorFiles: [(path: String, text: () throws -> String)] = [
+                (".luarc/liaison.lua", { Stubs.generate() }), (".luarc/liaison-test.lua", { TestAPI.stubs() }),
+                (".luarc.json", { "{\n  \"runtime.version\": \"Lua 5.4\",\n  \"workspace.library\": [\".luarc\"]\n}\n" }),
+                (".luacheckrc", { try LuacheckConfig.generate() }),
+            ]
+            editorFiles.removeAll { FileManager.default.fileExists(atPath: url.appendingPathComponent($0.path).path) }
             do {
+                for file in editorFiles {
+                    let target = url.appendingPathComponent(file.path)
+                    try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try file.text().write(to: target, atomically: true, encoding: .utf8)
+                }
                 try FileManager.default.createDirectory(at: pluginDir.appendingPathComponent("templates"), withIntermediateDirectories: true)
                 try FileManager.default.createDirectory(at: testFile.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Self.manifest(name, agency, priority: priority, acknowledges: acknowledges, granted: granted)
@@ -88,6 +104,7 @@ struct NewCommand: ParsableCommand {
                 try? FileManager.default.removeItem(at: pluginDir)
                 try? FileManager.default.removeItem(at: testFile)
                 if createdTests { try? FileManager.default.removeItem(at: testFile.deletingLastPathComponent()) }
+                for file in editorFiles { try? FileManager.default.removeItem(at: url.appendingPathComponent(file.path)) }
                 try? originalTOML.write(to: tomlURL, atomically: true, encoding: .utf8)
                 fail("liaison new plugin: \(error)\nnothing was changed")
                 throw ExitCode(1)
@@ -96,7 +113,7 @@ struct NewCommand: ParsableCommand {
                 Added plugin \(name) for \(agency.id) to \(operation.name):
                   \(pluginDir.path)/plugin.toml, main.lua, templates/note.mustache
                   \(testFile.path)
-                  operation.toml: \(agency.id) now runs "\(name)"
+                  operation.toml: \(agency.id) now runs "\(name)"\(editorFiles.isEmpty ? "" : "\n  editor settings: " + editorFiles.map(\.path).joined(separator: ", "))
                 Next: edit main.lua; try the API with liaison repl \(folder) --as \(agency.id) (:help NAME); \
                 run liaison test \(folder).
                 """)

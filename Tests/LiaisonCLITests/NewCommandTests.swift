@@ -18,7 +18,9 @@ struct NewCommandTests {
         let dir = try Self.copy("gulf-charter")
         let made = try Liaison.run(["new", "plugin", "legal-aid", "--agency", "MONITOR", dir.path])
         #expect(made.status == 0, "\(made.stderr)")
-        #expect(made.stdout.contains("operation.toml: MONITOR now runs \"legal-aid\""))
+        #expect(made.stdout.contains("operation.toml: MONITOR now runs \"legal-aid\"\n  editor settings: .luarc/liaison.lua, .luarc/liaison-test.lua, .luarc.json, .luacheckrc\n"), "\(made.stdout)")
+        let luarc = try String(contentsOf: dir.appendingPathComponent(".luarc/liaison.lua"), encoding: .utf8)
+        #expect(luarc.contains("function Context:remember(key, value)"), "\(luarc.prefix(300))")
         let toml = try String(contentsOf: dir.appendingPathComponent("operation.toml"), encoding: .utf8)
         #expect(toml.contains("plugins = [\"monitor\", \"legal-aid\"]"))
         let manifest = try String(contentsOf: dir.appendingPathComponent("plugins/legal-aid/plugin.toml"), encoding: .utf8)
@@ -54,6 +56,7 @@ struct NewCommandTests {
         try "this is not Lua (".write(to: dir.appendingPathComponent("plugins/io-desk/main.lua"), atomically: true, encoding: .utf8)
         let broken = try Liaison.run(["new", "plugin", "another", "--agency", "IO-PA", dir.path])
         #expect(broken.status == 1 && broken.stderr.contains("io-desk"), "\(broken.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(".luacheckrc").path))  // from the first, kept
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("plugins/another").path))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("tests/another_test.lua").path))
         #expect(try String(contentsOf: dir.appendingPathComponent("operation.toml"), encoding: .utf8) == snapshot)
