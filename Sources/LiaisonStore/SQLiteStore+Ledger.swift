@@ -39,7 +39,7 @@ extension SQLiteStore {
     public func ledger(after sequence: Int64, limit: Int) throws -> [LedgerEntry] {
         try flush()
         return try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit])
+            try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit])
                 .map { try Self.entry($0) }
         }
     }
@@ -47,19 +47,24 @@ extension SQLiteStore {
     public func ledger(command: String) throws -> [LedgerEntry] {
         try flush()
         return try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ledger WHERE command = ? ORDER BY seq", arguments: [command]).map { try Self.entry($0) }
+            try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM ledger WHERE command = ? ORDER BY seq", arguments: [command]).map { try Self.entry($0) }
         }
     }
 
-    /// An entry from its row. Every column is decoded with GRDB's throwing `decode`, never its
-    /// subscript, which traps on a missing column or a value of another type: a file edited or
-    /// damaged behind the store's back is refused, not a crash.
+    /// The ledger's columns as `entry(_:)` reads them, by position. Named in every query rather
+    /// than `SELECT *`: a column renamed or missing behind the store's back is then SQLite's
+    /// "no such column", and the positions cannot drift.
+    static let entryColumns = "seq, at, at_seconds, actor, command, payload, events, prev_hash, hash, origin"
+
+    /// An entry from a row of `entryColumns` (then anything else). Every value is decoded with
+    /// GRDB's throwing `decode`, never its subscript, which traps on a value of another type:
+    /// a file edited or damaged behind the store's back is refused, not a crash.
     static func entry(_ row: Row) throws -> LedgerEntry {
-        LedgerEntry(sequence: try row.decode(forColumn: "seq"), at: Date(timeIntervalSince1970: try row.decode(forColumn: "at_seconds")),
-                    actor: AgencyID(try row.decode(String.self, forColumn: "actor")),
-                    command: try row.decode(forColumn: "command"), payload: try row.decode(forColumn: "payload"),
-                    events: try row.decode(forColumn: "events"), previousHash: try row.decode(forColumn: "prev_hash"),
-                    hash: try row.decode(forColumn: "hash"), origin: try row.decode(forColumn: "origin"))
+        LedgerEntry(sequence: try row.decode(atIndex: 0), at: Date(timeIntervalSince1970: try row.decode(atIndex: 2)),
+                    actor: AgencyID(try row.decode(String.self, atIndex: 3)),
+                    command: try row.decode(atIndex: 4), payload: try row.decode(atIndex: 5),
+                    events: try row.decode(atIndex: 6), previousHash: try row.decode(atIndex: 7),
+                    hash: try row.decode(atIndex: 8), origin: try row.decode(atIndex: 9))
     }
 
 
@@ -123,9 +128,9 @@ struct SQLiteAuditSource: AuditSource {
     }
 
     func forEachEntry(_ body: (LedgerEntry, String) throws -> Bool) throws {
-        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM ledger ORDER BY seq")
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(SQLiteStore.entryColumns) FROM ledger ORDER BY seq")
         while let row = try rows.next() {
-            guard try body(SQLiteStore.entry(row), row.decode(forColumn: "at")) else { return }
+            guard try body(SQLiteStore.entry(row), row.decode(atIndex: 1)) else { return }
         }
     }
 

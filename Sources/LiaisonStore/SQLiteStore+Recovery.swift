@@ -18,10 +18,11 @@ extension SQLiteStore {
         while true {
             let batch = try db.read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT ledger.*, journal.command AS full FROM ledger LEFT JOIN journal ON journal.seq = ledger.seq
+                    SELECT \(Self.entryColumns.split(separator: ",").map { "ledger." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
+                           journal.command AS full FROM ledger LEFT JOIN journal ON journal.seq = ledger.seq
                     WHERE ledger.seq > ? ORDER BY ledger.seq LIMIT 1000
                     """, arguments: [after])
-                    .map { (try Self.entry($0), try $0.decode(String?.self, forColumn: "full")) }
+                    .map { (try Self.entry($0), try $0.decode(String?.self, atIndex: 10)) }
             }
             guard let last = batch.last else { break }
             for (entry, full) in batch {
