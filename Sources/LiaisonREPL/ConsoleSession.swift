@@ -137,6 +137,17 @@ public final class ConsoleSession {
         write(shown.joined(separator: "\t"))
     }
 
+    /// Names in the order first seen, each with its count when it came more than once:
+    /// `case.state-changed ×97, handoff.completed`.
+    static func counted(_ names: [String]) -> String {
+        var order: [String] = [], counts: [String: Int] = [:]
+        for n in names {
+            if counts[n] == nil { order.append(n) }
+            counts[n, default: 0] += 1
+        }
+        return order.map { counts[$0]! > 1 ? "\($0) ×\(counts[$0]!)" : $0 }.joined(separator: ", ")
+    }
+
     /// What `:help NAME` prints: every API member of that name (`schedule`, `case:schedule`,
     /// `model.cases`), and the event of that name, from the same descriptions as the stubs
     /// and docs/API.md.
@@ -277,7 +288,7 @@ public final class ConsoleSession {
             }
             let o = seen(last)
             write("\(o.command) by \(o.actor): " + (o.refusal.map { "refused: \($0)" } ?? "\(o.applied.count) ledger entries"))
-            write("  events: " + (o.events.isEmpty ? "none" : o.events.map(\.name).joined(separator: ", ")))
+            write("  events: " + (o.events.isEmpty ? "none" : Self.counted(o.events.map(\.name))))
             if agency == nil { write("  handler calls: \(o.handlerCalls)") }
             for f in o.failures { write("  \(f.kind == .veto ? "veto" : "failure"): \(f.summary)") }
             for n in o.notices { write("  notice \(n.ref) to \(n.to): \(n.template)" + (n.due.map { ", due \(Timestamp.iso($0))" } ?? "")) }

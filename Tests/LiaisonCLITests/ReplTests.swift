@@ -323,3 +323,17 @@ extension ReplScriptTests {
         #expect(notices.allSatisfy { $0.contains(" -> IR-MFA/consular  identity-request  R-") && $0.hasSuffix("acknowledged 2026-12-01T08:00:00Z") })
     }
 }
+
+extension ReplScriptTests {
+    @Test(":events counts each event once, in the order first seen")
+    func eventsCounted() throws {
+        let (status, text) = try pipedRepl(["Examples/gulf-charter"], ":advance 2026-12-15T07:00:00Z\n:events\n")
+        #expect(status == 0)
+        #expect(text.contains("""
+            signal by COORDINATOR: 103 ledger entries
+              events: leg.departing, case.state-changed ×96, notice.sent ×3, notice.acknowledged ×3
+              handler calls: 6
+
+            """), "\(text)")
+    }
+}
