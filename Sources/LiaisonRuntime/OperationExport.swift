@@ -52,17 +52,12 @@ public struct OperationExport {
         }
 
         var ledger = Table(name: "ledger", columns: ["sequence", "at", "actor", "command", "origin", "events", "hash"], rows: [])
-        var after: Int64 = 0
-        while true {
-            let page = try store.ledger(after: after, limit: 10_000)
-            guard let last = page.last else { break }
-            after = last.sequence
-            for entry in page where entry.isVisible(to: reader, in: store) {
-                let events = AgencyView.visible(try entry.decodedEvents(), causedBy: entry.actor, to: reader, in: store)
-                let own = coordinator || entry.actor == me
-                ledger.rows.append([String(entry.sequence), Timestamp.iso(entry.at), entry.actor.rawValue, entry.command,
-                                    own ? entry.origin : "", try Self.json(events), entry.hash])
-            }
+        try store.forEachEntry { entry in
+            guard entry.isVisible(to: reader, in: store) else { return }
+            let events = AgencyView.visible(try entry.decodedEvents(), causedBy: entry.actor, to: reader, in: store)
+            let own = coordinator || entry.actor == me
+            ledger.rows.append([String(entry.sequence), Timestamp.iso(entry.at), entry.actor.rawValue, entry.command,
+                                own ? entry.origin : "", try Self.json(events), entry.hash])
         }
         tables = [cases, notices, handoffs, ledger]
     }

@@ -223,29 +223,24 @@ struct RunProgress {
         let lines = Dictionary(timeline.entries.enumerated().map { ($0.element.origin, $0.offset) }, uniquingKeysWith: { a, _ in a })
         var lastGiven = -1
         var overdue: Set<String> = []
-        var after: Int64 = 1  // the operation's own first entry is not a command of the run
-        while true {
-            let page = try store.ledger(after: after, limit: 10_000)
-            guard let last = page.last else { break }
-            after = last.sequence
-            for entry in page {
-                entries += 1
-                clock = max(clock, entry.at)
-                if entry.origin.isEmpty {
-                    if entry.command == "signal", case .signal(let s) = try entry.decodedCommand(), s.name == "notice.overdue" {
-                        if let n = s.fields["notice"] { overdue.insert(n) }
-                        continue
-                    }
-                    guard imported < commands.count, entry.command == commands[imported].0.name else { continue }
-                    guard try entry.records(commands[imported].0) else {
-                        throw HostError.manifestChanged(store.location, entry: entry.sequence, expected: commands[imported].0.name)
-                    }
-                    imported += 1
-                } else if let index = Self.timelineIndex(entry.origin, lines) {
-                    lastGiven = max(lastGiven, index)
+        // After the operation's own first entry, which is not a command of the run.
+        try store.forEachEntry(after: 1) { entry in
+            entries += 1
+            clock = max(clock, entry.at)
+            if entry.origin.isEmpty {
+                if entry.command == "signal", case .signal(let s) = try entry.decodedCommand(), s.name == "notice.overdue" {
+                    if let n = s.fields["notice"] { overdue.insert(n) }
+                    return
                 }
-                if entry.command == "plugin.outcome", case .recordPluginOutcome(let o) = try entry.decodedCommand() { failures.append(o) }
+                guard imported < commands.count, entry.command == commands[imported].0.name else { return }
+                guard try entry.records(commands[imported].0) else {
+                    throw HostError.manifestChanged(store.location, entry: entry.sequence, expected: commands[imported].0.name)
+                }
+                imported += 1
+            } else if let index = Self.timelineIndex(entry.origin, lines) {
+                lastGiven = max(lastGiven, index)
             }
+            if entry.command == "plugin.outcome", case .recordPluginOutcome(let o) = try entry.decodedCommand() { failures.append(o) }
         }
         // The clock never goes back: an entry due before the last time in the ledger was given
         // before it stopped (a refusal by the rules leaves no entry).

@@ -84,6 +84,17 @@ extension Store {
     public func caseRefs() throws -> [CaseRef] { try caseRefs(in: nil) }
     public func caseRefSet() throws -> Set<CaseRef> { try caseRefSet(in: nil) }
     public func verify() throws -> Verification { try verify(heads: [], progress: nil) }
+
+    /// Calls `body` with every ledger entry after `sequence`, oldest first, a page at a time.
+    public func forEachEntry(after sequence: Int64 = 0, _ body: (LedgerEntry) throws -> Void) throws {
+        var after = sequence
+        while true {
+            let page = try ledger(after: after, limit: 10_000)
+            guard let last = page.last else { return }
+            after = last.sequence
+            for entry in page { try body(entry) }
+        }
+    }
 }
 
 /// The kinds of record a store counts.

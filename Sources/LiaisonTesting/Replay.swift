@@ -66,11 +66,8 @@ public struct Replay {
 
     static func allEntries(_ store: SQLiteStore) throws -> [LedgerEntry] {
         var out: [LedgerEntry] = []
-        while true {
-            let page = try store.ledger(after: out.last?.sequence ?? 0, limit: 10_000)
-            if page.isEmpty { return out }
-            out += page
-        }
+        try store.forEachEntry { out.append($0) }
+        return out
     }
 
     /// What is in `a` and not in `b`, counting repeats.
