@@ -19,6 +19,10 @@ import LiaisonModel
 ///
 /// [incompatible]
 /// legacy-mfa = "*"
+///
+/// [replies.legal-access]              # what a notice from templates/legal-access.mustache asks
+/// lawyer_met = "boolean"              # text, date, boolean or number; `?` when it may be left out
+/// note = "text?"
 /// ```
 public struct PluginManifest: Sendable {
     public struct Dependency: Sendable, Hashable {
@@ -42,6 +46,8 @@ public struct PluginManifest: Sendable {
     /// Per-handler limits.
     public var timeLimit: Duration
     public var memoryLimit: Int
+    /// What a notice sent from each template asks its recipient to answer, by template name.
+    public var replies: [String: [NoticeQuestion]] = [:]
 
     public init(name: String, version: Version, agency: AgencyID, api: Int, entry: String, priority: Int, permissions: Set<String>,
                 dependencies: [Dependency], incompatible: [Dependency], folder: URL, displayFolder: String, timeLimit: Duration,
@@ -55,8 +61,8 @@ public struct PluginManifest: Sendable {
     public static let hostAPI = 1
 
     /// Everything a plugin may be granted: the commands it may give, by name, and `notice.send`,
-    /// `notice.acknowledge`.
-    public static let knownPermissions: [String] = CommandCatalog.names + ["notice.send", "notice.acknowledge"]
+    /// `notice.acknowledge`, `notice.reply`.
+    public static let knownPermissions: [String] = CommandCatalog.names + ["notice.send", "notice.acknowledge", "notice.reply"]
 
     public var manifestPath: String { displayFolder + "/plugin.toml" }
 
@@ -70,7 +76,8 @@ public struct PluginManifest: Sendable {
         let document = TOMLDocument(text, file: file)
         defer { problems.add(document.problems) }
         guard let root = document.root else { return nil }
-        root.refuseUnknownKeys(["name", "version", "agency", "api", "entry", "priority", "permissions", "dependencies", "incompatible", "limits"],
+        root.refuseUnknownKeys(["name", "version", "agency", "api", "entry", "priority", "permissions", "dependencies", "incompatible", "limits",
+                                "replies"],
                                of: "plugin.toml")
         let name = root.string("name")
         if let name, name.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) == nil {
@@ -128,10 +135,47 @@ public struct PluginManifest: Sendable {
             time = .milliseconds(limits.int("time_ms", default: 2_000, minimum: 1, maximum: 600_000))
             memory = limits.int("memory_mib", default: 32, minimum: 1, maximum: 16_384) << 20
         }
+        let replies = Self.replies(root, folder: folder, display: display)
         guard let name, let version, let agency, operation.agency(agency) != nil else { return nil }
-        return PluginManifest(name: name, version: version, agency: agency, api: hostAPI, entry: entry, priority: priority,
-                              permissions: permissions, dependencies: dependencies, incompatible: incompatible, folder: folder,
-                              displayFolder: display, timeLimit: time, memoryLimit: memory)
+        var manifest = PluginManifest(name: name, version: version, agency: agency, api: hostAPI, entry: entry, priority: priority,
+                                      permissions: permissions, dependencies: dependencies, incompatible: incompatible, folder: folder,
+                                      displayFolder: display, timeLimit: time, memoryLimit: memory)
+        manifest.replies = replies
+        return manifest
+    }
+
+    /// `[replies.TEMPLATE]`: for each template, the answers a notice sent from it asks for.
+    private static func replies(_ root: TOMLTableReader, folder: URL, display: String) -> [String: [NoticeQuestion]] {
+        guard let table = root.table("replies", shape: "a table per template ([replies.TEMPLATE]) of answer = \"kind\"") else { return [:] }
+        var out: [String: [NoticeQuestion]] = [:]
+        let kinds = NoticeQuestion.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+        for template in table.keys {
+            guard let questions = table.table(template, shape: "answer = \"kind\" pairs, the kind one of \(kinds), with ? when optional") else { continue }
+            if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("templates/\(template).mustache").path) {
+                table.fail(template, "\(display)/templates/\(template).mustache does not exist: [replies.\(template)] declares the answers to notices from that template")
+                continue
+            }
+            var asks: [NoticeQuestion] = []
+            for name in questions.keys {
+                guard name.range(of: "^[a-z][a-z0-9_]*$", options: .regularExpression) != nil, name.utf8.count <= NoticeQuestion.maximumNameBytes else {
+                    questions.fail(name, "'\(name)' must be lower-case letters, digits and underscores, starting with a letter, at most \(NoticeQuestion.maximumNameBytes) bytes")
+                    continue
+                }
+                guard let text = questions.string(name), let q = NoticeQuestion(name: name, declaration: text) else {
+                    if case .text(let t)? = questions.value(name) {
+                        questions.fail(name, "'\(t)' is not a kind of answer (kinds: \(kinds); add ? when the answer may be left out)")
+                    }
+                    continue
+                }
+                asks.append(q)
+            }
+            if questions.keys.isEmpty { table.fail(template, "[replies.\(template)] asks nothing: name at least one answer, or remove the table") }
+            if asks.count > NoticeQuestion.maximumQuestions {
+                table.fail(template, "[replies.\(template)] asks \(asks.count) questions: a notice asks at most \(NoticeQuestion.maximumQuestions)")
+            }
+            out[template] = asks.sorted { $0.name < $1.name }
+        }
+        return out
     }
 
     private static func dependencies(_ root: TOMLTableReader, _ key: String) -> [Dependency] {

@@ -78,6 +78,8 @@ public enum Command: Codable, Hashable, Sendable {
     case releaseData(CaseRef, to: AgencyID, categories: [FieldCategory], purpose: String)
     case sendNotice(Notice)
     case acknowledgeNotice(NoticeRef)
+    /// The recipient answers what the notice asks; `answers` sorted by name, as the ledger keeps them.
+    case replyNotice(NoticeRef, answers: [NoticeReply.Answer])
     case signal(Signal)
     case recordPluginOutcome(PluginOutcome)
     /// A plugin keeps (or, with a nil value, drops) one entry of its own state.
@@ -116,6 +118,7 @@ public enum Command: Codable, Hashable, Sendable {
         case .releaseData: return "data.release"
         case .sendNotice: return "notice.send"
         case .acknowledgeNotice: return "notice.acknowledge"
+        case .replyNotice: return "notice.reply"
         case .signal: return "signal"
         case .recordPluginOutcome: return "plugin.outcome"
         case .setPluginState: return "plugin.state"
@@ -140,7 +143,8 @@ public enum Command: Codable, Hashable, Sendable {
                                 "consent.record", "consent.withdraw", "document.request", "document.issue", "document.refuse", "fitness.assess",
                                 "notice.serve", "reception.verify", "case.schedule", "case.strike", "transit.authorise", "transit.refuse",
                                 "case.depart", "case.arrive-transit", "handoff.propose", "handoff.acknowledge", "handoff.refuse", "case.receive",
-                                "case.close", "case.abort", "data.release", "notice.send", "notice.acknowledge", "signal", "plugin.outcome", "plugin.state"]
+                                "case.close", "case.abort", "data.release", "notice.send", "notice.acknowledge", "signal", "plugin.outcome", "plugin.state",
+                                "notice.reply"]
 
     private static func ordinal(_ c: Command) -> Int {
         switch c {
@@ -177,6 +181,7 @@ public enum Command: Codable, Hashable, Sendable {
         case .signal: return 30
         case .recordPluginOutcome: return 31
         case .setPluginState: return 32
+        case .replyNotice: return 33
         }
     }
 
@@ -224,6 +229,7 @@ public enum Event: Codable, Hashable, Sendable {
     case dataReleased(CaseRef, to: AgencyID, categories: [FieldCategory])
     case noticeSent(NoticeRef, to: String)
     case noticeAcknowledged(NoticeRef, by: AgencyID)
+    case noticeReplied(NoticeRef, by: AgencyID)
     case signalled(Signal)
     case pluginFailed(plugin: String, hook: String, kind: PluginOutcome.Kind)
 
@@ -252,6 +258,7 @@ public enum Event: Codable, Hashable, Sendable {
         case .dataReleased: return "data.released"
         case .noticeSent: return "notice.sent"
         case .noticeAcknowledged: return "notice.acknowledged"
+        case .noticeReplied: return "notice.replied"
         case .signalled(let s): return s.name
         case .pluginFailed: return "plugin.failed"
         }

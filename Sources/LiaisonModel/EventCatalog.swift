@@ -82,6 +82,9 @@ public enum EventCatalog {
                   fields: [f("notice", "Notice", "the notice"), f("to", "string", "AGENCY or AGENCY/contact")]),
         EventSpec(name: "notice.acknowledged", cause: "ctx:acknowledge", audience: "the notice's sender and recipient only",
                   fields: [f("notice", "Notice", "the notice"), f("by", "string", "the agency that acknowledged it")]),
+        EventSpec(name: "notice.replied", cause: "ctx:reply (which acknowledges the notice too, if it was not yet)",
+                  audience: "the notice's sender and recipient only",
+                  fields: [f("notice", "Notice", "the notice; its `reply` holds the answers"), f("by", "string", "the agency that replied")]),
         EventSpec(name: "notice.overdue", cause: "the operation's clock passing a notice's deadline before it was acknowledged (a signal the engine gives)",
                   audience: "the notice's sender and recipient only",
                   fields: [f("notice", "string", "the notice's reference"), f("to", "string", "its recipient"), f("from", "string", "its sender"),
@@ -146,7 +149,7 @@ extension Event {
             return me == to || reader.grants(.legal) ? .whole : .hidden
         case let .noticeSent(_, to):
             return me == writer || me == Notice.recipient(of: to) ? .whole : .hidden
-        case let .noticeAcknowledged(ref, by):
+        case let .noticeAcknowledged(ref, by), let .noticeReplied(ref, by):
             if me == by { return .whole }
             return (try? model.notice(ref))??.from == me ? .whole : .hidden
         case .signalled(let s):

@@ -71,7 +71,7 @@ public struct Grants: Codable, Hashable, Sendable {
     /// consent matters. An observer observes: the monitor sends and acknowledges notices, and
     /// nothing else.
     public static let standard: Grants = {
-        let notices: Set<String> = ["notice.send", "notice.acknowledge"]
+        let notices: Set<String> = ["notice.send", "notice.acknowledge", "notice.reply"]
         let handoffs: Set<String> = ["handoff.propose", "handoff.acknowledge", "handoff.refuse"]
         let holds: Set<String> = ["hold.raise", "hold.lift"]
         return Grants(roles: [

@@ -28,6 +28,11 @@ public struct Notice: Codable, Hashable, Sendable {
         /// The rendered text: what the recipient may see of the cases, and no more.
         public var body: String
         public var acknowledgedAt: Date?
+        /// What the sender's template asks the recipient to answer (`[replies.TEMPLATE]` in the
+        /// sender's `plugin.toml`), sorted by name; nil when it asks nothing.
+        public var asks: [NoticeQuestion]?
+        /// The recipient's answer (`ctx:reply`), once given.
+        public var reply: NoticeReply?
     }
 
     private var storage: Shared<Fields>
@@ -49,10 +54,13 @@ public struct Notice: Codable, Hashable, Sendable {
     /// The rendered text: what the recipient may see of the cases, and no more.
     public var body: String { get { storage.value.body } _modify { yield &storage.value.body } }
     public var acknowledgedAt: Date? { get { storage.value.acknowledgedAt } _modify { yield &storage.value.acknowledgedAt } }
+    public var asks: [NoticeQuestion]? { get { storage.value.asks } _modify { yield &storage.value.asks } }
+    public var reply: NoticeReply? { get { storage.value.reply } _modify { yield &storage.value.reply } }
 
-    public init(ref: NoticeRef, from: AgencyID, to: String, template: String, cases: [CaseRef], due: Date?, sentAt: Date, body: String) {
+    public init(ref: NoticeRef, from: AgencyID, to: String, template: String, cases: [CaseRef], due: Date?, sentAt: Date, body: String,
+                asks: [NoticeQuestion]? = nil) {
         storage = Shared(Fields(ref: ref, from: from, to: to, template: template, cases: cases, due: due, sentAt: sentAt, body: body,
-                            acknowledgedAt: nil))
+                            acknowledgedAt: nil, asks: asks.flatMap { $0.isEmpty ? nil : $0.sorted { $0.name < $1.name } }, reply: nil))
     }
 
     public init(from decoder: Decoder) throws { storage = Shared(try Fields(from: decoder)) }
@@ -68,11 +76,95 @@ public struct Notice: Codable, Hashable, Sendable {
         AgencyID(to.utf8.firstIndex(of: UInt8(ascii: "/")).map { String(to[..<$0]) } ?? to)
     }
 
+    /// Why `answers` is not a reply to this notice, or nil: each answer must be one the notice
+    /// asks, of its kind, and every question not marked optional answered.
+    public func problem(with answers: [NoticeReply.Answer]) -> String? {
+        guard let asks, !asks.isEmpty else {
+            return "notice \(ref) (template \(template)) asks for no reply: acknowledge it instead, or declare the answers under [replies.\(template)] in the sending plugin's plugin.toml"
+        }
+        var seen = Set<String>()
+        for a in answers {
+            guard seen.insert(a.name).inserted else { return "notice \(ref): '\(a.name)' is answered twice" }
+            guard let q = asks.first(where: { $0.name == a.name }) else {
+                return "notice \(ref) (template \(template)) does not ask '\(a.name)' (it asks: \(asks.map { "\($0.name): \($0.declaration)" }.joined(separator: ", ")))"
+            }
+            if let problem = q.problem(with: a.value) { return "notice \(ref): \(problem)" }
+        }
+        let missing = asks.filter { !$0.optional && !seen.contains($0.name) }.map(\.name)
+        if !missing.isEmpty { return "notice \(ref): the reply leaves out \(missing.joined(separator: ", ")), which the notice asks for" }
+        return nil
+    }
+
     /// Late: acknowledged after its deadline, or not acknowledged and the deadline has passed.
     public func isLate(at now: Date) -> Bool {
         guard let due else { return false }
         return (acknowledgedAt ?? now) > due
     }
+}
+
+/// One thing a notice asks its recipient to answer: a name, the kind of value, and whether the
+/// answer may leave it out. Declared per template by the sender (`[replies.TEMPLATE]` in its
+/// `plugin.toml`: `lawyer_met = "boolean"`, `note = "text?"`) and carried by the notice, so
+/// the rules check a reply against what was asked, whoever asks.
+public struct NoticeQuestion: Codable, Hashable, Sendable {
+    public enum Kind: String, Codable, Hashable, Sendable, CaseIterable {
+        /// Any text; a date as `YYYY-MM-DD`; `true` or `false`; a finite number.
+        case text, date, boolean, number
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var optional: Bool
+
+    public init(name: String, kind: Kind, optional: Bool = false) {
+        (self.name, self.kind, self.optional) = (name, kind, optional)
+    }
+
+    /// `boolean`, or `text?` for an answer that may be left out.
+    public var declaration: String { kind.rawValue + (optional ? "?" : "") }
+
+    /// Reads a declaration (`boolean`, `text?`); nil when it is none.
+    public init?(name: String, declaration: String) {
+        let optional = declaration.hasSuffix("?")
+        guard let kind = Kind(rawValue: optional ? String(declaration.dropLast()) : declaration) else { return nil }
+        self.init(name: name, kind: kind, optional: optional)
+    }
+
+    /// The longest name and answer, in bytes, and the most questions a notice may ask.
+    public static let maximumNameBytes = 64
+    public static let maximumAnswerBytes = 4_096
+    public static let maximumQuestions = 32
+
+    /// Why `value` (an answer's text as the ledger keeps it) does not answer this question, or nil.
+    public func problem(with value: String) -> String? {
+        if value.utf8.count > Self.maximumAnswerBytes { return "'\(name)' is \(value.utf8.count) bytes long: an answer is at most \(Self.maximumAnswerBytes)" }
+        switch kind {
+        case .text: return nil
+        case .boolean: return value == "true" || value == "false" ? nil : "'\(name)' must be true or false, not '\(value)'"
+        case .number: return Double(value).map { $0.isFinite } == true ? nil : "'\(name)' must be a number, not '\(value)'"
+        case .date: return LocalDate(value) == nil ? "'\(name)' must be a date (YYYY-MM-DD), not '\(value)'" : nil
+        }
+    }
+}
+
+/// A recipient's answer to a notice: when, and each answer as text (`true`, `3`, `2026-11-30`),
+/// sorted by name; the question says how to read it.
+public struct NoticeReply: Codable, Hashable, Sendable {
+    public struct Answer: Codable, Hashable, Sendable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) { (self.name, self.value) = (name, value) }
+    }
+
+    public var at: Date
+    public var answers: [Answer]
+
+    public init(at: Date, answers: [Answer]) {
+        self.at = at
+        self.answers = answers
+    }
+
+    public func value(_ name: String) -> String? { answers.first { $0.name == name }?.value }
 }
 
 /// A fact from outside the model that plugins react to: a leg departs, a flight lands, the

@@ -78,6 +78,7 @@ public enum Rules {
             a("data.release", [.sendingEnforcement], "release data"),
             a("notice.send", all, "send notices", "in its own name"),
             a("notice.acknowledge", all, "acknowledge notices", "the notice's recipient"),
+            a("notice.reply", all, "reply to notices", "the notice's recipient, answering what it asks"),
         ]
     }()
 
@@ -704,6 +705,21 @@ private struct Decider {
             n.acknowledgedAt = now
             decision.notices[ref] = n
             emit(.noticeAcknowledged(ref, by: actorID))
+
+        case let .replyNotice(ref, answers):
+            guard var n = try (decision.notices[ref] ?? model.notice(ref)), n.recipient == actorID || n.from == actorID else {
+                throw refuse("no notice \(ref) addressed to \(actorID)")
+            }
+            guard n.recipient == actorID else { throw refuse("notice \(ref) is addressed to \(n.to): only \(n.recipient) may reply to it") }
+            guard n.reply == nil else { throw refuse("notice \(ref) already has a reply") }
+            if let problem = n.problem(with: answers) { throw refuse(problem) }
+            n.reply = NoticeReply(at: now, answers: answers.sorted { $0.name < $1.name })
+            // A reply acknowledges too: the deadline stops at whichever comes first.
+            let acknowledges = n.acknowledgedAt == nil
+            if acknowledges { n.acknowledgedAt = now }
+            decision.notices[ref] = n
+            if acknowledges { emit(.noticeAcknowledged(ref, by: actorID)) }
+            emit(.noticeReplied(ref, by: actorID))
 
         case .signal(let s):
             guard actorID == .coordinator || operation.agency(actorID) != nil else {

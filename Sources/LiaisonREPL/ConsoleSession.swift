@@ -116,7 +116,9 @@ public final class ConsoleSession {
         do {
             if let host, runtime != nil {
                 let actor = agency ?? host.folder.sendingAgency
-                let outcome = try host.engine.perform("repl", by: actor) { results = try function.call() }
+                let outcome = try host.engine.perform("repl", by: actor) {
+                    results = try runtime!.withConsoleContext { try function.call() }
+                }
                 if !outcome.applied.isEmpty || outcome.refusal != nil {
                     lastOutcome = outcome
                     lastFailure = nil
@@ -354,14 +356,31 @@ public final class ConsoleSession {
         }
         let base = String(word[..<sep]), prefix = String(word[word.index(after: sep)...]), methodsOnly = word[sep] == ":"
         guard base.range(of: "^[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)*$", options: .regularExpression) != nil else { return [] }
-        let walk = "local v = _G for name in (...):gmatch('[^.]+') do if type(v) ~= 'table' and type(v) ~= 'userdata' then return nil end v = v[name] end return v"
-        guard let f = try? lua.load(walk, name: "complete"), let value = try? f.call(base).first else { return [] }
+        // The walk runs in Lua and returns a table's keys itself (the standard library's
+        // tables, `_G`'s, the user's), or the object found, whose members the API describes.
+        let walk = """
+            local path, methods = ...
+            local v = _G
+            for name in path:gmatch('[^.]+') do
+              if type(v) ~= 'table' and type(v) ~= 'userdata' then return nil end
+              local ok, x = pcall(function() return v[name] end)
+              if not ok then return nil end
+              v = x
+            end
+            if type(v) ~= 'table' then return v end
+            local keys = {}
+            for k, x in pairs(v) do
+              if type(k) == 'string' and (not methods or type(x) == 'function') then keys[#keys + 1] = k end
+            end
+            return keys, true
+            """
+        guard let f = try? lua.load(walk, name: "complete"), let found = try? f.call(base, methodsOnly) else { return [] }
         var candidates: [String] = []
-        switch value {
-        case .object(let o):
+        switch (found.first, found.count > 1) {
+        case (.object(let o)?, _):
             candidates = PluginRuntime.members(of: o).filter { !methodsOnly || $0.kind == .method }.map(\.name)
-        case .table(let t):
-            candidates = t.keys.compactMap(\.stringValue).filter { !methodsOnly || t[.string(LuaString($0))].map { if case .function = $0 { return true } else { return false } } == true }
+        case (let keys?, true):
+            candidates = (keys.arrayValue ?? []).compactMap(\.stringValue)
         default:
             return []
         }

@@ -93,7 +93,16 @@ extension PluginRuntime {
                 let notice = try n.notice()
                 return notice.recipient == n.plugin?.manifest.agency ? .string(LuaString(notice.body)) : .nil
             }
-            .field("acknowledged", "boolean", "Whether the recipient has acknowledged it.") { try $0.notice().acknowledgedAt != nil }
+            .field("acknowledged", "boolean", "Whether the recipient has acknowledged it (a reply acknowledges it too).") { try $0.notice().acknowledgedAt != nil }
+            .field("asks", "table<string, string>", "What it asks the recipient to answer with ctx:reply: each answer's name and kind (text, date, boolean or number; with ? when it may be left out), as the sender's plugin.toml declares under [replies.TEMPLATE]. Empty when it asks nothing.") { n -> LuaValue in
+                .table(Dictionary(uniqueKeysWithValues: try (n.notice().asks ?? []).map { (LuaValue.string(LuaString($0.name)), LuaValue.string(LuaString($0.declaration))) }))
+            }
+            .field("reply", "table<string, string|number|boolean>?", "The recipient's answers, each as its kind reads in Lua (a date as YYYY-MM-DD text); nil until it replies.") { n -> LuaValue in
+                try n.notice().luaReply
+            }
+            .field("replied_at", "integer?", "When the recipient replied, in seconds since 1970 (UTC); nil until then.") { n -> LuaValue in
+                try n.notice().reply.map { .integer(Self.seconds($0.at)) } ?? .nil
+            }
             .field("cases", "Case[]", "The cases it is about.") { n -> LuaValue in
                 let plugin = try n.live()
                 return .array(try n.notice().cases.map { .object(CaseHandle($0, plugin)) })
@@ -135,10 +144,37 @@ extension PluginRuntime {
                                                                                origin: plugin.origin, giver: plugin)
                 return .none
             }
+            .method("reply", [APIMember.param("notice", "Notice|string", "a notice addressed to your agency, or its reference"),
+                              APIMember.param("answers", "table<string, string|number|boolean>", "an answer for each thing the notice asks (notice.asks)")],
+                    "Answers a notice addressed to your agency with what its template asks (notice.asks): each answer of its kind, every one not marked optional given. Acknowledges it too, if it was not; the sender's plugins get notice.replied. Needs permission notice.reply.") { ctx, args -> LuaNoResults in
+                let plugin = try ctx.live()
+                try plugin.require("notice.reply")
+                let engine = try plugin.engineInHandler("ctx:reply")
+                let ref: NoticeRef
+                switch try args.value(1) {
+                case .object(let n as NoticeHandle): ref = n.ref
+                case let v: ref = NoticeRef(try v["ref"]?.stringValue ?? args.string(1))
+                }
+                // The kinds the notice asks, to tell a Lua value of the wrong type (the rules see
+                // text only); a notice this agency may not see is left for the rules to refuse.
+                let notice = try engine.reader.notice(ref)
+                let asks = notice.flatMap { $0.recipient == plugin.manifest.agency ? $0.asks : nil } ?? []
+                var answers: [NoticeReply.Answer] = []
+                for (k, v) in try args.table(2) {
+                    guard let name = k.stringValue else { throw LuaScriptError("ctx:reply: answers are named by strings, not \(k)") }
+                    answers.append(NoticeReply.Answer(name: name, value: try Self.answerText(v, name: name, kind: asks.first { $0.name == name }?.kind)))
+                }
+                try engine.applyFromHandler(.replyNotice(ref, answers: answers.sorted { $0.name < $1.name }), by: plugin.manifest.agency,
+                                            origin: plugin.origin, giver: plugin)
+                return .none
+            }
             .method("veto", [APIMember.param("reason", "string", "why")],
                     "Refuses the command whose event this handler was offered: it and everything it caused are taken back, its giver is told, the veto is recorded. Needs the operation's veto right on this event.") { ctx, args -> LuaNoResults in
                 let plugin = try ctx.live()
                 let reason = try args.string(1)
+                if plugin.isConsole && ctx.hook == "repl" {
+                    throw LuaScriptError("ctx:veto refuses the command whose event a handler is offered, and at the prompt no event is being handled: try it in a plugin's handler, or in a test with scenario.load")
+                }
                 try plugin.requireVeto(on: ctx.hook)
                 ctx.veto = (reason, args.callerLocation)
                 throw LuaScriptError("veto: \(reason)")
@@ -159,6 +195,28 @@ extension PluginRuntime {
                 return .none
             }
             .tostring { "<context \($0.hook)>" }
+    }
+
+    /// An answer to a notice as the ledger keeps it: a Lua value of the kind asked, as text.
+    /// `kind` is nil for a name the notice does not ask (the rules refuse it, naming what it asks).
+    static func answerText(_ v: LuaValue, name: String, kind: NoticeQuestion.Kind?) throws -> String {
+        let text: String
+        switch v {
+        case .boolean(let b): text = b ? "true" : "false"
+        case .integer(let n): text = String(n)
+        case .number(let d):
+            guard d.isFinite else { throw LuaScriptError("ctx:reply: '\(name)' must be a finite number") }
+            text = d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        case .string(let s): text = s.description
+        default: throw LuaScriptError("ctx:reply: '\(name)' must be text, a number or a boolean, not \(v.typeName)")
+        }
+        switch (kind, v) {
+        case (nil, _), (.text?, .string), (.date?, .string), (.boolean?, .boolean), (.number?, .integer), (.number?, .number):
+            return text
+        case let (kind?, _):
+            let wanted = kind == .date ? "a date (YYYY-MM-DD text)" : kind == .text ? "text" : "a \(kind.rawValue)"
+            throw LuaScriptError("ctx:reply: '\(name)' must be \(wanted), not \(v.typeName)")
+        }
     }
 
     /// A method for each command given on `subject`: `case:schedule{...}`, `handoff:accept()`.
@@ -378,5 +436,22 @@ extension PluginRuntime {
             return
         }
         handlers.append(Handler(event: event, function: function, failClosed: failClosed, location: location))
+    }
+}
+
+extension Notice {
+    /// The reply's answers as Lua reads them, by the kind each question asked (a date as
+    /// `YYYY-MM-DD` text); nil when there is no reply.
+    public var luaReply: LuaValue {
+        guard let reply else { return .nil }
+        return .table(Dictionary(uniqueKeysWithValues: reply.answers.map { a in
+            let value: LuaValue
+            switch asks?.first(where: { $0.name == a.name })?.kind ?? .text {
+            case .boolean: value = .boolean(a.value == "true")
+            case .number: value = Int64(a.value).map(LuaValue.integer) ?? Double(a.value).map(LuaValue.number) ?? .string(LuaString(a.value))
+            case .text, .date: value = .string(LuaString(a.value))
+            }
+            return (LuaValue.string(LuaString(a.name)), value)
+        }))
     }
 }

@@ -52,9 +52,12 @@ extension PluginRuntime {
         case let .handoffRefused(h, reason): (t["handoff"], t["reason"]) = (.object(HandoffHandle(h, self)), s(reason))
         case let .custodyTransferred(ref, from, to): (t["case"], t["from"], t["to"]) = (c(ref), s(from.rawValue), s(to.rawValue))
         case let .dataReleased(ref, to, categories): (t["case"], t["to"], t["categories"]) = (c(ref), s(to.rawValue), .array(categories.map { s($0.rawValue) }))
-        case let .noticeSent(ref, _), let .noticeAcknowledged(ref, _):
-            if case let .noticeSent(_, to) = event { t["to"] = s(to) }
-            if case let .noticeAcknowledged(_, by) = event { t["by"] = s(by.rawValue) }
+        case let .noticeSent(ref, _), let .noticeAcknowledged(ref, _), let .noticeReplied(ref, _):
+            switch event {
+            case let .noticeSent(_, to): t["to"] = s(to)
+            case let .noticeAcknowledged(_, by), let .noticeReplied(_, by): t["by"] = s(by.rawValue)
+            default: break
+            }
             t["notice"] = .object(NoticeHandle(ref, self))
         case .signalled(let signal):
             for (k, v) in signal.fields {

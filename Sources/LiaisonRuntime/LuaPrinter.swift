@@ -1,6 +1,8 @@
 /// How the console and the test harness show Lua values: strings quoted, tables depth-limited
 /// and cycle-safe with sorted keys, model objects by their one-line summary
-/// (`<case R-0042 scheduled, 1 hold>`), and colours only when asked (on a terminal).
+/// (`<case R-0042 scheduled, 1 hold>`), times (integers from 2000 to 2100, which is what
+/// seconds since 1970 look like) with their ISO 8601 reading as a comment
+/// (`1796112000 --[[2026-12-01T08:00:00Z]]`), and colours only when asked (on a terminal).
 ///
 /// The chunk returns `show(value, colour)`.
 public enum LuaPrinter {
@@ -21,7 +23,14 @@ local function show(v, colour, depth, seen)
   depth, seen = depth or 0, seen or {}
   local t = type(v)
   if t == "string" then return paint(string.format("%q", v), "32", colour) end
-  if t == "number" then return paint(tostring(v), "36", colour) end
+  if t == "number" then
+    -- Times are seconds since 1970: an integer between 2000 and 2100 is shown with its
+    -- ISO 8601 reading as a comment, so the text stays a Lua value.
+    if math.type(v) == "integer" and v >= 946684800 and v < 4102444800 and os and os.date then
+      return paint(tostring(v), "36", colour) .. paint(" --[[" .. os.date("!%Y-%m-%dT%H:%M:%SZ", v) .. "]]", "2", colour)
+    end
+    return paint(tostring(v), "36", colour)
+  end
   if t == "boolean" or t == "nil" then return paint(tostring(v), "35", colour) end
   if t ~= "table" then return paint(tostring(v), "33", colour) end
   if seen[v] then return "<cycle>" end

@@ -13,18 +13,21 @@ public struct NoticeComposer {
     /// The template's name (its file's, without `.mustache`), recorded with the notice.
     public let name: String
     let template: NoticeTemplate
+    /// What a notice from this template asks its recipient to answer (`ctx:reply`).
+    public var asks: [NoticeQuestion] = []
 
     /// A value a template may print besides the cases: `{{data.KEY}}`.
     public enum Value: Sendable { case text(String), flag(Bool) }
 
     /// Parses `text` (Mustache, rendered as plain text); throws the parser's error.
-    public init(name: String, text: String) throws {
+    public init(name: String, text: String, asks: [NoticeQuestion] = []) throws {
         self.name = name
         template = try NoticeTemplate(text: text)
+        self.asks = asks
     }
 
-    init(name: String, template: NoticeTemplate) {
-        (self.name, self.template) = (name, template)
+    init(name: String, template: NoticeTemplate, asks: [NoticeQuestion]) {
+        (self.name, self.template, self.asks) = (name, template, asks)
     }
 
     /// The notice `ref` from `sender` to `to` (`AGENCY` or `AGENCY/contact`) about `cases`,
@@ -52,7 +55,8 @@ public struct NoticeComposer {
                 }
             }),
         ]
-        return Notice(ref: ref, from: sender, to: to, template: name, cases: cases, due: due, sentAt: now, body: template.render(.fields(context)))
+        return Notice(ref: ref, from: sender, to: to, template: name, cases: cases, due: due, sentAt: now, body: template.render(.fields(context)),
+                      asks: asks)
     }
 }
 
@@ -85,7 +89,8 @@ extension PluginRuntime {
         guard let to = value("to")?.stringValue, !to.isEmpty else { throw LuaScriptError("ctx:send_notice: 'to' is missing (an agency, or AGENCY/contact)") }
         guard let templateName = value("template")?.stringValue else { throw LuaScriptError("ctx:send_notice: 'template' is missing") }
         guard let template = templates[templateName] else {
-            throw LuaScriptError("ctx:send_notice: no template '\(templateName)' in \(manifest.displayFolder)/templates (templates: \(templates.keys.sorted().joined(separator: ", ")))")
+            let place = isConsole ? "the templates of \(manifest.agency)'s plugins" : "\(manifest.displayFolder)/templates"
+            throw LuaScriptError("ctx:send_notice: no template '\(templateName)' in \(place) (templates: \(templates.keys.sorted().joined(separator: ", ")))")
         }
         var cases: [CaseRef] = []
         for v in [value("case")].compactMap({ $0 }) + (value("cases")?.arrayValue ?? []) {
@@ -115,7 +120,7 @@ extension PluginRuntime {
         }
         let notice: Notice
         do {
-            notice = try NoticeComposer(name: templateName, template: template)
+            notice = try NoticeComposer(name: templateName, template: template, asks: manifest.replies[templateName] ?? [])
                 .compose(engine.newNoticeRef(), from: manifest.agency, to: to, cases: cases, due: due, data: data, at: engine.now, in: engine.reader)
         } catch let error as NoticeError {
             throw LuaScriptError("ctx:send_notice: \(error)")

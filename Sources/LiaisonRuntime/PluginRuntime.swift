@@ -67,6 +67,7 @@ public final class PluginRuntime {
         let state = try LuaState(limits: LuaLimits(memory: 256 << 20, time: .seconds(30)), sandbox: sandbox)
         let runtime = PluginRuntime(manifest: consoleManifest(engine: engine, as: agency), state: state, grant: consoleGrant(engine: engine, as: agency))
         runtime.isConsole = true
+        runtime.templates = consoleTemplates(engine: engine, for: runtime.manifest.agency)
         runtime.seesEverything = agency == nil
         runtime.loading = false
         runtime.engine = engine
@@ -79,9 +80,46 @@ public final class PluginRuntime {
     static func consoleManifest(engine: Engine, as agency: AgencyID?) -> PluginManifest {
         let sending = engine.operation.agencies.first { $0.role == .sendingEnforcement }?.id ?? AgencyID.coordinator
         let permissions = agency.map { engine.operation.grant(for: $0)?.commands ?? [] } ?? Set(PluginManifest.knownPermissions)
-        return PluginManifest(name: "repl", version: Version(0, 0, 0), agency: agency ?? sending, api: PluginManifest.hostAPI, entry: "",
-                              priority: 0, permissions: permissions, dependencies: [], incompatible: [], folder: URL(fileURLWithPath: "."),
-                              displayFolder: "repl", timeLimit: .seconds(30), memoryLimit: 256 << 20)
+        var manifest = PluginManifest(name: "repl", version: Version(0, 0, 0), agency: agency ?? sending, api: PluginManifest.hostAPI, entry: "",
+                                      priority: 0, permissions: permissions, dependencies: [], incompatible: [], folder: URL(fileURLWithPath: "."),
+                                      displayFolder: "repl", timeLimit: .seconds(30), memoryLimit: 256 << 20)
+        manifest.replies = consoleReplies(engine: engine, for: agency ?? sending)
+        return manifest
+    }
+
+    /// The templates a console speaking for `agency` sends notices from: those of the
+    /// agency's plugins (the first plugin's, by priority, where two share a name). Their
+    /// `[replies]` come with them, into the console's manifest.
+    static func consoleTemplates(engine: Engine, for agency: AgencyID) -> [String: NoticeTemplate] {
+        var out: [String: NoticeTemplate] = [:]
+        for plugin in engine.plugins.plugins where plugin.manifest.agency == agency {
+            out.merge(plugin.templates) { first, _ in first }
+        }
+        return out
+    }
+
+    static func consoleReplies(engine: Engine, for agency: AgencyID) -> [String: [NoticeQuestion]] {
+        var out: [String: [NoticeQuestion]] = [:]
+        for plugin in engine.plugins.plugins where plugin.manifest.agency == agency {
+            out.merge(plugin.manifest.replies) { first, _ in first }
+        }
+        return out
+    }
+
+    /// Runs a console chunk with a `ctx` of its own, as a handler has: the agency's, at the
+    /// operation's time, with `hook` "repl"; it dies when the chunk ends.
+    public func withConsoleContext<T>(_ body: () throws -> T) throws -> T {
+        guard isConsole, let engine else { return try body() }
+        let ctx = HandlerContext(plugin: self, hook: "repl", now: engine.now)
+        let outer = context
+        context = ctx
+        try state.setGlobal("ctx", .object(ctx))
+        defer {
+            context = outer
+            try? state.setGlobal("ctx", .nil)
+            state.release(ctx)
+        }
+        return try body()
     }
 
     static func consoleGrant(engine: Engine, as agency: AgencyID?) -> Grant {
@@ -93,6 +131,7 @@ public final class PluginRuntime {
     public func switchConsole(to agency: AgencyID?) {
         guard isConsole, let engine else { return }
         manifest = Self.consoleManifest(engine: engine, as: agency)
+        templates = Self.consoleTemplates(engine: engine, for: manifest.agency)
         grant = Self.consoleGrant(engine: engine, as: agency)
         seesEverything = agency == nil
         cachedReader = nil

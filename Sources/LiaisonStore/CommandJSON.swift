@@ -73,6 +73,7 @@ enum CommandJSON {
         case .sendNotice(let n):
             name = "sendNotice"; f.object("_0", NoticeJSON.fields(n))
         case .acknowledgeNotice(let n): name = "acknowledgeNotice"; f.text("_0", n.rawValue)
+        case let .replyNotice(n, answers): name = "replyNotice"; f.text("_0", n.rawValue); f.objects("answers", NoticeJSON.answers(answers))
         case .signal(let s): name = "signal"; f.json("_0", try nested(s))
         case .recordPluginOutcome(let o): name = "recordPluginOutcome"; f.json("_0", try nested(o))
         case .setPluginState(let c): name = "setPluginState"; f.json("_0", try nested(c))

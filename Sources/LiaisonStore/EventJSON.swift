@@ -51,6 +51,7 @@ enum EventJSON {
             name = "dataReleased"; f.text("_0", c.rawValue); f.text("to", to.rawValue); f.texts("categories", categories.map(\.rawValue))
         case let .noticeSent(n, to): name = "noticeSent"; f.text("_0", n.rawValue); f.text("to", to)
         case let .noticeAcknowledged(n, by): name = "noticeAcknowledged"; f.text("_0", n.rawValue); f.text("by", by.rawValue)
+        case let .noticeReplied(n, by): name = "noticeReplied"; f.text("_0", n.rawValue); f.text("by", by.rawValue)
         case .signalled(let signal):
             name = "signalled"
             var s = JSONFields()

@@ -39,7 +39,27 @@ enum NoticeJSON {
         if let due = n.due { f.seconds("due", due) }
         f.seconds("sentAt", n.sentAt); f.text("body", n.body)
         if let at = n.acknowledgedAt { f.seconds("acknowledgedAt", at) }
+        if let asks = n.asks {
+            f.objects("asks", asks.map { q in
+                var x = JSONFields()
+                x.text("name", q.name); x.text("kind", q.kind.rawValue); x.flag("optional", q.optional)
+                return x
+            })
+        }
+        if let reply = n.reply {
+            var x = JSONFields()
+            x.seconds("at", reply.at); x.objects("answers", answers(reply.answers))
+            f.object("reply", x)
+        }
         return f
+    }
+
+    static func answers(_ answers: [NoticeReply.Answer]) -> [JSONFields] {
+        answers.map { a in
+            var x = JSONFields()
+            x.text("name", a.name); x.text("value", a.value)
+            return x
+        }
     }
 }
 

@@ -85,6 +85,7 @@ public struct Replay {
         func add(_ subject: String, _ line: String) { out[subject, default: []].append(line) }
         let me = reader?.agency.id
         let handoffs = Dictionary(uniqueKeysWithValues: try store.handoffs().map { ($0.ref, $0) })
+        let notices = Dictionary(uniqueKeysWithValues: try store.notices().map { ($0.ref, $0) })
         // Each plugin's state at the end, by plugin and key.
         var states: [String: [String: String]] = [:]
         for entry in entries.dropFirst() {
@@ -104,6 +105,10 @@ public struct Replay {
                 if n.cases.isEmpty { add("(operation)", line) } else { for c in n.cases { add(c.rawValue, line) } }
             case .recordPluginOutcome(let o) where o.kind == .veto && (me == nil || me == o.agency):
                 add("(operation)", "veto by plugin \(o.plugin), hook \(o.hook): \(o.message) (refused \(o.trigger))")
+            case let .replyNotice(ref, answers):
+                guard let n = notices[ref], me == nil || me == n.from || me == n.recipient else { break }
+                let line = "reply from \(n.recipient) to \(n.template) from \(n.from): " + answers.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
+                if n.cases.isEmpty { add("(operation)", line) } else { for c in n.cases { add(c.rawValue, line) } }
             case .proposeHandoff(let p):
                 for c in p.cases { add(c.rawValue, "handoff proposed: \(p.from) -> \(p.to) at \(p.place), by \(entry.actor)") }
             case .acknowledgeHandoff(let ref), .refuseHandoff(let ref, _):

@@ -102,6 +102,7 @@ enum ScenarioAPI {
             APIMember.param("body", "string", "its text"), APIMember.param("due", "string?", "its deadline, ISO 8601"),
             APIMember.param("late", "boolean", "past its deadline and not acknowledged"),
             APIMember.param("acknowledged", "boolean", "whether it was acknowledged"), APIMember.param("cases", "string[]", "the cases it is about"),
+            APIMember.param("reply", "table<string, string|number|boolean>?", "the recipient's answers (ctx:reply), by name; nil if none"),
         ]),
         ("HandoffRecord", [
             APIMember.param("ref", "string", "H-1"), APIMember.param("from", "string", "the agency handing over"),
@@ -219,6 +220,7 @@ enum ScenarioAPI {
                                                  "acknowledged": .boolean(n.acknowledgedAt != nil),
                                                  "cases": .array(n.cases.map { .string(LuaString($0.rawValue)) })]
                     if let due = n.due { t["due"] = .string(LuaString(Timestamp.iso(due))) }
+                    t["reply"] = n.luaReply
                     return .table(Dictionary(uniqueKeysWithValues: t.map { (.string(LuaString($0.key)), $0.value) }))
                 })
             }

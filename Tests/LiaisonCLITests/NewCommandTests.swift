@@ -29,7 +29,7 @@ struct NewCommandTests {
         #expect(plugins.status == 0 && plugins.stdout.contains("legal-aid 0.1.0 for MONITOR, priority -10"), "\(plugins.stdout)")
         let tests = try Liaison.run(["test", dir.path, "--seed", "1"])
         #expect(tests.status == 0, "\(tests.stdout)")
-        #expect(tests.stdout.hasSuffix("17 passed, 0 failed\n"), "\(tests.stdout)")
+        #expect(tests.stdout.hasSuffix("18 passed, 0 failed\n"), "\(tests.stdout)")
         #expect(tests.stdout.contains("legal-aid logs every case opened"))
         let run = try Liaison.run(["run", dir.path, "--store", dir.appendingPathComponent("s.sqlite").path])
         #expect(run.status == 0 && run.stdout.contains("script errors: 0"), "\(run.stdout)")

@@ -109,6 +109,27 @@ struct ReplTests {
         #expect(t.waitFor("c.fit_to_fly"), "\(t.screen)")
         t.type("_e\t\n")
         #expect(t.waitFor("\nnil\n"), "\(t.screen)")
+        // Inside the standard library's tables, and the user's own.
+        t.type("string.up\t")
+        #expect(t.waitFor("string.upper"), "\(t.screen)")
+        t.type("\u{15}")
+        t.type("mine = { alpha = 1, beta = 2 }\n")
+        t.type("mine.al\t")
+        #expect(t.waitFor("mine.alpha"), "\(t.screen)")
+        t.type("\n")
+        #expect(t.waitFor("\n1\n"), "\(t.screen)")
+    }
+
+    @Test(":help NAME on a terminal describes an API member, and ctx at the prompt is the console's agency's")
+    func helpAndContext() throws {
+        let t = try Terminal(["repl", "Examples/gulf-charter", "--as", "IR-MFA"], home: try temporaryHome())
+        defer { t.close() }
+        #expect(t.waitFor("as IR-MFA> "))
+        t.type(":help reply\n")
+        #expect(t.waitFor("Context:reply(notice, answers)"), "\(t.screen)")
+        #expect(t.waitFor("answers (table<string, string|number|boolean>): an answer for each thing the notice asks"), "\(t.screen)")
+        t.type("ctx.agency, ctx.now\n")
+        #expect(t.waitFor("\"IR-MFA\"\t1796112000 --[[2026-12-01T08:00:00Z]]"), "\(t.screen)")
     }
 
     @Test("history: Up recalls the last line, Ctrl-R searches, and history outlives the session")
@@ -335,5 +356,30 @@ extension ReplScriptTests {
               handler calls: 6
 
             """), "\(text)")
+    }
+}
+
+extension ReplScriptTests {
+    @Test("ctx at the prompt sends a notice from the agency's templates, is dead after its chunk, and refuses a veto with a reason")
+    func promptContext() throws {
+        let (status, text) = try pipedRepl(["Examples/gulf-charter", "--as", "IR-RECEPTION"], """
+            ctx.agency, ctx.hook
+            n = ctx:send_notice{ to = "IR-MFA", template = "reception-record", case = "R-0001" }
+            n
+            kept = ctx
+            kept.agency
+            ctx:veto("no")
+            ctx:send_notice{ to = "IR-MFA", template = "departure", case = "R-0001" }
+            :advance 2026-12-11T10:00:00Z
+            model.notices{ template = "minor-reception-request" }[1].reply
+
+            """)
+        #expect(status == 1)
+        #expect(text.hasPrefix("\"IR-RECEPTION\"\t\"repl\"\n\"N-000102\"\n"), "\(text)")
+        #expect(text.contains("\"N-000102\"\nstdin:1: attempt to use a released Context object\n"), "\(text)")
+        #expect(text.contains("stdin:1: ctx:veto refuses the command whose event a handler is offered, and at the prompt no event is being handled"), "\(text)")
+        #expect(text.contains("stdin:1: ctx:send_notice: no template 'departure' in the templates of IR-RECEPTION's plugins (templates: reception-record)"), "\(text)")
+        #expect(text.contains("{family_traced = true, traced_on = \"2026-12-11\"}"), "\(text)")
+        #expect(text.hasSuffix("liaison repl: 3 errors in the script (shown above)\n"), "\(text)")
     }
 }

@@ -70,7 +70,7 @@ struct TutorialTests {
         #expect(try Liaison.run(["plugins", dir.path]).status == 0)
         let tests = try Liaison.run(["test", dir.path, "--seed", "1"])
         #expect(tests.status == 0, "\(tests.stdout)")
-        #expect(tests.stdout.hasSuffix("17 passed, 0 failed\n"), "\(tests.stdout)")
+        #expect(tests.stdout.hasSuffix("18 passed, 0 failed\n"), "\(tests.stdout)")
         // Step 6.
         let run = try Liaison.run(["run", dir.path, "--store", dir.appendingPathComponent("s.sqlite").path, "--log"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")

@@ -30,6 +30,53 @@ struct TrustRulesTests {
         try s.run(.acknowledgeNotice("N-000001"), by: mfa)
     }
 
+    @Test("a reply answers exactly what the notice asks, only from its recipient, once; it acknowledges and stops the deadline")
+    func noticeReplies() throws {
+        var s = Scenario()
+        try s.open("R-0504")
+        let asks = [NoticeQuestion(name: "traced", kind: .boolean), NoticeQuestion(name: "on", kind: .date),
+                    NoticeQuestion(name: "people", kind: .number), NoticeQuestion(name: "note", kind: .text, optional: true)]
+        let due = s.now.addingTimeInterval(3600)
+        try s.run(.sendNotice(Notice(ref: "N-000001", from: enf, to: "IR-RECEPTION/child-protection", template: "minor", cases: ["R-0504"],
+                                     due: due, sentAt: s.now, body: "Please answer.", asks: asks)))
+        try s.run(.sendNotice(Notice(ref: "N-000002", from: enf, to: "IR-RECEPTION", template: "fyi", cases: [], due: nil, sentAt: s.now, body: "")))
+        func a(_ pairs: KeyValuePairs<String, String>) -> [NoticeReply.Answer] { pairs.map { NoticeReply.Answer(name: $0.key, value: $0.value) } }
+        let good = a(["on": "2026-11-21", "people": "2", "traced": "true"])
+        #expect(s.refusal(.replyNotice("N-000001", answers: good), by: transit) == "no notice N-000001 addressed to QA-TRANSIT")
+        #expect(s.refusal(.replyNotice("N-000001", answers: good), by: enf)
+            == "notice N-000001 is addressed to IR-RECEPTION/child-protection: only IR-RECEPTION may reply to it")
+        #expect(s.refusal(.replyNotice("N-000002", answers: good), by: reception)
+            == "notice N-000002 (template fyi) asks for no reply: acknowledge it instead, or declare the answers under [replies.fyi] in the sending plugin's plugin.toml")
+        #expect(s.refusal(.replyNotice("N-000001", answers: good + a(["lawyer": "yes"])), by: reception)
+            == "notice N-000001 (template minor) does not ask 'lawyer' (it asks: note: text?, on: date, people: number, traced: boolean)")
+        #expect(s.refusal(.replyNotice("N-000001", answers: a(["on": "2026-11-21", "people": "2", "traced": "yes"])), by: reception)
+            == "notice N-000001: 'traced' must be true or false, not 'yes'")
+        #expect(s.refusal(.replyNotice("N-000001", answers: a(["on": "2026-13-01", "people": "2", "traced": "true"])), by: reception)
+            == "notice N-000001: 'on' must be a date (YYYY-MM-DD), not '2026-13-01'")
+        #expect(s.refusal(.replyNotice("N-000001", answers: a(["on": "2026-11-21", "people": "two", "traced": "true"])), by: reception)
+            == "notice N-000001: 'people' must be a number, not 'two'")
+        #expect(s.refusal(.replyNotice("N-000001", answers: a(["on": "2026-11-21", "traced": "true"])), by: reception)
+            == "notice N-000001: the reply leaves out people, which the notice asks for")
+        #expect(s.refusal(.replyNotice("N-000001", answers: good + a(["traced": "false"])), by: reception)
+            == "notice N-000001: 'traced' is answered twice")
+        #expect(s.model.notices["N-000001"]?.reply == nil && s.model.notices["N-000001"]?.acknowledgedAt == nil)
+
+        s.now = s.now.addingTimeInterval(600)
+        #expect(try s.run(.replyNotice("N-000001", answers: good), by: reception)
+            == [.noticeAcknowledged("N-000001", by: reception), .noticeReplied("N-000001", by: reception)])
+        let n = try #require(s.model.notices["N-000001"])
+        #expect(n.reply == NoticeReply(at: s.now, answers: a(["on": "2026-11-21", "people": "2", "traced": "true"])))
+        #expect(n.acknowledgedAt == s.now)
+        #expect(!n.isLate(at: due.addingTimeInterval(86_400)))
+        #expect(s.refusal(.replyNotice("N-000001", answers: good), by: reception) == "notice N-000001 already has a reply")
+        // A notice acknowledged first still takes its reply, without a second acknowledgement.
+        try s.run(.sendNotice(Notice(ref: "N-000003", from: enf, to: "IR-RECEPTION", template: "minor", cases: [], due: nil, sentAt: s.now,
+                                     body: "", asks: asks)))
+        try s.run(.acknowledgeNotice("N-000003"), by: reception)
+        #expect(try s.run(.replyNotice("N-000003", answers: good + a(["note": "seen"])), by: reception) == [.noticeReplied("N-000003", by: reception)])
+        #expect(s.model.notices["N-000003"]?.reply?.value("note") == "seen")
+    }
+
     @Test("a notice is a letter, not a file: its text and its cases are bounded")
     func noticeBounds() throws {
         var s = Scenario()
@@ -85,7 +132,7 @@ struct TrustRulesTests {
             .refuseHandoff("H", reason: "r"), .receive("R"), .close("R"), .abort("R", reason: "r"),
             .releaseData("R", to: mfa, categories: [.identity], purpose: "p"),
             .sendNotice(Notice(ref: "N", from: enf, to: "IR-MFA", template: "t", cases: [], due: nil, sentAt: day0, body: "")),
-            .acknowledgeNotice("N"), .signal(Signal(name: "a.b")),
+            .acknowledgeNotice("N"), .replyNotice("N", answers: []), .signal(Signal(name: "a.b")),
             .recordPluginOutcome(PluginOutcome(plugin: "p", agency: enf, hook: "h", kind: .error, failClosed: false, message: "m", location: nil,
                                                trigger: "t", refusedTrigger: false)),
             .setPluginState(PluginStateChange(plugin: "p", agency: enf, key: "k", value: "1")),
@@ -94,8 +141,8 @@ struct TrustRulesTests {
             let expected = Rules.authorities.firstIndex { $0.command == c.name }
             #expect(c.authorityRow == expected, "\(c.name)")
         }
-        #expect(Set(samples.map(\.name)).count == 33)
-        #expect(Rules.authorities.count == 30)
+        #expect(Set(samples.map(\.name)).count == 34)
+        #expect(Rules.authorities.count == 31)
     }
 
     @Test("the standard grants give each role only what its rules let it give, and the monitor nothing but notices")
@@ -105,7 +152,7 @@ struct TrustRulesTests {
                 #expect(Rules.role(role, mayGive: command), "\(role.rawValue) is granted \(command), which its role may never give")
             }
         }
-        #expect(Grants.standard.roles[.monitor] == Grant(commands: ["notice.send", "notice.acknowledge"]))
+        #expect(Grants.standard.roles[.monitor] == Grant(commands: ["notice.send", "notice.acknowledge", "notice.reply"]))
         #expect(!Grants.standard.roles[.monitor]!.mayVeto("case.state-changed"))
         #expect(Grants.standard.roles[.destinationMinistry]!.mayVeto("handoff.proposed"))
         #expect(Grants.standard.roles[.sendingEnforcement]!.mayVeto("anything.at-all"))

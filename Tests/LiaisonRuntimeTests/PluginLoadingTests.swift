@@ -28,7 +28,7 @@ struct PluginLoadingTests {
         let folder = try OperationFolder.load(op.url)
         let error = try #require(throws: PluginLoadError.self) { try PluginSet.load(operationFolder: op.url, operation: folder.operation) }
         let lines = error.problems.map(\.description)
-        #expect(lines.contains("plugins/bad/plugin.toml:6: colour: is not a key of plugin.toml (keys: agency, api, dependencies, entry, incompatible, limits, name, permissions, priority, version)"))
+        #expect(lines.contains("plugins/bad/plugin.toml:6: colour: is not a key of plugin.toml (keys: agency, api, dependencies, entry, incompatible, limits, name, permissions, priority, replies, version)"))
         #expect(lines.contains("plugins/bad/plugin.toml:2: version: '1.0' is not a semantic version (MAJOR.MINOR.PATCH, for example 1.0.0)"))
         #expect(lines.contains { $0.hasPrefix("plugins/bad/plugin.toml:3: agency: XX-NOBODY is not an agency of operation test-op") })
         #expect(lines.contains("plugins/bad/plugin.toml:4: api: this host offers plugin API 1, not 2"))

@@ -315,7 +315,7 @@ struct ReferenceDocsTests {
             .noticeServed("R", periodEnds: Date()), .receptionVerified("R"), .struck("R", reason: "r"), .transitUpdated("M", leg: 0, state: .authorised),
             .handoffProposed("H"), .handoffAcknowledged("H", by: "A"), .handoffCompleted("H"), .handoffRefused("H", reason: "r"),
             .custodyTransferred("R", from: "A", to: "B"), .dataReleased("R", to: "A", categories: []), .noticeSent("N", to: "A"),
-            .noticeAcknowledged("N", by: "A")]
+            .noticeAcknowledged("N", by: "A"), .noticeReplied("N", by: "A")]
         #expect(Set(modelEvents.map(\.name)).union(["notice.received", "notice.overdue"]) == names)
     }
 }

@@ -18,6 +18,7 @@ struct EventJSONTests {
         .handoffRefused("H-1", reason: "no papers"), .custodyTransferred("R-1", from: "US-ENF", to: "IR-MFA"),
         .dataReleased("R-1", to: "QA-TRANSIT", categories: [.identity, .travelDocument]), .dataReleased("R-1", to: "QA-TRANSIT", categories: []),
         .noticeSent("N-000001", to: "IR-MFA/consular"), .noticeAcknowledged("N-000001", by: "IR-MFA"),
+        .noticeReplied("N-000001", by: "IR-MFA"),
         .signalled(Signal(name: "leg.landed", fields: ["leg": "2"])), .signalled(Signal(name: "operation.closing", fields: [:])),
         .pluginFailed(plugin: "us-enf", hook: "case.opened", kind: .timeout),
     ]

@@ -76,6 +76,15 @@ describe("notices #notices", function()
     expect(requests[1].body):to_contain("98 passengers")
   end)
 
+  it("gets the reception organisation's answer about the minor once the family is traced", function()
+    local op = scenario.load("..")
+    op:run_until("2026-12-11T10:00Z")
+    local request = op:notices{ template = "minor-reception-request" }[1]
+    expect(request.acknowledged):to_be_truthy()
+    expect(request.reply.family_traced):to_equal(true)
+    expect(request.reply.traced_on):to_equal("2026-12-11")
+  end)
+
   it("reminds the reception organisation when the minor's request goes unanswered", function()
     local op = scenario.load("..")
     op:run_until("2026-12-04T09:00Z")

@@ -4,11 +4,14 @@
 -- state (ctx:remember): no other agency can read them, and they survive a reload of the
 -- plugin or a stopped run that is resumed.
 
--- Family tracing done: reception is verified and the request answered.
+-- Family tracing done: reception is verified and the request answered with what it asks
+-- (US-ENF's plugin.toml declares it under [replies.minor-reception-request]).
 on("reception.family-traced", function(ev, ctx)
   ev.case:verify_reception()
   local key = "pending " .. ev.case.ref
-  for _, n in ipairs(ctx:recall(key) or {}) do ctx:acknowledge(n) end
+  for _, n in ipairs(ctx:recall(key) or {}) do
+    ctx:reply(n, { family_traced = true, traced_on = os.date("!%Y-%m-%d", ctx.now), note = ev.note })
+  end
   ctx:remember(key, nil)
 end)
 

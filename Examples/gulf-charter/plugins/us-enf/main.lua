@@ -57,6 +57,14 @@ on("notice.overdue", function(ev, ctx)
   ctx:send_notice{ to = ev.to, template = "reminder", data = { notice = ev.notice }, due = ctx.now + days(2) }
 end)
 
+-- The reception organisation's answer about a minor: kept in the run's log for the case file.
+on("notice.replied", function(ev, ctx)
+  local n, reply = ev.notice, ev.notice.reply
+  if n.template ~= "minor-reception-request" then return end
+  ctx:log(("%s: family traced %s on %s%s"):format(n.cases[1].ref, reply.family_traced and "yes" or "no", reply.traced_on,
+    reply.note and (" (" .. reply.note .. ")") or ""))
+end)
+
 -- Building the manifest: everyone fit and free of holds gets a seat. The first build asks
 -- Doha for transit in time (at least two days before the flight).
 on("manifest.build", function(ev, ctx)
