@@ -289,7 +289,7 @@ public final class ConsoleSession {
                 return
             }
             let o = seen(last)
-            write("\(o.command) by \(o.actor): " + (o.refusal.map { "refused: \($0)" } ?? "\(o.applied.count) ledger entries"))
+            write("\(o.label) by \(o.actor): " + (o.refusal.map { "refused: \($0)" } ?? "\(o.applied.count) ledger entries"))
             write("  events: " + (o.events.isEmpty ? "none" : Self.counted(o.events.map(\.name))))
             if agency == nil { write("  handler calls: \(o.handlerCalls)") }
             for f in o.failures { write("  \(f.kind == .veto ? "veto" : "failure"): \(f.summary)") }

@@ -111,7 +111,7 @@ public final class Engine {
     @discardableResult
     public func submit(_ command: Command, by actor: AgencyID, origin: String = "") throws -> Outcome {
         precondition(current == nil, "Engine.submit was called from inside a handler; handlers give commands through the model's methods")
-        var outcome = Outcome(command: command.name, actor: actor)
+        var outcome = Outcome(command: command.name, actor: actor, label: { if case .signal(let s) = command { return "signal \(s.name)" } else { return nil } }())
         begin()
         defer { finish() }
         do {
@@ -389,6 +389,8 @@ struct Objection: Error {
 /// What one command caused.
 public struct Outcome: Sendable {
     public var command: String
+    /// The command as people name it: a signal with its name (`signal leg.departing`).
+    public var label: String
     public var actor: AgencyID
     /// Why the command was refused, as the rules or the objecting plugin said it; nil when it
     /// took effect. `refusal(for:)` words it for an agency.
@@ -407,8 +409,9 @@ public struct Outcome: Sendable {
     /// Why the command was refused, as `reader`'s agency may be told it.
     public func refusal(for reader: CaseReader) -> String? { refused?.reason(for: reader) }
 
-    init(command: String, actor: AgencyID) {
+    init(command: String, actor: AgencyID, label: String? = nil) {
         self.command = command
+        self.label = label ?? command
         self.actor = actor
     }
 }

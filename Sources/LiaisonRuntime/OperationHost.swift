@@ -104,7 +104,7 @@ public final class OperationHost {
             if keepsOutcomes { outcomes.append(outcome) }
             failures += outcome.failures
             if let refusal = outcome.refusal {
-                refusals.append(RefusedCommand(command: outcome.command, actor: outcome.actor, reason: refusal,
+                refusals.append(RefusedCommand(command: outcome.label, actor: outcome.actor, reason: refusal,
                                                entry: playing.map(\.title), line: playing?.line))
             }
             entriesWritten += outcome.applied.count

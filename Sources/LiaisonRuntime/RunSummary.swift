@@ -13,7 +13,13 @@ public struct RunSummary: Sendable {
     public var holdsByKind: [(kind: String, raised: Int, active: Int)]
     public var noticesSent: Int
     public var noticesLate: [Notice]
-    public var noticesByTemplate: [(template: String, count: Int)]
+    public var noticesByTemplate: [(template: String, count: Int, acknowledged: Int, replied: Int, late: Int)]
+    /// Each case that has not left (not departed, in transit, handed over, received or closed),
+    /// and why: its active holds, its strike, its missing document or fitness, refusals.
+    public var notBoarded: [(ref: String, state: String, why: [String])]
+    /// Each agency's notices (sent; received, and of those acknowledged, replied and late),
+    /// vetoes and script errors.
+    public var agencies: [(id: String, role: String, sent: Int, received: Int, acknowledged: Int, replied: Int, late: Int, vetoes: Int, errors: Int)]
     public var handoffsCompleted: Int
     public var handoffsRefused: Int
     public var failures: [PluginOutcome]
@@ -21,7 +27,7 @@ public struct RunSummary: Sendable {
     public var commands: Int
     public var handlerCalls: Int
     /// The timeline's entries played so far.
-    public var timeline: [(at: Date, title: String, note: String?)]
+    public var timeline: [(at: Date, title: String, note: String?, line: Int?)]
 
     init(host: OperationHost) throws {
         let store = host.store
@@ -30,9 +36,18 @@ public struct RunSummary: Sendable {
         at = now
         var states: [String: Int] = [:]
         var raised: [String: Int] = [:], active: [String: Int] = [:]
+        var notBoarded: [(ref: String, state: String, why: [String])] = []
+        let left: Set<CaseState> = [.departed, .inTransit, .handedOver, .received, .closed]
+        // A refused timeline entry about a case ("case.schedule R-0007") is part of its story.
+        var refusedFor: [String: [String]] = [:]
+        for r in host.refusals {
+            if let subject = r.entry?.split(separator: " ").dropFirst().first { refusedFor[String(subject), default: []].append("\(r.entry!) refused: \(r.reason)") }
+        }
         for ref in try store.caseRefs() {
             guard let c = try store.returnCase(ref) else { continue }
-            states[c.state(at: now).rawValue, default: 0] += 1
+            let state = c.state(at: now)
+            states[state.rawValue, default: 0] += 1
+            if !left.contains(state) { notBoarded.append((ref.rawValue, state.rawValue, Self.why(c, at: now) + (refusedFor[ref.rawValue] ?? []))) }
             for h in c.holds {
                 raised[h.kind.rawValue, default: 0] += 1
                 if h.isActive(at: now) { active[h.kind.rawValue, default: 0] += 1 }
@@ -44,7 +59,17 @@ public struct RunSummary: Sendable {
         let notices = try store.notices()
         noticesSent = notices.count
         noticesLate = notices.filter { $0.isLate(at: now) }
-        noticesByTemplate = Dictionary(grouping: notices, by: \.template).map { ($0.key, $0.value.count) }.sorted { $0.template < $1.template }
+        noticesByTemplate = Dictionary(grouping: notices, by: \.template).map { template, ns in
+            (template, ns.count, ns.filter { $0.acknowledgedAt != nil }.count, ns.filter { $0.reply != nil }.count, ns.filter { $0.isLate(at: now) }.count)
+        }.sorted { $0.template < $1.template }
+        self.notBoarded = notBoarded
+        agencies = store.operation.agencies.map { a in
+            let received = notices.filter { $0.recipient == a.id }
+            let mine = host.failures.filter { $0.agency == a.id }
+            return (a.id.rawValue, a.role.rawValue, notices.filter { $0.from == a.id }.count, received.count,
+                    received.filter { $0.acknowledgedAt != nil }.count, received.filter { $0.reply != nil }.count,
+                    received.filter { $0.isLate(at: now) }.count, mine.filter { $0.kind == .veto }.count, mine.filter { $0.kind != .veto }.count)
+        }
         let handoffs = try store.handoffs()
         handoffsCompleted = handoffs.filter { $0.state == .completed }.count
         handoffsRefused = handoffs.filter { $0.state == .refused }.count
@@ -52,7 +77,31 @@ public struct RunSummary: Sendable {
         refusals = host.refusals
         commands = host.entriesWritten
         handlerCalls = host.handlerCalls
-        timeline = host.timeline.entries.prefix(host.played).map { ($0.at, $0.title, $0.note) }
+        timeline = host.timeline.entries.prefix(host.played).map { ($0.at, $0.title, $0.note, $0.line) }
+    }
+
+    /// Why a case that has not left is where it is, as its records say.
+    static func why(_ c: ReturnCase, at now: Date) -> [String] {
+        var out: [String] = c.holds.filter { $0.isActive(at: now) }.map { h in
+            "hold \(h.kind.rawValue) raised by \(h.raisedBy) on \(Timestamp.day(h.raisedAt)): \(h.reason)"
+        }
+        if let struck = c.manifest?.struck { out.append("struck from \(c.manifest!.movement): \(struck)") }
+        switch c.state(at: now) {
+        case .consentWithdrawn: if out.isEmpty { out.append("consent withdrawn") }
+        case .aborted: out.append("return aborted")
+        case .released: out.append("released")
+        case .identified, .cleared, .documented, .fit, .onHold:
+            if c.validDocument(at: now) == nil { out.append("no valid travel document") }
+            if let fit = c.fitToFly, !fit.isValid(at: now) {
+                out.append(fit.fit ? "fit-to-fly expired on \(Timestamp.day(fit.expiresAt))" : "assessed not fit to fly")
+            } else if c.fitToFly == nil {
+                out.append("no fit-to-fly assessment")
+            }
+            if c.manifest == nil && c.progress == .fit { out.append("not scheduled") }
+        case .scheduled: out.append("scheduled, not yet departed")
+        default: break
+        }
+        return out.isEmpty ? ["(nothing on record)"] : out
     }
 
     /// How many refusals, vetoes and script errors the summary names before "and N more".
@@ -91,35 +140,108 @@ public struct RunSummary: Sendable {
         return out.joined(separator: "\n")
     }
 
-    /// The report file: Markdown, or HTML (with the timeline drawn) when `html`.
+    /// The report file: Markdown, or HTML (with the timeline drawn) when `html`. Both render
+    /// the same sections (`sections`), so neither has what the other lacks.
     public func report(html: Bool) -> String {
-        html ? htmlReport : markdown
+        html ? Self.html(title: "Operation \(operation)", sections, timeline: timelinePicture) : Self.markdown(title: "Operation \(operation)", sections)
     }
 
-    var markdown: String {
-        var md = "# Operation \(operation)\n\nState at \(Timestamp.iso(at)).\n\n## Cases by state\n\n| state | cases |\n|---|---|\n"
-        md += casesByState.map { "| \($0.state) | \($0.count) |" }.joined(separator: "\n")
-        md += "\n\n## Holds by kind\n\n| kind | raised | still active |\n|---|---|---|\n"
-        md += holdsByKind.map { "| \($0.kind) | \($0.raised) | \($0.active) |" }.joined(separator: "\n")
-        md += "\n\n## Notices\n\n\(noticesSent) sent, \(noticesLate.count) late.\n\n| template | sent |\n|---|---|\n"
-        md += noticesByTemplate.map { "| \($0.template) | \($0.count) |" }.joined(separator: "\n")
-        if !noticesLate.isEmpty {
-            md += "\n\nLate: " + noticesLate.map { "\($0.ref) (\($0.template) to \($0.to), due \($0.due.map(Timestamp.iso) ?? "-"))" }.joined(separator: ", ")
+    /// A part of the report: paragraphs, tables and lists, in order.
+    public enum Block: Sendable {
+        case paragraph(String)
+        case table([String], [[String]])
+        case list([String])
+        /// Drawn in HTML only; the timeline's table says the same in both.
+        case timelinePicture
+    }
+
+    public var sections: [(title: String, blocks: [Block])] {
+        var out: [(String, [Block])] = []
+        out.append(("Cases by state", [.table(["state", "cases"], casesByState.map { [$0.state, String($0.count)] })]))
+        out.append(("Who did not board, and why", notBoarded.isEmpty ? [.paragraph("Everyone left.")]
+            : [.paragraph("\(notBoarded.count) \(notBoarded.count == 1 ? "case" : "cases") did not leave:"),
+               .table(["case", "state", "why"], notBoarded.map { [$0.ref, $0.state, $0.why.joined(separator: "; ")] })]))
+        out.append(("Holds by kind", holdsByKind.isEmpty ? [.paragraph("None raised.")]
+            : [.table(["kind", "raised", "still active"], holdsByKind.map { [$0.kind, String($0.raised), String($0.active)] })]))
+        var notices: [Block] = [.paragraph("\(noticesSent) sent, \(noticesLate.count) late.")]
+        if !noticesByTemplate.isEmpty {
+            notices.append(.table(["template", "sent", "acknowledged", "replied", "late"], noticesByTemplate.map {
+                [$0.template, String($0.count), String($0.acknowledged), String($0.replied), String($0.late)]
+            }))
         }
-        md += "\n\n## Handoffs\n\n\(handoffsCompleted) completed, \(handoffsRefused) refused.\n\n## Vetoes and script errors\n\n"
-        md += failures.isEmpty ? "None.\n" : failures.map { "- \($0.summary)" + ($0.refusedTrigger ? " — \($0.trigger) refused" : " — \($0.trigger) went on") }.joined(separator: "\n") + "\n"
-        md += "\n## Refused commands\n\n"
-        md += refusals.isEmpty ? "None.\n" : refusals.map { "- \($0.summary)" }.joined(separator: "\n") + "\n"
-        md += "\n## Timeline\n\n| time | event | note |\n|---|---|---|\n"
-        md += timeline.map { "| \(Timestamp.iso($0.at)) | \($0.title) | \($0.note ?? "") |" }.joined(separator: "\n") + "\n"
+        notices.append(.paragraph(noticesLate.isEmpty ? "No notice is late." : "Late notices:"))
+        if !noticesLate.isEmpty {
+            notices.append(.list(noticesLate.map { n in
+                "\(n.ref) (\(n.template) to \(n.to), due \(n.due.map(Timestamp.iso) ?? "-"), "
+                    + (n.acknowledgedAt.map { "acknowledged \(Timestamp.iso($0))" } ?? "not acknowledged") + ")"
+            }))
+        }
+        out.append(("Notices", notices))
+        out.append(("Agencies", [.table(["agency", "role", "notices sent", "received", "acknowledged", "replied", "late", "vetoes", "script errors"],
+                                        agencies.map { [$0.id, $0.role, String($0.sent), String($0.received), String($0.acknowledged),
+                                                        String($0.replied), String($0.late), String($0.vetoes), String($0.errors)] })]))
+        out.append(("Handoffs", [.paragraph("\(handoffsCompleted) completed, \(handoffsRefused) refused.")]))
+        out.append(("Vetoes and script errors", failures.isEmpty ? [.paragraph("None.")]
+            : [.list(failures.map { "\($0.summary)" + ($0.refusedTrigger ? " — \($0.trigger) refused" : " — \($0.trigger) went on") })]))
+        out.append(("Refused commands", refusals.isEmpty ? [.paragraph("None.")] : [.list(refusals.map(\.summary))]))
+        let refusedLines = Dictionary(refusals.compactMap { r in r.line.map { ($0, r.reason) } }, uniquingKeysWith: { a, _ in a })
+        out.append(("Timeline", [.timelinePicture, .table(["time", "entry", "note", "outcome"], timeline.map { e in
+            [Timestamp.iso(e.at), e.title, e.note ?? "", e.line.flatMap { refusedLines[$0] }.map { "refused: \($0)" } ?? "done"]
+        })]))
+        return out
+    }
+
+    static func markdown(title: String, _ sections: [(title: String, blocks: [Block])]) -> String {
+        func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        var md = "# \(title)\n"
+        for section in sections {
+            md += "\n## \(section.title)\n"
+            for block in section.blocks {
+                switch block {
+                case .paragraph(let p): md += "\n\(p)\n"
+                case let .table(header, rows):
+                    md += "\n| " + header.map(cell).joined(separator: " | ") + " |\n|" + header.map { _ in "---|" }.joined() + "\n"
+                    md += rows.map { "| " + $0.map(cell).joined(separator: " | ") + " |\n" }.joined()
+                case .list(let items): md += "\n" + items.map { "- \($0.replacingOccurrences(of: "\n", with: " "))\n" }.joined()
+                case .timelinePicture: break
+                }
+            }
+        }
         return md
     }
 
-    var htmlReport: String {
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    static func html(title: String, _ sections: [(title: String, blocks: [Block])], timeline: String) -> String {
+        var body = "<h1>\(esc(title))</h1>"
+        for section in sections {
+            body += "<h2>\(esc(section.title))</h2>"
+            for block in section.blocks {
+                switch block {
+                case .paragraph(let p): body += "<p>\(esc(p))</p>"
+                case let .table(header, rows):
+                    body += "<table><tr>" + header.map { "<th>\(esc($0))</th>" }.joined() + "</tr>"
+                    body += rows.map { row in
+                        (row.last?.hasPrefix("refused") == true ? "<tr class=\"refused\">" : "<tr>") + row.map { "<td>\(esc($0))</td>" }.joined() + "</tr>"
+                    }.joined() + "</table>"
+                case .list(let items): body += "<ul>" + items.map { "<li>\(esc($0))</li>" }.joined() + "</ul>"
+                case .timelinePicture: body += timeline
+                }
+            }
         }
-        // The timeline picture: one dot per entry on a line from the first entry to the last.
+        return "<!doctype html><html><head><meta charset=\"utf-8\"><title>\(esc(title))</title>"
+            + "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left;vertical-align:top}"
+            + "tr.refused td{color:#b00}</style></head><body>\(body)</body></html>\n"
+    }
+
+    public static func esc(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// The timeline drawn: one dot per entry on a line from the first entry to the last, red
+    /// for an entry whose command was refused.
+    var timelinePicture: String {
+        let esc = Self.esc
+        let refused = Set(refusals.compactMap(\.line))
         let width = 900.0
         let times = timeline.map(\.at.timeIntervalSince1970)
         let (lo, hi) = (times.min() ?? 0, max(times.max() ?? 1, (times.min() ?? 0) + 1))
@@ -128,19 +250,10 @@ public struct RunSummary: Sendable {
         for (i, e) in timeline.enumerated() {
             let x = 20 + (e.at.timeIntervalSince1970 - lo) / (hi - lo) * width
             let y = 50 + 16 * i
-            svg += "<circle cx=\"\(Int(x))\" cy=\"30\" r=\"4\" fill=\"#2a6\"/><line x1=\"\(Int(x))\" y1=\"34\" x2=\"\(Int(x))\" y2=\"\(y - 4)\" stroke=\"#ccc\"/>"
-            svg += "<text x=\"\(Int(x) + 4)\" y=\"\(y)\">\(esc(String(Timestamp.iso(e.at).prefix(16)))) \(esc(e.title))</text>"
+            let isRefused = e.line.map(refused.contains) ?? false
+            svg += "<circle cx=\"\(Int(x))\" cy=\"30\" r=\"4\" fill=\"\(isRefused ? "#c22" : "#2a6")\"/><line x1=\"\(Int(x))\" y1=\"34\" x2=\"\(Int(x))\" y2=\"\(y - 4)\" stroke=\"#ccc\"/>"
+            svg += "<text x=\"\(Int(x) + 4)\" y=\"\(y)\"\(isRefused ? " fill=\"#c22\"" : "")>\(esc(String(Timestamp.iso(e.at).prefix(16)))) \(esc(e.title))\(isRefused ? " (refused)" : "")</text>"
         }
-        svg += "</svg>"
-        var body = "<h1>Operation \(esc(operation))</h1><p>State at \(Timestamp.iso(at)).</p><h2>Timeline</h2>\(svg)"
-        body += "<h2>Cases by state</h2><table>" + casesByState.map { "<tr><td>\(esc($0.state))</td><td>\($0.count)</td></tr>" }.joined() + "</table>"
-        body += "<h2>Holds by kind</h2><table><tr><th>kind</th><th>raised</th><th>active</th></tr>"
-            + holdsByKind.map { "<tr><td>\(esc($0.kind))</td><td>\($0.raised)</td><td>\($0.active)</td></tr>" }.joined() + "</table>"
-        body += "<h2>Notices</h2><p>\(noticesSent) sent, \(noticesLate.count) late.</p>"
-        body += "<h2>Handoffs</h2><p>\(handoffsCompleted) completed, \(handoffsRefused) refused.</p>"
-        body += "<h2>Vetoes and script errors</h2><ul>" + failures.map { "<li>\(esc($0.summary))</li>" }.joined() + "</ul>"
-        body += "<h2>Refused commands</h2>" + (refusals.isEmpty ? "<p>None.</p>" : "<ul>" + refusals.map { "<li>\(esc($0.summary))</li>" }.joined() + "</ul>")
-        return "<!doctype html><html><head><meta charset=\"utf-8\"><title>\(esc(operation))</title>"
-            + "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}</style></head><body>\(body)</body></html>\n"
+        return svg + "</svg>"
     }
 }

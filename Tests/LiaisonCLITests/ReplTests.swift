@@ -351,7 +351,7 @@ extension ReplScriptTests {
         let (status, text) = try pipedRepl(["Examples/gulf-charter"], ":advance 2026-12-15T07:00:00Z\n:events\n")
         #expect(status == 0)
         #expect(text.contains("""
-            signal by COORDINATOR: 103 ledger entries
+            signal leg.departing by COORDINATOR: 103 ledger entries
               events: leg.departing, case.state-changed ×96, notice.sent ×3, notice.acknowledged ×3
               handler calls: 6
 

@@ -41,12 +41,20 @@ struct RunCommandTests {
             movement = "M-1"
             """).write(to: timeline, atomically: true, encoding: .utf8)
         let store = temporaryPath("failing.sqlite")
-        let result = try Liaison.run(["run", copy.path, "--store", store])
+        let report = temporaryPath("failing.html")
+        let result = try Liaison.run(["run", copy.path, "--store", store, "--report", report])
         #expect(result.status == 3, "\(result.stderr)")
         #expect(result.stdout.contains("  script errors: 3\n    plugin monitor, hook handoff.completed, plugins/monitor/main.lua:9: error: attempt to perform arithmetic on a nil value (fail-open: handoff.acknowledge went on)"), "\(result.stdout)")
         #expect(result.stdout.contains("1 refused\n    timeline.toml:123 case.schedule R-0007 (US-ENF): case R-0007 cannot be scheduled: active hold 'appeal-pending' raised by US-ENF on 2026-12-05\n"), "\(result.stdout)")
         #expect(result.stdout.contains("ledger intact"))
         #expect(result.stderr.hasSuffix("liaison run: 3 plugin handlers failed (listed under script errors above); the ledger records each\n"))
+        // The HTML report names the refused entry, marks it in the timeline's table and its
+        // picture, and counts the monitor's errors.
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(html.contains("<li>timeline.toml:123 case.schedule R-0007 (US-ENF): case R-0007 cannot be scheduled: active hold 'appeal-pending'"), "\(html)")
+        #expect(html.contains("<tr class=\"refused\"><td>2026-12-17T13:00:00Z</td><td>case.schedule R-0007</td><td></td><td>refused: case R-0007 cannot be scheduled"))
+        #expect(html.contains("fill=\"#c22\">2026-12-17T13:00 case.schedule R-0007 (refused)</text>"))
+        #expect(html.contains("<tr><td>MONITOR</td><td>monitor</td><td>1</td><td>2</td><td>1</td><td>0</td><td>0</td><td>0</td><td>3</td></tr>"), "\(html)")
     }
 
     @Test("audit head prints SEQ:HASH, and audit verify --head finds a ledger that no longer holds it")

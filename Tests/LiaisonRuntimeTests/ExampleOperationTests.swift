@@ -66,6 +66,32 @@ struct ExampleOperationTests {
         #expect(notices.filter { $0.template == "reception-record" }.map(\.to) == ["US-ENF/removals", "MONITOR"])
         #expect(notices.contains { $0.template == "monitoring-report" && $0.body.contains("Handovers observed: 3 (288 people handed over)") })
         #expect(try host.store.verify().description.hasPrefix("ledger intact"))
+
+        // The report: who did not board and why, by the records; each agency's notices; both
+        // renderings say the same.
+        #expect(summary.notBoarded.map { "\($0.ref) \($0.state): \($0.why.joined(separator: "; "))" } == [
+            "R-0007 on-hold: hold appeal-pending raised by US-ENF on 2026-12-05: appeal filed, suspends removal; not scheduled",
+            "R-0013 on-hold: hold protection-claim raised by US-ENF on 2026-12-11: protection-claim filed, suspends removal",
+            "R-0034 documented: fit-to-fly expired on 2026-12-14",
+            "R-0042 consent-withdrawn: hold consent-missing raised by US-ENF on 2026-12-12: consent to return withdrawn; struck from M-1: consent withdrawn",
+        ])
+        let reception = try #require(summary.agencies.first { $0.id == "IR-RECEPTION" })
+        #expect([reception.received, reception.acknowledged, reception.replied, reception.late] as [Int] == [5, 5, 1, 1])
+        let minorRequests = try #require(summary.noticesByTemplate.first { $0.template == "minor-reception-request" })
+        #expect([minorRequests.count, minorRequests.acknowledged, minorRequests.replied, minorRequests.late] as [Int] == [1, 1, 1, 1])
+        let markdown = summary.report(html: false), html = summary.report(html: true)
+        #expect(markdown.contains("| R-0034 | documented | fit-to-fly expired on 2026-12-14 |"))
+        #expect(html.contains("<tr><td>R-0034</td><td>documented</td><td>fit-to-fly expired on 2026-12-14</td></tr>"))
+        #expect(markdown.contains("| minor-reception-request | 1 | 1 | 1 | 1 |"))
+        #expect(html.contains("<tr><td>minor-reception-request</td><td>1</td><td>1</td><td>1</td><td>1</td></tr>"))
+        #expect(markdown.contains("- N-000022 (minor-reception-request to IR-RECEPTION/child-protection, due 2026-12-04T08:00:00Z, acknowledged 2026-12-11T09:00:00Z)"))
+        #expect(html.contains("<li>N-000022 (minor-reception-request to IR-RECEPTION/child-protection, due 2026-12-04T08:00:00Z, acknowledged 2026-12-11T09:00:00Z)</li>"))
+        for section in summary.sections {
+            #expect(markdown.contains("\n## \(section.title)\n") && html.contains("<h2>\(RunSummary.esc(section.title))</h2>"), "\(section.title)")
+            for case .table(_, let rows) in section.blocks {
+                for row in rows { #expect(html.contains("<td>" + row.map(RunSummary.esc).joined(separator: "</td><td>") + "</td></tr>"), "\(row)") }
+            }
+        }
     }
 
     @Test("gulf-charter: without the medical handover papers the ministry vetoes the arrival handoff")
