@@ -88,11 +88,13 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let path = AuditCommand.storePath(folder: folder, store: store)
+            let line = ProgressLine()
             let result = try reportingInputErrors("audit verify") {
                 try SQLiteStore.open(at: path).verify(heads: heads.compactMap(LedgerHead.init)) { done, total in
-                    progress("liaison audit verify: \(done) of \(total) entries checked")
+                    line.show("verify", done: Int(done), total: Int(total), detail: "ledger entries checked")
                 }
             }
+            line.finish()
             switch result {
             case .intact:
                 print("\(path): \(result)")

@@ -44,26 +44,95 @@ extension StoreError {
     }
 }
 
-/// One line of progress on standard error: rewritten in place on a terminal; every 25th step
-/// and the last otherwise.
+/// Progress on standard error. On a terminal, one line rewritten in place: a bar, the count,
+/// the rate and the time left, and what is being done
+/// (`import [██████░░░░░░░░] 41% 41000/100000  9,800/s  6s left`). Otherwise (a log file, a
+/// pipe, CI), plain lines a reader can follow: each step of a short job (a timeline's
+/// entries), and for a long one each tenth and the last, never more than one line a second
+/// besides them.
 final class ProgressLine {
-    private let terminal = isatty(STDERR_FILENO) == 1
-    private var count = 0
+    private let terminal: Bool
+    private let write: (String) -> Void
+    private let clock: () -> Double
     private var open = false
+    private var started: Double?
+    private var lastDrawn = -1.0
+    private var lastTenth = -1
+    private var lastPlain = -1.0
+    private(set) var width: Int
 
-    func show(_ text: String, final: Bool) {
-        count += 1
+    init(terminal: Bool = isatty(STDERR_FILENO) == 1, width: Int? = nil, clock: @escaping () -> Double = { Date().timeIntervalSince1970 },
+         write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.terminal = terminal
+        self.write = write
+        self.clock = clock
+        self.width = width ?? Self.terminalWidth()
+    }
+
+    /// Step `done` of `total` of `label` (`import`, `timeline`); `detail` says what it is.
+    func show(_ label: String, done: Int, total: Int, detail: String = "") {
+        let now = clock()
+        if started == nil { started = now }
+        let final = done >= total
         if terminal {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + text.prefix(110)).utf8))
+            // A bar redrawn at most 20 times a second: a million commands would otherwise
+            // spend their time writing to the terminal.
+            guard final || now - lastDrawn >= 0.05 else { return }
+            lastDrawn = now
+            write("\r\u{1B}[K" + bar(label, done: done, total: total, detail: detail, elapsed: now - started!))
             open = true
             if final { finish() }
-        } else if final || count % 25 == 0 {
-            progress(text)
+            return
         }
+        let tenth = total > 0 ? done * 10 / total : 10
+        let plain = total <= 50 || final || tenth > lastTenth && now - lastPlain >= 1 || now - lastPlain >= 30
+        guard plain else { return }
+        lastTenth = tenth
+        lastPlain = now
+        write("\(label): \(done)/\(total)" + (detail.isEmpty ? "" : " \(detail)") + "\n")
+    }
+
+    /// The bar's line, cut to the terminal's width.
+    func bar(_ label: String, done: Int, total: Int, detail: String, elapsed: Double) -> String {
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
+        let cells = 20
+        let filled = Int((fraction * Double(cells)).rounded(.down))
+        var line = "\(label) [" + String(repeating: "█", count: filled) + String(repeating: "░", count: cells - filled) + "] "
+            + String(format: "%3d%% %d/%d", Int(fraction * 100), done, total)
+        if elapsed >= 1, done > 0 {
+            let rate = Double(done) / elapsed
+            line += "  \(Self.grouped(Int(rate)))/s"
+            if done < total { line += "  \(Self.duration(Double(total - done) / rate)) left" }
+        }
+        if !detail.isEmpty { line += "  " + detail }
+        return String(line.prefix(max(20, width - 1)))
     }
 
     func finish() {
-        if open { FileHandle.standardError.write(Data("\n".utf8)) }
+        if open { write("\n") }
         open = false
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded(.up))
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+        return "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m"
+    }
+
+    static func terminalWidth() -> Int {
+        var size = winsize()
+        if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 100
     }
 }

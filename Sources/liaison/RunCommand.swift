@@ -71,9 +71,9 @@ struct RunCommand: ParsableCommand {
         let line = ProgressLine()
         defer { line.finish() }
         try reportingInputErrors("run") {
-            try host.importManifest { done, total in line.show("import: \(done)/\(total) commands", final: done == total) }
+            try host.importManifest { done, total in line.show("import", done: done, total: total, detail: "commands") }
             try host.play { done, total, entry in
-                line.show("timeline: \(done)/\(total) \(Timestamp.iso(entry.at)) \(entry.title)", final: done == total)
+                line.show("timeline", done: done, total: total, detail: "\(Timestamp.iso(entry.at)) \(entry.title)")
             }
         }
         line.finish()

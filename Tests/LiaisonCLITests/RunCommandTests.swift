@@ -14,7 +14,10 @@ struct RunCommandTests {
         #expect(result.stdout.contains("  notices:  114 sent, 1 late (N-000022 minor-reception-request to IR-RECEPTION/child-protection)\n"))
         #expect(result.stdout.contains("  vetoes:   0\n  script errors: 0\n"))
         #expect(result.stdout.hasSuffix("\(store): ledger intact: 1345 entries, hash chain and records verified\n"))
+        // Not a terminal: plain lines, each timeline entry and the import's last step.
+        #expect(result.stderr.contains("import: 200/200 commands\ntimeline: 1/16 2026-12-02T09:00:00Z signal counselling.completed"), "\(result.stderr)")
         #expect(result.stderr.contains("timeline: 16/16 2026-12-17T12:00:00Z signal operation.closing"))
+        #expect(!result.stderr.contains("\r") && !result.stderr.contains("█"))
         let html = try String(contentsOfFile: report, encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("leg.landed"))
         let verified = try Liaison.run(["audit", "verify", "--store", store])
@@ -55,6 +58,17 @@ struct RunCommandTests {
         #expect(html.contains("<tr class=\"refused\"><td>2026-12-17T13:00:00Z</td><td>case.schedule R-0007</td><td></td><td>refused: case R-0007 cannot be scheduled"))
         #expect(html.contains("fill=\"#c22\">2026-12-17T13:00 case.schedule R-0007 (refused)</text>"))
         #expect(html.contains("<tr><td>MONITOR</td><td>monitor</td><td>1</td><td>2</td><td>1</td><td>0</td><td>0</td><td>0</td><td>3</td></tr>"), "\(html)")
+    }
+
+    @Test("on a terminal, run draws a progress bar in place, to the end")
+    func progressBar() throws {
+        let store = temporaryPath("bar.sqlite")
+        let t = try Terminal(["run", "Examples/gulf-charter", "--store", store], home: try temporaryHome())
+        defer { t.close() }
+        #expect(t.waitFor("ledger intact", timeout: 120), "\(t.screen)")
+        #expect(t.screen.contains("import [████████████████████] 100% 200/200"), "\(t.screen)")
+        #expect(t.screen.contains("timeline [████████████████████] 100% 16/16"), "\(t.screen)")
+        #expect(t.screen.contains("2026-12-17T12:00:00Z signal operation.closing\nOperation gulf-charter"), "\(t.screen)")
     }
 
     @Test("audit head prints SEQ:HASH, and audit verify --head finds a ledger that no longer holds it")
