@@ -152,6 +152,11 @@ struct NewCommand: ParsableCommand {
             time_ms = 2000
             memory_mib = 32
 
+            # What a notice sent from a template asks its recipient to answer (ctx:reply); the
+            # rules refuse a reply that leaves out an answer or gives one not asked for.
+            # [replies.note]
+            # confirmed = "boolean"   # text, date, boolean or number; "text?" when it may be left out
+
             """
         }
 
