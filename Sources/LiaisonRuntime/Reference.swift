@@ -2,7 +2,7 @@ import LiaisonModel
 
 /// Reference tables for the docs, generated from the descriptions the code itself runs on
 /// (`EventCatalog`, `Rules.authorities`, `Grants.standard`), so that the docs cannot say
-/// something the host does not do: a test holds `docs/TRUST.md` to them.
+/// something the host does not do: a test holds `docs/EVENTS.md`, `docs/TRUST.md` and `docs/API.md` to them.
 public enum Reference {
     /// Every event: what causes it, who hears of it, and its fields.
     public static var events: String {

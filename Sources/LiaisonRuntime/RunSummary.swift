@@ -143,7 +143,8 @@ public struct RunSummary: Sendable {
     /// The report file: Markdown, or HTML (with the timeline drawn) when `html`. Both render
     /// the same sections (`sections`), so neither has what the other lacks.
     public func report(html: Bool) -> String {
-        html ? Self.html(title: "Operation \(operation)", sections, timeline: timelinePicture) : Self.markdown(title: "Operation \(operation)", sections)
+        let title = "Operation \(operation)", lead = "State at \(Timestamp.iso(at))."
+        return html ? Self.html(title: title, lead: lead, sections, timeline: timelinePicture) : Self.markdown(title: title, lead: lead, sections)
     }
 
     /// A part of the report: paragraphs, tables and lists, in order.
@@ -191,9 +192,9 @@ public struct RunSummary: Sendable {
         return out
     }
 
-    static func markdown(title: String, _ sections: [(title: String, blocks: [Block])]) -> String {
+    static func markdown(title: String, lead: String, _ sections: [(title: String, blocks: [Block])]) -> String {
         func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
-        var md = "# \(title)\n"
+        var md = "# \(title)\n\n\(lead)\n"
         for section in sections {
             md += "\n## \(section.title)\n"
             for block in section.blocks {
@@ -210,8 +211,8 @@ public struct RunSummary: Sendable {
         return md
     }
 
-    static func html(title: String, _ sections: [(title: String, blocks: [Block])], timeline: String) -> String {
-        var body = "<h1>\(esc(title))</h1>"
+    static func html(title: String, lead: String, _ sections: [(title: String, blocks: [Block])], timeline: String) -> String {
+        var body = "<h1>\(esc(title))</h1><p>\(esc(lead))</p>"
         for section in sections {
             body += "<h2>\(esc(section.title))</h2>"
             for block in section.blocks {

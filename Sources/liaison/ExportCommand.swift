@@ -76,7 +76,7 @@ struct ExportCommand: ParsableCommand {
             for (name, text) in export.csv() {
                 try text.write(to: dir.appendingPathComponent("\(name).csv"), atomically: true, encoding: .utf8)
             }
-            let counts = export.tables.map { "\($0.rows.count) \($0.name)" }.joined(separator: ", ")
+            let counts = export.tables.map { "\($0.rows.count) \($0.name == "ledger" ? "ledger entries" : $0.name)" }.joined(separator: ", ")
             print("Exported \(operation.name)\(agency.map { " as \($0)" } ?? "") to \(dir.path): \(counts).")
         case .json:
             let text = try export.json(operation: operation.name, as: agency.map(AgencyID.init))

@@ -16,13 +16,18 @@ struct ReplCommand: ParsableCommand {
             AGENCY it has that agency's disclosure and its plugins' permissions; without, it is the \
             coordinator: every field, every command (given in the sending agency's name, marked \
             "repl, coordinator" in the ledger). Each line or chunk you enter is one transaction: a \
-            refused command shows the model's reason and changes nothing. Without OPERATION_DIR it \
-            is a plain sandboxed Lua console.
+            refused command shows the model's reason and changes nothing. Each chunk has a ctx of \
+            its own, as a handler has: ctx:send_notice{...} (from the agency's plugins' templates), \
+            ctx:acknowledge, ctx:reply, ctx.now. Times print with their ISO 8601 reading \
+            (1796112000 --[[2026-12-01T08:00:00Z]]). Without OPERATION_DIR it is a plain sandboxed \
+            Lua console.
 
             --store PATH continues an existing store, or creates it; without --store the operation \
             lives in memory. Type :help for the console's commands (:as, :events, :advance, \
-            :reload, :ledger, :load). Line editing, Ctrl-R search and history (~/.liaison_history) \
-            come from libedit; Tab completes globals, table keys and model objects' fields and \
+            :notices, :reload, :ledger, :load), and :help NAME for any function, method, field or \
+            event of the Lua API (:help reply, :help case.state-changed). Line editing, Ctrl-R \
+            search and history (~/.liaison_history) come from libedit; Tab completes globals, the \
+            keys of any table (string.up becomes string.upper) and model objects' fields and \
             methods; Ctrl-C cancels the line, or stops running code; Ctrl-D leaves.
 
             When standard input is not a terminal, it is read whole as a script: no prompts, no \

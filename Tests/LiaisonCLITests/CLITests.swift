@@ -192,3 +192,18 @@ struct HostileCommandTests {
         #expect(result.stderr.contains(fragment), "\(source): \(result.stderr)")
     }
 }
+
+@Suite("The command-line reference")
+struct CLIReferenceTests {
+    @Test("docs/CLI.md holds every command's --help as liaison reference cli prints it, and names every command")
+    func cliReference() throws {
+        let result = try Liaison.run(["reference", "cli"])
+        #expect(result.status == 0)
+        let doc = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/CLI.md"), encoding: .utf8)
+        #expect(doc.contains(result.stdout), "docs/CLI.md differs from `liaison reference cli`: regenerate it")
+        for command in ["run", "repl", "plugins", "test", "replay", "lua", "import", "audit verify", "audit head", "export", "new plugin", "stubs", "reference"] {
+            #expect(doc.contains("\n## `liaison \(command)`\n"), "\(command)")
+        }
+        #expect(!doc.contains("liaison debug"))  // a test tool, hidden from --help
+    }
+}

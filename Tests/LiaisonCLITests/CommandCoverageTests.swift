@@ -46,9 +46,10 @@ struct CommandCoverageTests {
         #expect(result.stdout.contains("  plugin monitor, hook handoff.completed: handover H-3 at IKA observed: 96 people\n"))
         let md = try String(contentsOfFile: report, encoding: .utf8)
         #expect(md.hasPrefix("# Operation gulf-charter\n\nState at 2026-12-17T12:00:00Z.\n\n## Cases by state\n\n| state | cases |\n|---|---|\n| documented | 1 |\n| received | 96 |"))
-        for section in ["## Holds by kind", "## Notices", "| medical-needs | 1 |", "Late: N-000022 (minor-reception-request to IR-RECEPTION/child-protection, due 2026-12-04T08:00:00Z)",
-                        "## Handoffs\n\n3 completed, 0 refused.", "## Vetoes and script errors\n\nNone.", "## Refused commands\n\nNone.",
-                        "| 2026-12-05T10:00:00Z | legal.record R-0007 | counsel files a suspensive appeal for R-0007 |"] {
+        for section in ["## Who did not board, and why\n\n4 cases did not leave:", "## Holds by kind", "## Notices", "| medical-needs | 1 | 1 | 0 | 0 |",
+                        "Late notices:\n\n- N-000022 (minor-reception-request to IR-RECEPTION/child-protection, due 2026-12-04T08:00:00Z, acknowledged 2026-12-11T09:00:00Z)",
+                        "## Agencies\n\n| agency | role | notices sent |", "## Handoffs\n\n3 completed, 0 refused.", "## Vetoes and script errors\n\nNone.",
+                        "## Refused commands\n\nNone.", "| 2026-12-05T10:00:00Z | legal.record R-0007 | counsel files a suspensive appeal for R-0007 | done |"] {
             #expect(md.contains(section), "\(section)")
         }
     }

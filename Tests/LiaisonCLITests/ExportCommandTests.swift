@@ -62,7 +62,7 @@ struct ExportCommandTests {
         let dir = temporaryPath("export-csv")
         let result = try Liaison.run(["export", "--store", Self.store, "--format", "csv", "--output", dir, "--as", "IR-MFA"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == "Exported gulf-charter as IR-MFA to \(dir): 100 cases, 103 notices, 3 handoffs, 1116 ledger.\n")
+        #expect(result.stdout == "Exported gulf-charter as IR-MFA to \(dir): 100 cases, 103 notices, 3 handoffs, 1116 ledger entries.\n")
         let notices = try String(contentsOfFile: dir + "/notices.csv", encoding: .utf8)
         #expect(notices.hasPrefix("ref,from,to,template,cases,sent_at,due,acknowledged_at,body\r\n"))
         // A notice's text has line breaks: quoted.
