@@ -276,8 +276,17 @@ public final class ConsoleSession {
                 let notices = try host.store.notices().filter { me == nil || $0.from == me || $0.recipient == me }.sorted { $0.ref < $1.ref }
                 if notices.isEmpty { write("no notices") }
                 for n in notices {
-                    let state = n.acknowledgedAt.map { "acknowledged \(Timestamp.iso($0))" }
-                        ?? (n.due.map { $0 < host.engine.now ? "OVERDUE since \(Timestamp.iso($0))" : "open, due \(Timestamp.iso($0))" } ?? "open")
+                    let state: String
+                    if let reply = n.reply {
+                        let answers: [String] = reply.answers.map { "\($0.name)=\($0.value)" }
+                        state = "replied \(Timestamp.iso(reply.at)): " + answers.joined(separator: ", ")
+                    } else if let at = n.acknowledgedAt {
+                        state = "acknowledged \(Timestamp.iso(at))"
+                    } else if let due = n.due {
+                        state = due < host.engine.now ? "OVERDUE since \(Timestamp.iso(due))" : "open, due \(Timestamp.iso(due))"
+                    } else {
+                        state = "open"
+                    }
                     write("\(n.ref)  \(n.from) -> \(n.to)  \(n.template)  \(n.cases.map(\.rawValue).joined(separator: " "))  \(state)")
                 }
             } catch {

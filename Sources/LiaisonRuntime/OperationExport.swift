@@ -35,10 +35,13 @@ public struct OperationExport {
             cases.rows.append(fields.map { field in view.readIfDisclosed(field.name).map(Self.text) ?? "" })
         }
 
-        var notices = Table(name: "notices", columns: ["ref", "from", "to", "template", "cases", "sent_at", "due", "acknowledged_at", "body"], rows: [])
+        var notices = Table(name: "notices", columns: ["ref", "from", "to", "template", "cases", "sent_at", "due", "acknowledged_at", "replied_at",
+                                                       "reply", "body"], rows: [])
         for n in try store.notices().sorted(by: { $0.ref < $1.ref }) where coordinator || n.from == me || n.recipient == me {
             notices.rows.append([n.ref.rawValue, n.from.rawValue, n.to, n.template, n.cases.map(\.rawValue).joined(separator: " "),
                                  Timestamp.iso(n.sentAt), n.due.map(Timestamp.iso) ?? "", n.acknowledgedAt.map(Timestamp.iso) ?? "",
+                                 n.reply.map { Timestamp.iso($0.at) } ?? "",
+                                 n.reply.map { $0.answers.map { "\($0.name)=\($0.value)" }.joined(separator: "; ") } ?? "",
                                  coordinator || n.recipient == me ? n.body : ""])
         }
 

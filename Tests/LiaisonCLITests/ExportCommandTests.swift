@@ -64,10 +64,16 @@ struct ExportCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "Exported gulf-charter as IR-MFA to \(dir): 100 cases, 103 notices, 3 handoffs, 1116 ledger entries.\n")
         let notices = try String(contentsOfFile: dir + "/notices.csv", encoding: .utf8)
-        #expect(notices.hasPrefix("ref,from,to,template,cases,sent_at,due,acknowledged_at,body\r\n"))
+        #expect(notices.hasPrefix("ref,from,to,template,cases,sent_at,due,acknowledged_at,replied_at,reply,body\r\n"))
+        #expect(!notices.contains("minor-reception-request"))  // neither sent nor received by IR-MFA
         // A notice's text has line breaks: quoted.
         #expect(notices.contains(",\"Identity and travel document request (gulf-charter)\n\nCase R-0001: "), "\(notices.prefix(600))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["cases.csv", "handoffs.csv", "ledger.csv", "notices.csv"])
+
+        // The reception organisation's export has its answer to the minor's request.
+        let reception = try Self.json(["--as", "IR-RECEPTION"])
+        let request = try #require(Self.rows(reception, "notices").first { $0["template"] == "minor-reception-request" })
+        #expect(request["reply"] == "family_traced=true; traced_on=2026-12-11" && request["replied_at"] == "2026-12-11T09:00:00Z", "\(request)")
 
         let noFolder = try Liaison.run(["export", "--store", Self.store, "--format", "csv"])
         #expect(noFolder.status == 64 && noFolder.stderr.contains("--format csv writes four files: give the folder for them with --output DIR"))
