@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System Lua 5.4, found through pkg-config; `apt-get install liblua5.4-dev` provides it.
@@ -57,6 +60,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The same store boundary on PostgreSQL, through PostgresNIO (pure Swift, no libpq): an
+        // operation several processes share. Apart from LiaisonStore so that what does not
+        // use it (the fuzz targets, the benchmark's core) does not build SwiftNIO.
+        .target(
+            name: "LiaisonPostgres",
+            dependencies: ["LiaisonStore", "LiaisonModel", .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+        ),
+        // The tests' PostgreSQL server: the one scripts/test started, or a private one.
+        .target(name: "LiaisonTestSupport", dependencies: ["LiaisonPostgres"]),
         // Operation folders: operation.toml, manifest.csv, plugins' plugin.toml and
         // timeline.toml, read through TOMLKit with every problem located.
         .target(name: "LiaisonFolder", dependencies: ["LiaisonModel", "TOMLKit"]),
@@ -94,6 +107,7 @@ let package = Package(
                 "LuaKit",
                 "LiaisonModel",
                 "LiaisonStore",
+                "LiaisonPostgres",
                 "LiaisonFolder",
                 "LiaisonSynthetic",
                 "LiaisonRuntime",
@@ -109,12 +123,13 @@ let package = Package(
         .target(name: "LiaisonBenchBaseline", dependencies: ["CLua"], linkerSettings: [.linkedLibrary("sqlite3")]),
         .executableTarget(
             name: "liaison-bench",
-            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore", "LiaisonSynthetic", "LiaisonRuntime", "LiaisonAllocator"]
+            dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore", "LiaisonPostgres", "LiaisonSynthetic", "LiaisonRuntime", "LiaisonAllocator"]
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
         .testTarget(
             name: "LiaisonStoreTests",
-            dependencies: ["LiaisonStore", "LiaisonModel", "LiaisonSynthetic", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["LiaisonStore", "LiaisonPostgres", "LiaisonTestSupport", "LiaisonModel", "LiaisonSynthetic", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         .testTarget(
             name: "LiaisonModelTests",
@@ -128,7 +143,7 @@ let package = Package(
         .testTarget(name: "LiaisonFolderTests", dependencies: ["LiaisonFolder", "LiaisonModel"]),
         .testTarget(name: "LiaisonFuzzingTests", dependencies: ["LiaisonFuzzing"]),
         .testTarget(name: "LiaisonTestingTests", dependencies: ["LiaisonTesting", "LiaisonRuntime", "LiaisonFolder"]),
-        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-embedding"]),
+        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-embedding", "LiaisonTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

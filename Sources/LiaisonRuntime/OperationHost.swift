@@ -69,12 +69,17 @@ public final class OperationHost {
     /// Refused when the store holds another operation, or when its ledger does not follow the
     /// folder's manifest (the folder changed since the run began).
     public static func attach(_ url: URL, store path: String, cacheLimit: Int = 250_000) throws -> OperationHost {
+        try attach(url) { try SQLiteStore.open(at: path, cacheLimit: cacheLimit) }
+    }
+
+    /// `attach(_:store:)` with any store: `openStore` opens the one the run wrote.
+    public static func attach(_ url: URL, openingStore openStore: () throws -> any Store) throws -> OperationHost {
         let folder = try OperationFolder.load(url)
         let timeline = try Timeline.load(url, operation: folder.operation)
         let plugins = try PluginSet.load(operationFolder: url, operation: folder.operation)
-        let store = try SQLiteStore.open(at: path, cacheLimit: cacheLimit)
+        let store = try openStore()
         guard store.operation == folder.operation else {
-            throw HostError.otherOperation(path, stored: store.operation.name, folder: folder.operation.name)
+            throw HostError.otherOperation(store.location, stored: store.operation.name, folder: folder.operation.name)
         }
         let progress = try RunProgress(store, folder: folder, timeline: timeline)
         let host = try OperationHost(folder: folder, timeline: timeline,

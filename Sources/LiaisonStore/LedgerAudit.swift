@@ -4,7 +4,7 @@ import LiaisonModel
 /// What an audit reads of a store: its ledger, in order, and the records it accounts for, as
 /// stored. Each store gives its own (`SQLiteStore` reads its tables; `InMemoryStore` its
 /// values); the checks are the same for all.
-protocol AuditSource {
+package protocol AuditSource {
     /// The operation as stored beside the ledger (its JSON).
     func storedOperation() throws -> String?
     /// How many entries the ledger holds, for progress.
@@ -25,7 +25,7 @@ protocol AuditSource {
 }
 
 /// The record tables an audit compares with what the ledger gives.
-enum AuditTable: String { case cases, handoffs, movements, people, notices }
+package enum AuditTable: String { case cases, handoffs, movements, people, notices }
 
 /// `liaison audit verify`: four checks, each naming the first thing that fails.
 ///
@@ -43,14 +43,18 @@ enum AuditTable: String { case cases, handoffs, movements, people, notices }
 /// 4. The heads an agency kept: the ledger still holds each, with the same hash.
 ///
 /// So an edit anywhere — a ledger row, a case row, a person — is found, and named.
-struct LedgerAudit {
-    let source: any AuditSource
+package struct LedgerAudit {
+    package let source: any AuditSource
     /// Told (entries checked, entries in all) every 100,000 entries.
-    var progress: ((Int64, Int64) -> Void)?
+    package var progress: ((Int64, Int64) -> Void)?
     /// Heads an agency kept: the ledger must still hold each, with the same hash.
-    var heads: [LedgerHead] = []
+    package var heads: [LedgerHead] = []
 
-    func run() throws -> Verification {
+    package init(source: any AuditSource, progress: ((Int64, Int64) -> Void)?, heads: [LedgerHead]) {
+        (self.source, self.progress, self.heads) = (source, progress, heads)
+    }
+
+    package func run() throws -> Verification {
         var model: InMemoryModel?
         var previous = LedgerEntry.genesisHash
         var expected: Int64 = 1

@@ -21,6 +21,12 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
     /// an import's and a caller's own. A replay re-runs all but the handlers' commands.
     public var origin: String = ""
 
+    package init(sequence: Int64, at: Date, actor: AgencyID, command: String, payload: String, events: String, previousHash: String,
+                 hash: String, origin: String = "") {
+        (self.sequence, self.at, self.actor, self.command, self.payload) = (sequence, at, actor, command, payload)
+        (self.events, self.previousHash, self.hash, self.origin) = (events, previousHash, hash, origin)
+    }
+
     public static let genesisHash = String(repeating: "0", count: 64)
 
     /// The hash an entry with these contents must carry: the SHA-256 of its parts, each
@@ -33,11 +39,11 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
 
     /// An entry's time in the two spellings its hash takes (ISO 8601 and seconds), worked out
     /// once for all the entries of a transaction.
-    struct HashedTime {
-        let date: Date
-        let iso: String
-        let seconds: String
-        init(_ date: Date) { (self.date, iso, seconds) = (date, Timestamp.iso(date), secondsText(date.timeIntervalSince1970)) }
+    package struct HashedTime {
+        package let date: Date
+        package let iso: String
+        package let seconds: String
+        package init(_ date: Date) { (self.date, iso, seconds) = (date, Timestamp.iso(date), secondsText(date.timeIntervalSince1970)) }
     }
 
     static func hash(sequence: Int64, at: HashedTime, actor: AgencyID, command: String, payload: String, events: String,
@@ -79,7 +85,7 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
 
 /// JSON for the ledger and the record tables, with exact timestamps, so that the same value
 /// always encodes to the same bytes.
-enum Canonical {
+package enum Canonical {
     /// Sorted keys: for what is compared as text across versions (the operation the ledger
     /// starts with, a person's digest).
     static let encoder = CanonicalJSON(sortedKeys: true)
@@ -89,7 +95,7 @@ enum Canonical {
     /// compares these decoded, so key order does not matter there.
     static let fast = StreamingJSON()
 
-    static func record<T: Encodable>(_ value: T) throws -> String {
+    package static func record<T: Encodable>(_ value: T) throws -> String {
         try fast.string(value)
     }
 
@@ -120,11 +126,11 @@ enum Canonical {
         return d
     }()
 
-    static func string<T: Encodable>(_ value: T) throws -> String {
+    package static func string<T: Encodable>(_ value: T) throws -> String {
         try encoder.string(value)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try decoder.decode(T.self, from: Data(text.utf8))
     }
 

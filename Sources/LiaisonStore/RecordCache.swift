@@ -2,17 +2,19 @@ import LiaisonModel
 
 /// Decoded records kept between commands; cleared whole when it outgrows its limit, so memory
 /// stays flat however many cases an operation has.
-struct RecordCache {
-    let limit: Int
+package struct RecordCache {
+    package let limit: Int
+
+    package init(limit: Int) { self.limit = limit }
     /// Whether a record has ever been evicted.
     private(set) var evicted = false
-    var people: [PersonRef: Person] = [:]
-    var cases: [CaseRef: ReturnCase] = [:]
-    var handoffs: [HandoffRef: Handoff] = [:]
-    var movements: [MovementRef: Movement] = [:]
+    package var people: [PersonRef: Person] = [:]
+    package var cases: [CaseRef: ReturnCase] = [:]
+    package var handoffs: [HandoffRef: Handoff] = [:]
+    package var movements: [MovementRef: Movement] = [:]
     /// Only where nothing is evicted (a transaction's staged records, those changed since the
     /// checkpoint): the store reads notices from the database otherwise.
-    var notices: [NoticeRef: Notice] = [:]
+    package var notices: [NoticeRef: Notice] = [:]
 
     mutating func absorb(_ d: Decision) {
         makeRoom(for: d.people.count + d.cases.count + d.handoffs.count)
@@ -70,7 +72,7 @@ package enum StagedChange {
 extension RecordCache {
     /// Takes a decision's records in, noting in `log` what each replaced, so that `unstage`
     /// can put them back.
-    mutating func stage(_ d: Decision, noting log: inout [StagedChange]) {
+    package mutating func stage(_ d: Decision, noting log: inout [StagedChange]) {
         for (k, v) in d.people { log.append(.person(k, people.updateValue(v, forKey: k))) }
         for (k, v) in d.cases { log.append(.returnCase(k, cases.updateValue(v, forKey: k))) }
         for (k, v) in d.handoffs { log.append(.handoff(k, handoffs.updateValue(v, forKey: k))) }
@@ -79,7 +81,7 @@ extension RecordCache {
     }
 
     /// Puts back what `stage` noted in `log` after its first `count` changes, newest first.
-    mutating func unstage(_ log: inout [StagedChange], to count: Int) {
+    package mutating func unstage(_ log: inout [StagedChange], to count: Int) {
         while log.count > count {
             switch log.removeLast() {
             case let .person(k, v): people[k] = v

@@ -227,6 +227,11 @@ public struct Submission: Sendable {
 public struct Applied: Sendable {
     public var entry: LedgerEntry
     public var events: [Event]
+
+    package init(entry: LedgerEntry, events: [Event]) {
+        self.entry = entry
+        self.events = events
+    }
 }
 
 public enum Verification: Equatable, Sendable, CustomStringConvertible {
@@ -258,6 +263,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// Another store (in this process or another) has the file open: a store holds its file
     /// exclusively while it is open.
     case inUse(String)
+    /// A store shared by several processes (PostgreSQL) found its ledger moved on by another
+    /// since it read it: it did not write, and writes no more until opened again.
+    case stale(String, head: Int64)
 
     public var description: String {
         switch self {
@@ -269,6 +277,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .unusable(p, reason):
             return "the store \(p) could not write a group of commands (\(reason)); open it again to recover every command that was durable"
         case .inUse(let p): return "the store \(p) is open in another process: a store has one writer at a time"
+        case let .stale(p, head): return "the ledger of \(p) has moved on to entry \(head) in another process since this one read it: the command was not written"
         }
     }
 }

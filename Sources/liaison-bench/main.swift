@@ -14,6 +14,7 @@ import LiaisonAllocator
 import LiaisonBenchBaseline
 import LiaisonModel
 import LiaisonSynthetic
+import LiaisonPostgres
 import LiaisonStore
 import LiaisonRuntime
 import LuaKit
@@ -35,6 +36,8 @@ if arguments.contains("--help") || arguments.contains("-h") {
           --quick      1% of the iterations: checks the benchmark runs, measures nothing useful
           --only TEXT  run only the cases whose name contains TEXT (to profile one)
         Sizes: LIAISON_BENCH_CASES (store, default 100000), LIAISON_BENCH_PLUGIN_CASES (plugins, default 100000)
+        PostgreSQL: LIAISON_BENCH_DATABASE=postgres://... adds the PostgreSQL store against the SQLite
+          store on the same commands (LIAISON_BENCH_PG_CASES, default 2000); scripts/postgres starts a server
         Build it in release mode for real numbers: swift run -c release liaison-bench
         """)
     exit(0)
@@ -266,6 +269,44 @@ do {
         guard case .intact(let entries) = verdict else { throw LuaError.runtime(message: "the benchmark store did not verify: \(verdict)", traceback: "") }
         results.append(Measurement(name: "  audit verify: chain, replay and records", value: Double(entries) / audit, unit: "entries/s"))
     }
+}
+
+// 8b. The PostgreSQL store against the SQLite store: the same lifecycle, each command durable
+// before the next (one PostgreSQL transaction, one fsync, per command), interleaved pairs; the
+// ratio is PostgreSQL's time per command over SQLite's. Only with a server to run against.
+if wanted("postgres"), let text = ProcessInfo.processInfo.environment["LIAISON_BENCH_DATABASE"] {
+    guard let url = PostgresURL(text) else { throw LuaError.runtime(message: "LIAISON_BENCH_DATABASE=\(text) is not a postgres:// URL", traceback: "") }
+    let cases = quick ? 50 : (ProcessInfo.processInfo.environment["LIAISON_BENCH_PG_CASES"].flatMap(Int.init) ?? 2_000)
+    progress("the lifecycle of \(cases) cases, each command durable before the next: PostgreSQL against SQLite, 3 interleaved pairs")
+    func lifecycle(_ store: any Store) throws -> Double {
+        var t = Synthetic.start
+        for (command, actor) in Synthetic.opening { try store.apply(command, by: actor, at: t) }
+        var commands = 0
+        let elapsed = try seconds {
+            for i in 1...cases {
+                for (command, actor) in Synthetic.lifecycle(i) {
+                    try store.apply(command, by: actor, at: t)
+                    t += 1
+                    commands += 1
+                }
+            }
+            try store.flush()
+        }
+        return elapsed / Double(commands)
+    }
+    var pg: [Double] = [], sqlite: [Double] = []
+    for _ in 0..<3 {
+        let schema = "bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        pg.append(try lifecycle(PostgresStore.create(url.with(schema: String(schema)), operation: Synthetic.operation(cases: cases))))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        sqlite.append(try lifecycle(SQLiteStore.create(at: dir.appendingPathComponent("bench.sqlite").path, operation: Synthetic.operation(cases: cases))))
+    }
+    let (p, s) = (pg.min()!, sqlite.min()!)
+    results.append(Measurement(name: "store on PostgreSQL: lifecycle of \(cases) cases, each command durable (vs SQLite)", value: p * 1e6, unit: "µs/command",
+                               baseline: s * 1e6, ratio: p / s))
+    results.append(Measurement(name: "  same, commands per second on PostgreSQL", value: 1 / p, unit: "commands/s"))
 }
 
 // 9. The runtime: the gulf-charter plugins over a generated operation of many cases.

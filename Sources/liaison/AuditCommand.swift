@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiaisonModel
+import LiaisonPostgres
 import LiaisonStore
 
 /// `liaison audit verify`: checks a store's ledger and records.
@@ -16,10 +17,19 @@ struct AuditCommand: ParsableCommand {
         store ?? URL(fileURLWithPath: folder!).appendingPathComponent("liaison.sqlite").path
     }
 
-    static func validate(folder: String?, store: String?, _ command: String) throws {
-        if (folder == nil) == (store == nil) {
-            throw ValidationError("give an operation folder or --store PATH (one of them), for example: liaison audit \(command) Examples/gulf-charter")
+    static func validate(folder: String?, store: String?, database: String?, _ command: String) throws {
+        if [folder != nil, store != nil, database != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give an operation folder, --store PATH or --database URL (one of them), for example: liaison audit \(command) Examples/gulf-charter")
         }
+        if let database, PostgresURL(database) == nil {
+            throw ValidationError("--database \(database): give a URL such as postgres://USER@HOST:5432/DATABASE?schema=NAME (schema: lower-case letters, digits, _)")
+        }
+    }
+
+    /// The store the options name, opened.
+    static func open(folder: String?, store: String?, database: String?) throws -> any Store {
+        if let database { return try PostgresStore.open(PostgresURL(database)!) }
+        return try SQLiteStore.open(at: storePath(folder: folder, store: store))
     }
 
     struct Head: ParsableCommand {
@@ -44,11 +54,13 @@ struct AuditCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The store, instead of the folder's.", valueName: "path"))
         var store: String?
 
-        func validate() throws { try AuditCommand.validate(folder: folder, store: store, "head") }
+        @Option(help: ArgumentHelp("A store in PostgreSQL: postgres://USER@HOST:PORT/DATABASE?schema=NAME.", valueName: "url"))
+        var database: String?
+
+        func validate() throws { try AuditCommand.validate(folder: folder, store: store, database: database, "head") }
 
         func run() throws {
-            let path = AuditCommand.storePath(folder: folder, store: store)
-            print(try reportingInputErrors("audit head") { try SQLiteStore.open(at: path).head() })
+            print(try reportingInputErrors("audit head") { try AuditCommand.open(folder: folder, store: store, database: database).head() })
         }
     }
 
@@ -76,21 +88,26 @@ struct AuditCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The store to verify, instead of the folder's.", valueName: "path"))
         var store: String?
 
+        @Option(help: ArgumentHelp("A store in PostgreSQL to verify: postgres://USER@HOST:PORT/DATABASE?schema=NAME.", valueName: "url"))
+        var database: String?
+
         @Option(name: .customLong("head"), help: ArgumentHelp("A head kept earlier (SEQ:HASH, as `liaison audit head` prints it); may be given more than once.", valueName: "seq:hash"))
         var heads: [String] = []
 
         func validate() throws {
-            try AuditCommand.validate(folder: folder, store: store, "verify")
+            try AuditCommand.validate(folder: folder, store: store, database: database, "verify")
             for h in heads where LedgerHead(h) == nil {
                 throw ValidationError("--head \(h): a head is SEQ:HASH, a sequence number and 64 lower-case hexadecimal digits, as `liaison audit head` prints it")
             }
         }
 
         func run() throws {
-            let path = AuditCommand.storePath(folder: folder, store: store)
             let line = ProgressLine()
-            let result = try reportingInputErrors("audit verify") {
-                try SQLiteStore.open(at: path).verify(heads: heads.compactMap(LedgerHead.init)) { done, total in
+            var path = database.flatMap(PostgresURL.init)?.description ?? AuditCommand.storePath(folder: folder, store: store)
+            let result = try reportingInputErrors("audit verify") { () throws -> Verification in
+                let opened = try AuditCommand.open(folder: folder, store: store, database: database)
+                path = opened.location
+                return try opened.verify(heads: heads.compactMap(LedgerHead.init)) { done, total in
                     line.show("verify", done: Int(done), total: Int(total), detail: "ledger entries checked")
                 }
             }

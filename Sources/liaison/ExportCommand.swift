@@ -37,6 +37,9 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The store, instead of the folder's.", valueName: "path"))
     var store: String?
 
+    @Option(help: ArgumentHelp("A store in PostgreSQL: postgres://USER@HOST:PORT/DATABASE?schema=NAME.", valueName: "url"))
+    var database: String?
+
     @Option(help: ArgumentHelp("csv (a folder of four files) or json (one document).", valueName: "format"))
     var format: Format
 
@@ -47,15 +50,14 @@ struct ExportCommand: ParsableCommand {
     var output: String?
 
     func validate() throws {
-        try AuditCommand.validate(folder: folder, store: store, "export")
+        try AuditCommand.validate(folder: folder, store: store, database: database, "export")
         if format == .csv && output == nil {
             throw ValidationError("--format csv writes four files: give the folder for them with --output DIR")
         }
     }
 
     func run() throws {
-        let path = AuditCommand.storePath(folder: folder, store: store)
-        let store = try reportingInputErrors("export") { try SQLiteStore.open(at: path) }
+        let store = try reportingInputErrors("export") { try AuditCommand.open(folder: folder, store: self.store, database: database) }
         let operation = store.operation
         let reader: CaseReader
         if let agency {

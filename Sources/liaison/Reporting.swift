@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiaisonFolder
+import LiaisonPostgres
 import LiaisonRuntime
 import LiaisonStore
 
@@ -26,6 +27,8 @@ func reportingInputErrors<T>(_ command: String, _ body: () throws -> T) throws -
         fail("liaison \(command): \(error): \(error.advice)")
     } catch let error as HostError {
         fail("liaison \(command): \(error)")
+    } catch let error as PostgresStoreError {
+        fail("liaison \(command): \(error)")
     }
     throw ExitCode(1)
 }
@@ -40,6 +43,7 @@ extension StoreError {
         case .unrecoverable(let p, _, _): return "run 'liaison audit verify --store \(p)' to find the first entry that does not hold"
         case .unusable: return "check the disk (space, permissions), then open the store again"
         case .inUse: return "is a liaison run or repl using it? Wait until that ends, or work on a copy"
+        case .stale: return "open the store again to read what the other process wrote, then give the command again"
         }
     }
 }

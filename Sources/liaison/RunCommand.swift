@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiaisonModel
+import LiaisonPostgres
 import LiaisonRuntime
 import LiaisonStore
 
@@ -25,6 +26,10 @@ struct RunCommand: ParsableCommand {
             interrupted import is finished first. A store made from another folder, or from \
             this one before its manifest changed, is refused.
 
+            --database postgres://USER@HOST:PORT/DATABASE?schema=NAME keeps the operation in \
+            PostgreSQL instead of a SQLite file: one schema per operation (created; refused if it \
+            holds a store already, unless --resume), the same ledger and audit.
+
             Exit status: 0 when the operation ran to its end, every handler returned and the \
             ledger verifies; 1 when the operation could not be loaded or run, or the ledger does \
             not verify; 3 when it ran and verifies but plugins failed (errors, time or memory \
@@ -35,6 +40,7 @@ struct RunCommand: ParsableCommand {
               liaison run Examples/gulf-charter --store /tmp/gulf.sqlite
               liaison run Examples/third-country --store /tmp/tc.sqlite --report /tmp/tc.html
               liaison run Examples/gulf-charter --store /tmp/gulf.sqlite --resume
+              liaison run Examples/gulf-charter --database 'postgres://liaison@db.example:5432/ops?schema=gulf'
             """
     )
 
@@ -43,6 +49,16 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Where to create the store (default: OPERATION_DIR/liaison.sqlite).", valueName: "path"))
     var store: String?
+
+    @Option(help: ArgumentHelp("Keep the operation in PostgreSQL instead: postgres://USER@HOST:PORT/DATABASE?schema=NAME.", valueName: "url"))
+    var database: String?
+
+    func validate() throws {
+        if store != nil && database != nil { throw ValidationError("give --store PATH or --database URL, not both") }
+        if let database, PostgresURL(database) == nil {
+            throw ValidationError("--database \(database): give a URL such as postgres://USER@HOST:5432/DATABASE?schema=NAME (schema: lower-case letters, digits, _)")
+        }
+    }
 
     @Option(help: ArgumentHelp("Write a report: Markdown, or HTML with a timeline picture when the name ends in .html.", valueName: "path"))
     var report: String?
@@ -53,21 +69,37 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Continue the run the store holds from where it stopped, instead of creating a new store.")
     var resume = false
 
+    static func announceResume(_ host: OperationHost, _ path: String) {
+        let imports = host.folder.importCommands.count, entries = host.timeline.entries.count
+        progress("resuming \(path) at \(Timestamp.iso(host.engine.now)): import \(host.imported)/\(imports) commands"
+                 + (host.importInterrupted ? " (interrupted: finishing it)" : "") + ", timeline \(host.played)/\(entries) entries played")
+    }
+
     func run() throws {
         let url = URL(fileURLWithPath: folder)
-        let path = store ?? url.appendingPathComponent("liaison.sqlite").path
+        let postgres = database.flatMap(PostgresURL.init)
+        var path = postgres?.description ?? store ?? url.appendingPathComponent("liaison.sqlite").path
         let host = try reportingInputErrors("run") { () throws -> OperationHost in
+            if let postgres {
+                guard resume else { return try OperationHost.open(url) { try PostgresStore.create(postgres, operation: $0) } }
+                guard try PostgresStore.exists(postgres) else {
+                    fail("liaison run: nothing to resume: there is no store in \(postgres); run without --resume to start the operation")
+                    throw ExitCode(1)
+                }
+                let host = try OperationHost.attach(url) { try PostgresStore.open(postgres) }
+                Self.announceResume(host, path)
+                return host
+            }
             guard resume else { return try OperationHost.open(url, store: path) }
             guard FileManager.default.fileExists(atPath: path) else {
                 fail("liaison run: nothing to resume: there is no store at \(path); run without --resume to start the operation")
                 throw ExitCode(1)
             }
             let host = try OperationHost.attach(url, store: path)
-            let imports = host.folder.importCommands.count, entries = host.timeline.entries.count
-            progress("resuming \(path) at \(Timestamp.iso(host.engine.now)): import \(host.imported)/\(imports) commands"
-                     + (host.importInterrupted ? " (interrupted: finishing it)" : "") + ", timeline \(host.played)/\(entries) entries played")
+            Self.announceResume(host, path)
             return host
         }
+        path = host.store.location
         let line = ProgressLine()
         defer { line.finish() }
         try reportingInputErrors("run") {

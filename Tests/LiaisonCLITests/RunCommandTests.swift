@@ -1,4 +1,5 @@
 import Foundation
+import LiaisonTestSupport
 import Testing
 
 @Suite("liaison run, liaison plugins, liaison stubs, and the embedding example")
@@ -175,5 +176,31 @@ struct TestCommandTests {
         let result = try Liaison.run(["replay", store, "--plugins", "Examples/third-country/plugins"], in: repositoryRoot)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "no differences: 248 external commands replayed, every decision the same\n")
+    }
+}
+
+@Suite("liaison on PostgreSQL")
+struct PostgresCommandTests {
+    @Test("run --database plays gulf-charter into PostgreSQL with the very ledger SQLite gets, hash for hash; audit and export read it there")
+    func runOnPostgres() throws {
+        let url = TestDatabase.fresh().description
+        let pg = try Liaison.run(["run", "Examples/gulf-charter", "--database", url], in: repositoryRoot)
+        #expect(pg.status == 0, "\(pg.stderr)")
+        #expect(pg.stdout.hasSuffix("\(url): ledger intact: 1345 entries, hash chain and records verified\n"), "\(pg.stdout)")
+        let sqlite = temporaryPath("same.sqlite")
+        #expect(try Liaison.run(["run", "Examples/gulf-charter", "--store", sqlite], in: repositoryRoot).status == 0)
+        let pgHead = try Liaison.run(["audit", "head", "--database", url]), sqliteHead = try Liaison.run(["audit", "head", "--store", sqlite])
+        #expect(pgHead.status == 0 && pgHead.stdout == sqliteHead.stdout && pgHead.stdout.hasPrefix("1345:"), "\(pgHead.stdout) \(sqliteHead.stdout)")
+        let verify = try Liaison.run(["audit", "verify", "--database", url, "--head", pgHead.stdout.trimmingCharacters(in: .newlines)])
+        #expect(verify.status == 0 && verify.stdout.contains("ledger intact: 1345 entries"), "\(verify.stderr)")
+        let export = try Liaison.run(["export", "--database", url, "--format", "json", "--as", "IR-MFA"])
+        #expect(export.status == 0 && !export.stdout.contains("protection-claim"), "\(export.stderr)")
+        // A second run into the same schema is refused; --resume finds nothing left to do.
+        let again = try Liaison.run(["run", "Examples/gulf-charter", "--database", url], in: repositoryRoot)
+        #expect(again.status == 1 && again.stderr.contains("already exists: a new store is never written over another"), "\(again.stderr)")
+        let resumed = try Liaison.run(["run", "Examples/gulf-charter", "--database", url, "--resume"], in: repositoryRoot)
+        #expect(resumed.status == 0 && resumed.stderr.contains("import 200/200 commands, timeline 16/16 entries played"), "\(resumed.stderr)")
+        let bad = try Liaison.run(["audit", "verify", "--database", "postgres://nobody@localhost/x?schema=Bad-Name"])
+        #expect(bad.status == 64 && bad.stderr.contains("--database postgres://nobody@localhost/x?schema=Bad-Name: give a URL such as"))
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+@testable import LiaisonPostgres
+import LiaisonTestSupport
 import LiaisonModel
 import LiaisonSynthetic
 @testable import LiaisonStore
@@ -12,6 +14,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqliteFile = "SQLite, a file"
     case sqliteMemory = "SQLite, in memory"
     case memory = "the in-memory store"
+    case postgres = "PostgreSQL"
 
     var testDescription: String { rawValue }
 
@@ -20,15 +23,21 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .sqliteFile: return try SQLiteStore.create(at: temporaryStorePath(), operation: operation)
         case .sqliteMemory: return try SQLiteStore.inMemory(operation: operation)
         case .memory: return try InMemoryStore(operation: operation)
+        case .postgres: return try PostgresStore.create(TestDatabase.fresh(), operation: operation)
         }
     }
 
     /// Whether what a store committed outlives it (and its process).
-    var outlivesProcess: Bool { self == .sqliteFile }
+    var outlivesProcess: Bool { self == .sqliteFile || self == .postgres }
 
     /// The store as the next process finds it, after this one released it; `store` is gone.
     func reopen(_ store: inout (any Store)?) throws -> any Store {
         precondition(outlivesProcess)
+        if let pg = store as? PostgresStore {
+            let url = pg.url
+            store = nil
+            return try PostgresStore.open(url)
+        }
         let path = store!.location
         store = nil
         return try SQLiteStore.open(at: path)
@@ -38,6 +47,9 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// releasing it.
     func crash(_ store: any Store) throws -> any Store {
         precondition(outlivesProcess)
+        // PostgreSQL has every committed transaction and none that did not commit: the next
+        // process opens the database as it is, while this one still holds its connection.
+        if let pg = store as? PostgresStore { return try PostgresStore.open(pg.url) }
         return try SQLiteStore.open(at: try crashImage(of: store as! SQLiteStore))
     }
 
@@ -55,6 +67,11 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             try s.checkpoint()
             try s.db.write { try edit.apply(to: $0) }
             return s
+        case .postgres:
+            let url = (store as! PostgresStore).url
+            store = nil
+            try edit.apply(to: try PostgresLink(url), schema: "\"\(url.schema)\"")
+            return try PostgresStore.open(url)
         case .memory:
             let s = store as! InMemoryStore
             edit.apply(to: s)
@@ -109,6 +126,24 @@ enum Edit: CustomTestStringConvertible, Sendable, CaseIterable {
         case .cutEnd: try db.execute(sql: "DELETE FROM ledger WHERE seq > 30")
         }
         #expect(db.changesCount == (self == .cutEnd ? 9 : 1), "the edit must change what it names")
+    }
+
+    /// The edit in SQL, as someone with the database's rights would make it: triggers off for
+    /// the session (`session_replication_role = replica`), then the statement.
+    func apply(to link: PostgresLink, schema s: String) throws {
+        try link.rows("SET session_replication_role = replica")
+        let sql: String
+        switch self {
+        case .entryActor: sql = "UPDATE \(s).ledger SET actor = 'SYN-MFA' WHERE sequence = 8 RETURNING sequence"
+        case .deletedEntry: sql = "DELETE FROM \(s).ledger WHERE sequence = 9 RETURNING sequence"
+        case .caseRecord: sql = "UPDATE \(s).cases SET json = replace(json, '\"received\"', '\"closed\"') WHERE ref = 'S-0000002' RETURNING ref"
+        case .personRecord: sql = "UPDATE \(s).people SET json = replace(json, 'Synthetic Person 2', 'Someone Else') WHERE ref = 'SP-0000002' RETURNING ref"
+        case .addedCase: sql = "INSERT INTO \(s).cases SELECT 'S-9999999', person, progress, json FROM \(s).cases WHERE ref = 'S-0000001' RETURNING ref"
+        case .removedHandoff: sql = "DELETE FROM \(s).handoffs WHERE ref = 'SH-2' RETURNING ref"
+        case .noticeText: sql = "UPDATE \(s).notices SET json = replace(json, 'Please confirm', 'Please deny') WHERE ref = 'N-000001' RETURNING ref"
+        case .cutEnd: sql = "DELETE FROM \(s).ledger WHERE sequence > 30 RETURNING sequence"
+        }
+        #expect(try link.rows(sql).count == (self == .cutEnd ? 9 : 1), "the edit must change what it names")
     }
 
     func apply(to store: InMemoryStore) {

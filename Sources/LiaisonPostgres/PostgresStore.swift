@@ -1,0 +1,389 @@
+import Foundation
+import LiaisonModel
+import LiaisonStore
+import PostgresNIO
+
+/// An operation's store in PostgreSQL: the same boundary, ledger and audit as the SQLite store,
+/// in a database several processes (and machines) can reach.
+///
+/// Layout: one schema per operation (`?schema=` in the URL, `liaison` by default) holding the
+/// operation, the hash-chained ledger (append-only: a trigger refuses every UPDATE, DELETE and
+/// TRUNCATE), and one table per kind of record, written in the same PostgreSQL transaction as
+/// the entries that changed them. There is no journal and no checkpoint: what commits is the
+/// ledger and the records together, durable when `commit` returns (PostgreSQL's
+/// `synchronous_commit`).
+///
+/// Reads come from memory: the store loads the operation's records when it opens and keeps
+/// what its transactions change, as the in-memory store does, so deciding a command costs no
+/// round trip. Writes are serialised across processes by a transaction-scoped advisory lock
+/// on the operation's schema, taken before the ledger's head is read: two processes can never
+/// give the same sequence number or fork the chain. A store whose head another process has
+/// moved since it read it refuses to write (`StoreError.stale`) rather than decide against
+/// records it has not seen; open it again to read them.
+public final class PostgresStore: StagingStore {
+    public let operation: ReturnOperation
+    public var location: String { link.url.description }
+    /// Where the store is: its database and schema.
+    public var url: PostgresURL { link.url }
+    let link: PostgresLink
+    var records = RecordCache(limit: .max)
+    /// The last entry this store knows the ledger to have.
+    var last: (sequence: Int64, hash: String)
+    /// Set when another process wrote to the ledger behind this store: it writes no more.
+    private(set) var stale = false
+
+    private init(link: PostgresLink, operation: ReturnOperation, last: (Int64, String)) {
+        self.link = link
+        self.operation = operation
+        self.last = last
+    }
+
+    var schema: String { "\"\(link.url.schema)\"" }
+
+    // MARK: Creating and opening
+
+    /// Creates the operation's schema and tables and writes its first entry. Refused when the
+    /// schema holds a store already.
+    public static func create(_ url: PostgresURL, operation: ReturnOperation) throws -> PostgresStore {
+        let link = try PostgresLink(url)
+        let s = "\"\(url.schema)\""
+        if try exists(link) { throw StoreError.exists(url.description) }
+        let (genesis, opening) = try LedgerChain.genesis(of: operation)
+        try link.rows("BEGIN")
+        do {
+            for statement in Self.schemaStatements(s) { try link.rows(statement) }
+            try link.rows("INSERT INTO \(s).operation (id, name, json) VALUES (1, $1, $2)", [.text(operation.name), .text(opening)])
+            try insert([genesis], link: link, schema: s)
+            for m in operation.movements { try link.rows("INSERT INTO \(s).movements (ref, json) VALUES ($1, $2)", [.text(m.ref.rawValue), .text(try Canonical.record(m))]) }
+            try link.rows("COMMIT")
+        } catch {
+            _ = try? link.rows("ROLLBACK")
+            throw error
+        }
+        let store = PostgresStore(link: link, operation: operation, last: (genesis.sequence, genesis.hash))
+        for m in operation.movements { store.records.movements[m.ref] = m }
+        return store
+    }
+
+    /// Opens the store in `url`'s schema, loading its records.
+    public static func open(_ url: PostgresURL) throws -> PostgresStore {
+        let link = try PostgresLink(url)
+        let s = "\"\(url.schema)\""
+        guard try exists(link) else { throw StoreError.missing(url.description) }
+        guard let json = try link.rows("SELECT json FROM \(s).operation WHERE id = 1").first?.decode(String.self) else {
+            throw StoreError.notAStore(url.description, reason: "it holds no operation")
+        }
+        let operation: ReturnOperation
+        do { operation = try Canonical.decode(ReturnOperation.self, json) } catch {
+            throw StoreError.notAStore(url.description, reason: "its operation cannot be read: \(error)")
+        }
+        let head = try link.rows("SELECT sequence, hash FROM \(s).ledger ORDER BY sequence DESC LIMIT 1").first.map { try $0.decode((Int64, String).self) }
+        guard let head else { throw StoreError.notAStore(url.description, reason: "its ledger is empty") }
+        let store = PostgresStore(link: link, operation: operation, last: head)
+        try store.load()
+        return store
+    }
+
+    /// Whether `url`'s schema holds a store.
+    public static func exists(_ url: PostgresURL) throws -> Bool { try exists(PostgresLink(url)) }
+
+    static func exists(_ link: PostgresLink) throws -> Bool {
+        !(try link.rows("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'ledger'", [.text(link.url.schema)])).isEmpty
+    }
+
+    static func schemaStatements(_ s: String) -> [String] {
+        [
+            "CREATE SCHEMA IF NOT EXISTS \(s)",
+            "CREATE TABLE \(s).operation (id integer PRIMARY KEY CHECK (id = 1), name text NOT NULL, json text NOT NULL)",
+            """
+            CREATE TABLE \(s).ledger (sequence bigint PRIMARY KEY, at_seconds double precision NOT NULL, at_text text NOT NULL,
+              actor text NOT NULL, command text NOT NULL, payload text NOT NULL, events text NOT NULL, previous_hash text NOT NULL,
+              hash text NOT NULL, origin text NOT NULL)
+            """,
+            "CREATE INDEX ON \(s).ledger (command)",
+            """
+            CREATE FUNCTION \(s).ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the ledger is append-only: entries are never changed or removed'; END $$
+            """,
+            "CREATE TRIGGER ledger_no_change BEFORE UPDATE OR DELETE ON \(s).ledger FOR EACH ROW EXECUTE FUNCTION \(s).ledger_append_only()",
+            "CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON \(s).ledger FOR EACH STATEMENT EXECUTE FUNCTION \(s).ledger_append_only()",
+            "CREATE TABLE \(s).people (ref text PRIMARY KEY, json text NOT NULL)",
+            "CREATE TABLE \(s).cases (ref text PRIMARY KEY, person text NOT NULL, progress text NOT NULL, json text NOT NULL)",
+            "CREATE INDEX ON \(s).cases (progress)",
+            "CREATE TABLE \(s).handoffs (ref text PRIMARY KEY, json text NOT NULL)",
+            "CREATE TABLE \(s).movements (ref text PRIMARY KEY, json text NOT NULL)",
+            """
+            CREATE TABLE \(s).notices (ref text PRIMARY KEY, recipient text NOT NULL, due_seconds double precision,
+              acknowledged boolean NOT NULL, json text NOT NULL)
+            """,
+        ]
+    }
+
+    /// Reads every record into memory.
+    private func load() throws {
+        for row in try link.rows("SELECT json FROM \(schema).people") { let p = try decode(Person.self, row); records.people[p.ref] = p }
+        for row in try link.rows("SELECT json FROM \(schema).cases") { let c = try decode(ReturnCase.self, row); records.cases[c.ref] = c }
+        for row in try link.rows("SELECT json FROM \(schema).handoffs") { let h = try decode(Handoff.self, row); records.handoffs[h.ref] = h }
+        for row in try link.rows("SELECT json FROM \(schema).movements") { let m = try decode(Movement.self, row); records.movements[m.ref] = m }
+        for row in try link.rows("SELECT json FROM \(schema).notices") { let n = try decode(Notice.self, row); records.notices[n.ref] = n }
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ row: PostgresRow) throws -> T {
+        let text = try row.decode(String.self)
+        do { return try Canonical.decode(T.self, text) } catch {
+            throw StoreError.notAStore(location, reason: "a \(T.self) record cannot be read: \(error)")
+        }
+    }
+
+    // MARK: Reading
+
+    public func person(_ ref: PersonRef) -> Person? { records.people[ref] }
+    public func returnCase(_ ref: CaseRef) -> ReturnCase? { records.cases[ref] }
+    public func handoff(_ ref: HandoffRef) -> Handoff? { records.handoffs[ref] }
+    public func movement(_ ref: MovementRef) -> Movement? { records.movements[ref] }
+    public func notice(_ ref: NoticeRef) -> Notice? { records.notices[ref] }
+
+    public func caseRefs(in state: CaseState?) -> [CaseRef] { caseRefSet(in: state).sorted() }
+
+    public func caseRefSet(in state: CaseState?) -> Set<CaseRef> {
+        Set(records.cases.lazy.filter { state == nil || $0.value.progress == state }.map(\.key))
+    }
+
+    public func notices() -> [Notice] { records.notices.keys.sorted().map { records.notices[$0]! } }
+    public func handoffs() -> [Handoff] { records.handoffs.keys.sorted().map { records.handoffs[$0]! } }
+
+    public func unacknowledgedNotices(dueIn range: ClosedRange<Date>) -> [Notice] {
+        notices().filter { n in
+            guard n.acknowledgedAt == nil, let due = n.due else { return false }
+            return due > range.lowerBound && due <= range.upperBound
+        }
+    }
+
+    public func count(_ table: RecordTable) throws -> Int {
+        switch table {
+        case .cases: return records.cases.count
+        case .people: return records.people.count
+        case .handoffs: return records.handoffs.count
+        case .notices: return records.notices.count
+        case .ledger: return Int(try link.rows("SELECT count(*) FROM \(schema).ledger")[0].decode(Int64.self))
+        }
+    }
+
+    // MARK: Writing
+
+    public func begin(at now: Date) -> StoreTransaction { StoreTransaction(store: self, now: now) }
+
+    @discardableResult
+    public func apply(_ command: Command, by actor: AgencyID, at now: Date) throws -> Applied {
+        try applyAll([(command, actor)], at: now)[0]
+    }
+
+    @discardableResult
+    public func applyAll(_ commands: [(Command, AgencyID)], at now: Date) throws -> [Applied] {
+        let tx = begin(at: now)
+        defer { tx.end() }
+        for (command, actor) in commands { try tx.apply(command, by: actor, origin: "") }
+        return try tx.commit()
+    }
+
+    /// Every command is durable when its transaction commits; there is nothing to group.
+    public func inGroups<T>(of size: Int, _ body: () throws -> T) throws -> T { try body() }
+    public func flush() {}
+    public func checkpoint() {}
+
+    package func stage(_ d: Decision, noting log: inout [StagedChange]) {
+        records.stage(d, noting: &log)
+    }
+
+    package func unstage(_ log: inout [StagedChange], to count: Int) {
+        records.unstage(&log, to: count)
+    }
+
+    /// Writes a transaction's entries and the records they changed in one PostgreSQL
+    /// transaction, under the operation's advisory lock, after checking that no other process
+    /// moved the ledger's head since this store read it.
+    package func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
+        precondition(submissions.allSatisfy(\.staged), "a PostgreSQL store commits only what a transaction staged")
+        if stale { throw StoreError.stale(location, head: last.sequence) }
+        guard !submissions.isEmpty else { return [] }
+        let texts = try LedgerChain.texts(submissions)
+        let time = LedgerEntry.HashedTime(now)
+        var head = last
+        var applied: [Applied] = []
+        applied.reserveCapacity(submissions.count)
+        for i in submissions.indices {
+            let entry = LedgerChain.entry(after: head, at: time, submissions[i], texts[i])
+            head = (entry.sequence, entry.hash)
+            applied.append(Applied(entry: entry, events: submissions[i].decided!.events))
+        }
+        try link.rows("BEGIN")
+        do {
+            try link.rows("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("liaison:" + link.url.schema)])
+            let current = try link.rows("SELECT sequence, hash FROM \(schema).ledger ORDER BY sequence DESC LIMIT 1").first.map { try $0.decode((Int64, String).self) }
+            guard let current, current.0 == last.sequence, current.1 == last.hash else {
+                _ = try? link.rows("ROLLBACK")
+                stale = true
+                throw StoreError.stale(location, head: current?.0 ?? 0)
+            }
+            try Self.insert(applied.map(\.entry), link: link, schema: schema)
+            try writeRecords(changedBy: submissions)
+            try link.rows("COMMIT")
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            _ = try? link.rows("ROLLBACK")
+            throw error
+        }
+        last = head
+        return applied
+    }
+
+    /// Inserts entries, a few hundred rows a statement.
+    static func insert(_ entries: [LedgerEntry], link: PostgresLink, schema: String) throws {
+        let columns = 10
+        for chunk in stride(from: 0, to: entries.count, by: 500).map({ entries[$0..<min($0 + 500, entries.count)] }) {
+            var values: [String] = [], binds: [PostgresBindable] = []
+            for (i, e) in chunk.enumerated() {
+                values.append("(" + (1...columns).map { "$\(i * columns + $0)" }.joined(separator: ", ") + ")")
+                binds += [.integer(e.sequence), .float(e.at.timeIntervalSince1970), .text(Timestamp.iso(e.at)), .text(e.actor.rawValue),
+                          .text(e.command), .text(e.payload), .text(e.events), .text(e.previousHash), .text(e.hash), .text(e.origin)]
+            }
+            try link.rows("""
+                INSERT INTO \(schema).ledger (sequence, at_seconds, at_text, actor, command, payload, events, previous_hash, hash, origin)
+                VALUES \(values.joined(separator: ", "))
+                """, binds)
+        }
+    }
+
+    /// Upserts each record the submissions changed, as the transaction leaves it.
+    private func writeRecords(changedBy submissions: [Submission]) throws {
+        var people = Set<PersonRef>(), cases = Set<CaseRef>(), handoffs = Set<HandoffRef>(), movements = Set<MovementRef>(), notices = Set<NoticeRef>()
+        for s in submissions {
+            let d = s.decided!
+            people.formUnion(d.people.keys); cases.formUnion(d.cases.keys); handoffs.formUnion(d.handoffs.keys)
+            movements.formUnion(d.movements.keys); notices.formUnion(d.notices.keys)
+        }
+        func upsert(_ table: String, _ columns: [String], _ rows: [[PostgresBindable]]) throws {
+            for chunk in stride(from: 0, to: rows.count, by: 500).map({ rows[$0..<min($0 + 500, rows.count)] }) {
+                var values: [String] = [], binds: [PostgresBindable] = []
+                for (i, row) in chunk.enumerated() {
+                    values.append("(" + (1...columns.count).map { "$\(i * columns.count + $0)" }.joined(separator: ", ") + ")")
+                    binds += row
+                }
+                let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+                try link.rows("INSERT INTO \(schema).\(table) (\(columns.joined(separator: ", "))) VALUES \(values.joined(separator: ", ")) ON CONFLICT (ref) DO UPDATE SET \(updates)", binds)
+            }
+        }
+        try upsert("people", ["ref", "json"], try people.sorted().compactMap { r in try records.people[r].map { [.text(r.rawValue), .text(try Canonical.record($0))] } })
+        try upsert("cases", ["ref", "person", "progress", "json"], try cases.sorted().compactMap { r in
+            try records.cases[r].map { [.text(r.rawValue), .text($0.person.rawValue), .text($0.progress.rawValue), .text(try Canonical.record($0))] }
+        })
+        try upsert("handoffs", ["ref", "json"], try handoffs.sorted { $0.rawValue < $1.rawValue }.compactMap { r in
+            try records.handoffs[r].map { [.text(r.rawValue), .text(try Canonical.record($0))] }
+        })
+        try upsert("movements", ["ref", "json"], try movements.sorted { $0.rawValue < $1.rawValue }.compactMap { r in
+            try records.movements[r].map { [.text(r.rawValue), .text(try Canonical.record($0))] }
+        })
+        try upsert("notices", ["ref", "recipient", "due_seconds", "acknowledged", "json"], try notices.sorted().compactMap { r in
+            try records.notices[r].map { n in
+                [.text(r.rawValue), .text(n.recipient.rawValue), n.due.map { .float($0.timeIntervalSince1970) } ?? .null,
+                 .flag(n.acknowledgedAt != nil), .text(try Canonical.record(n))]
+            }
+        })
+    }
+
+    // MARK: The ledger
+
+    static let entryColumns = "sequence, at_seconds, actor, command, payload, events, previous_hash, hash, origin, at_text"
+
+    static func entry(_ row: PostgresRow) throws -> (LedgerEntry, String) {
+        let (sequence, at, actor, command, payload, events, previous, hash, origin, atText) =
+            try row.decode((Int64, Double, String, String, String, String, String, String, String, String).self)
+        return (LedgerEntry(sequence: sequence, at: Date(timeIntervalSince1970: at), actor: AgencyID(actor), command: command, payload: payload,
+                            events: events, previousHash: previous, hash: hash, origin: origin), atText)
+    }
+
+    public func ledger(after sequence: Int64, limit: Int) throws -> [LedgerEntry] {
+        try link.rows("SELECT \(Self.entryColumns) FROM \(schema).ledger WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+                      [.integer(sequence), .integer(Int64(max(0, limit)))]).map { try Self.entry($0).0 }
+    }
+
+    public func ledger(command: String) throws -> [LedgerEntry] {
+        try link.rows("SELECT \(Self.entryColumns) FROM \(schema).ledger WHERE command = $1 ORDER BY sequence", [.text(command)]).map { try Self.entry($0).0 }
+    }
+
+    public func head() throws -> LedgerHead {
+        let row = try link.rows("SELECT sequence, hash FROM \(schema).ledger ORDER BY sequence DESC LIMIT 1").first
+        guard let (sequence, hash) = try row.map({ try $0.decode((Int64, String).self) }) else { return LedgerHead(sequence: 0, hash: LedgerEntry.genesisHash) }
+        return LedgerHead(sequence: sequence, hash: hash)
+    }
+
+    public func verify(heads: [LedgerHead], progress: ((Int64, Int64) -> Void)?) throws -> Verification {
+        try LedgerAudit(source: AuditReader(store: self), progress: progress, heads: heads).run()
+    }
+
+    /// What an audit reads: the tables as PostgreSQL holds them, never this store's memory.
+    private struct AuditReader: AuditSource {
+        let store: PostgresStore
+        var link: PostgresLink { store.link }
+        var s: String { store.schema }
+
+        func storedOperation() throws -> String? { try link.rows("SELECT json FROM \(s).operation WHERE id = 1").first?.decode(String.self) }
+        func entryCount() throws -> Int64 { try link.rows("SELECT count(*) FROM \(s).ledger")[0].decode(Int64.self) }
+
+        func forEachEntry(_ body: (LedgerEntry, String) throws -> Bool) throws {
+            var after: Int64 = 0
+            while true {
+                let page = try link.rows("SELECT \(PostgresStore.entryColumns) FROM \(s).ledger WHERE sequence > $1 ORDER BY sequence LIMIT 10000",
+                                         [.integer(after)])
+                guard !page.isEmpty else { return }
+                for row in page {
+                    let (entry, atText) = try PostgresStore.entry(row)
+                    after = entry.sequence
+                    guard try body(entry, atText) else { return }
+                }
+            }
+        }
+
+        func storedPerson(_ ref: PersonRef) throws -> Person? { try one("people", ref.rawValue) }
+        func storedNotice(_ ref: NoticeRef) throws -> Notice? { try one("notices", ref.rawValue) }
+
+        private func one<T: Decodable>(_ table: String, _ ref: String) throws -> T? {
+            guard let text = try link.rows("SELECT json FROM \(s).\(table) WHERE ref = $1", [.text(ref)]).first?.decode(String.self) else { return nil }
+            return try? Canonical.decode(T.self, text)
+        }
+
+        func storedRecords<T: Decodable>(_ table: AuditTable, as type: T.Type) throws -> [(ref: String, record: T?)] {
+            try link.rows("SELECT ref, json FROM \(s).\(table.rawValue) ORDER BY ref COLLATE \"C\"").map { row in
+                let (ref, json) = try row.decode((String, String).self)
+                return (ref, try? Canonical.decode(T.self, json))
+            }
+        }
+
+        func storedColumnProblem(_ model: InMemoryModel) throws -> String? {
+            func text(_ v: String?) -> String { v.map { "'\($0)'" } ?? "nothing" }
+            for row in try link.rows("SELECT ref, person, progress FROM \(s).cases ORDER BY ref COLLATE \"C\"") {
+                let (ref, person, progress) = try row.decode((String, String, String).self)
+                guard let c = model.cases[CaseRef(ref)] else { continue }
+                if person != c.person.rawValue {
+                    return "case \(ref)'s person column reads \(text(person)), but its record (as the ledger gives it) names \(c.person)"
+                }
+                if progress != c.progress.rawValue {
+                    return "case \(ref)'s progress column reads \(text(progress)), but the case is \(c.progress.rawValue) (as the ledger gives it): queries by state would answer wrongly"
+                }
+            }
+            for row in try link.rows("SELECT ref, recipient, due_seconds, acknowledged FROM \(s).notices ORDER BY ref COLLATE \"C\"") {
+                let (ref, recipient, due, acknowledged) = try row.decode((String, String, Double?, Bool).self)
+                guard let n = model.notices[NoticeRef(ref)] else { continue }
+                if recipient != n.recipient.rawValue { return "notice \(ref)'s recipient column reads \(text(recipient)), but the notice is to \(n.recipient)" }
+                if due != n.due?.timeIntervalSince1970 {
+                    return "notice \(ref)'s deadline column reads \(due.map { String($0) } ?? "nothing"), but the notice is due \(n.due.map(Timestamp.iso) ?? "at no time"): overdue notices would be missed or invented"
+                }
+                if acknowledged != (n.acknowledgedAt != nil) {
+                    return "notice \(ref)'s acknowledged column reads \(acknowledged), but the notice was \(n.acknowledgedAt == nil ? "not acknowledged" : "acknowledged")"
+                }
+            }
+            return nil
+        }
+    }
+}
