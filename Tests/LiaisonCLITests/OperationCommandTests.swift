@@ -84,7 +84,7 @@ struct OperationCommandTests {
         #expect(missing.stderr == "liaison audit verify: no store at /nonexistent/liaison.sqlite: import the operation first (liaison import OPERATION_DIR)\n")
         let neither = try Liaison.run(["audit", "verify"])
         #expect(neither.status == 64)
-        #expect(neither.stderr.contains("give an operation folder or --store PATH (one of them)"))
+        #expect(neither.stderr.contains("give an operation folder, --store PATH or --database URL (one of them)"))
     }
 }
 
