@@ -23,8 +23,15 @@ public struct LedgerEntry: Codable, Hashable, Sendable {
 
     package init(sequence: Int64, at: Date, actor: AgencyID, command: String, payload: String, events: String, previousHash: String,
                  hash: String, origin: String = "") {
-        (self.sequence, self.at, self.actor, self.command, self.payload) = (sequence, at, actor, command, payload)
-        (self.events, self.previousHash, self.hash, self.origin) = (events, previousHash, hash, origin)
+        self.sequence = sequence
+        self.at = at
+        self.actor = actor
+        self.command = command
+        self.payload = payload
+        self.events = events
+        self.previousHash = previousHash
+        self.hash = hash
+        self.origin = origin
     }
 
     public static let genesisHash = String(repeating: "0", count: 64)
