@@ -20,13 +20,13 @@ import PostgresNIO
 /// give the same sequence number or fork the chain. A store whose head another process has
 /// moved since it read it refuses to write (`StoreError.stale`) rather than decide against
 /// records it has not seen; open it again to read them.
-public final class PostgresStore: StagingStore {
+public final class PostgresStore: RecordsInMemory {
     public let operation: ReturnOperation
     public var location: String { link.url.description }
     /// Where the store is: its database and schema.
     public var url: PostgresURL { link.url }
     let link: PostgresLink
-    var records = RecordCache(limit: .max)
+    package var records = RecordCache(limit: .max)
     /// The last entry this store knows the ledger to have.
     var last: (sequence: Int64, hash: String)
     /// Set when another process wrote to the ledger behind this store: it writes no more.
@@ -135,68 +135,10 @@ public final class PostgresStore: StagingStore {
         }
     }
 
-    // MARK: Reading
-
-    public func person(_ ref: PersonRef) -> Person? { records.people[ref] }
-    public func returnCase(_ ref: CaseRef) -> ReturnCase? { records.cases[ref] }
-    public func handoff(_ ref: HandoffRef) -> Handoff? { records.handoffs[ref] }
-    public func movement(_ ref: MovementRef) -> Movement? { records.movements[ref] }
-    public func notice(_ ref: NoticeRef) -> Notice? { records.notices[ref] }
-
-    public func caseRefs(in state: CaseState?) -> [CaseRef] { caseRefSet(in: state).sorted() }
-
-    public func caseRefSet(in state: CaseState?) -> Set<CaseRef> {
-        Set(records.cases.lazy.filter { state == nil || $0.value.progress == state }.map(\.key))
-    }
-
-    public func notices() -> [Notice] { records.notices.keys.sorted().map { records.notices[$0]! } }
-    public func handoffs() -> [Handoff] { records.handoffs.keys.sorted().map { records.handoffs[$0]! } }
-
-    public func unacknowledgedNotices(dueIn range: ClosedRange<Date>) -> [Notice] {
-        notices().filter { n in
-            guard n.acknowledgedAt == nil, let due = n.due else { return false }
-            return due > range.lowerBound && due <= range.upperBound
-        }
-    }
+    // MARK: Reading and writing: records, transactions and staging are `RecordsInMemory`'s
 
     public func count(_ table: RecordTable) throws -> Int {
-        switch table {
-        case .cases: return records.cases.count
-        case .people: return records.people.count
-        case .handoffs: return records.handoffs.count
-        case .notices: return records.notices.count
-        case .ledger: return Int(try link.rows("SELECT count(*) FROM \(schema).ledger")[0].decode(Int64.self))
-        }
-    }
-
-    // MARK: Writing
-
-    public func begin(at now: Date) -> StoreTransaction { StoreTransaction(store: self, now: now) }
-
-    @discardableResult
-    public func apply(_ command: Command, by actor: AgencyID, at now: Date) throws -> Applied {
-        try applyAll([(command, actor)], at: now)[0]
-    }
-
-    @discardableResult
-    public func applyAll(_ commands: [(Command, AgencyID)], at now: Date) throws -> [Applied] {
-        let tx = begin(at: now)
-        defer { tx.end() }
-        for (command, actor) in commands { try tx.apply(command, by: actor, origin: "") }
-        return try tx.commit()
-    }
-
-    /// Every command is durable when its transaction commits; there is nothing to group.
-    public func inGroups<T>(of size: Int, _ body: () throws -> T) throws -> T { try body() }
-    public func flush() {}
-    public func checkpoint() {}
-
-    package func stage(_ d: Decision, noting log: inout [StagedChange]) {
-        records.stage(d, noting: &log)
-    }
-
-    package func unstage(_ log: inout [StagedChange], to count: Int) {
-        records.unstage(&log, to: count)
+        try recordCount(table) ?? Int(link.rows("SELECT count(*) FROM \(schema).ledger")[0].decode(Int64.self))
     }
 
     /// Writes a transaction's entries and the records they changed in one PostgreSQL
@@ -206,16 +148,7 @@ public final class PostgresStore: StagingStore {
         precondition(submissions.allSatisfy(\.staged), "a PostgreSQL store commits only what a transaction staged")
         if stale { throw StoreError.stale(location, head: last.sequence) }
         guard !submissions.isEmpty else { return [] }
-        let texts = try LedgerChain.texts(submissions)
-        let time = LedgerEntry.HashedTime(now)
-        var head = last
-        var applied: [Applied] = []
-        applied.reserveCapacity(submissions.count)
-        for i in submissions.indices {
-            let entry = LedgerChain.entry(after: head, at: time, submissions[i], texts[i])
-            head = (entry.sequence, entry.hash)
-            applied.append(Applied(entry: entry, events: submissions[i].decided!.events))
-        }
+        let applied = try LedgerChain.chain(submissions, after: last, at: now)
         try link.rows("BEGIN")
         do {
             try link.rows("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("liaison:" + link.url.schema)])
@@ -234,7 +167,7 @@ public final class PostgresStore: StagingStore {
             _ = try? link.rows("ROLLBACK")
             throw error
         }
-        last = head
+        last = (applied.last!.entry.sequence, applied.last!.entry.hash)
         return applied
     }
 

@@ -8,14 +8,14 @@ import LiaisonModel
 ///
 /// Everything that does not depend on where records are kept is shared with the other stores:
 /// the rules decide, `StoreTransaction` stages, `LedgerChain` writes and chains the entries,
-/// and `LedgerAudit` verifies. What is left here is a dictionary per kind of record and an
-/// array of entries.
-public final class InMemoryStore: StagingStore {
+/// and `LedgerAudit` verifies; the records, their reads and the staging are `RecordsInMemory`'s,
+/// as the PostgreSQL store's are. What is left here is the ledger, an array of entries.
+public final class InMemoryStore: RecordsInMemory {
     public let operation: ReturnOperation
     public var location: String { ":memory:" }
 
     /// Every record, as the ledger leaves it (with what an open transaction staged).
-    var records = RecordCache(limit: .max)
+    package var records = RecordCache(limit: .max)
     /// The ledger, entry 1 first.
     var entries: [LedgerEntry]
     /// The operation as the first entry holds it.
@@ -28,86 +28,16 @@ public final class InMemoryStore: StagingStore {
         for m in operation.movements { records.movements[m.ref] = m }
     }
 
-    // MARK: Reading
+    // MARK: Writing (reads, transactions and staging: `RecordsInMemory`)
 
-    public func person(_ ref: PersonRef) -> Person? { records.people[ref] }
-    public func returnCase(_ ref: CaseRef) -> ReturnCase? { records.cases[ref] }
-    public func handoff(_ ref: HandoffRef) -> Handoff? { records.handoffs[ref] }
-    public func movement(_ ref: MovementRef) -> Movement? { records.movements[ref] }
-    public func notice(_ ref: NoticeRef) -> Notice? { records.notices[ref] }
-
-    public func caseRefs(in state: CaseState?) -> [CaseRef] { caseRefSet(in: state).sorted() }
-
-    public func caseRefSet(in state: CaseState?) -> Set<CaseRef> {
-        Set(records.cases.lazy.filter { state == nil || $0.value.progress == state }.map(\.key))
-    }
-
-    public func notices() -> [Notice] { records.notices.keys.sorted().map { records.notices[$0]! } }
-    public func handoffs() -> [Handoff] { records.handoffs.keys.sorted().map { records.handoffs[$0]! } }
-
-    public func unacknowledgedNotices(dueIn range: ClosedRange<Date>) -> [Notice] {
-        notices().filter { n in
-            guard n.acknowledgedAt == nil, let due = n.due else { return false }
-            return due > range.lowerBound && due <= range.upperBound
-        }
-    }
-
-    public func count(_ table: RecordTable) -> Int {
-        switch table {
-        case .cases: return records.cases.count
-        case .people: return records.people.count
-        case .handoffs: return records.handoffs.count
-        case .notices: return records.notices.count
-        case .ledger: return entries.count
-        }
-    }
-
-    // MARK: Writing
-
-    public func begin(at now: Date) -> StoreTransaction { StoreTransaction(store: self, now: now) }
-
-    @discardableResult
-    public func apply(_ command: Command, by actor: AgencyID, at now: Date) throws -> Applied {
-        try applyAll([(command, actor)], at: now)[0]
-    }
-
-    /// Decides each command against the records as the ones before it left them; a refusal
-    /// takes back what the earlier ones staged, so nothing changes.
-    @discardableResult
-    public func applyAll(_ commands: [(Command, AgencyID)], at now: Date) throws -> [Applied] {
-        let tx = begin(at: now)
-        defer { tx.end() }
-        for (command, actor) in commands { try tx.apply(command, by: actor, origin: "") }
-        return try tx.commit()
-    }
-
-    public func inGroups<T>(of size: Int, _ body: () throws -> T) throws -> T { try body() }
-    public func flush() {}
-    public func checkpoint() {}
-
-    package func stage(_ d: Decision, noting log: inout [StagedChange]) {
-        records.stage(d, noting: &log)
-    }
-
-    package func unstage(_ log: inout [StagedChange], to count: Int) {
-        records.unstage(&log, to: count)
-    }
+    public func count(_ table: RecordTable) -> Int { recordCount(table) ?? entries.count }
 
     /// Enters a transaction's commands in the ledger. Their records are staged already, and
     /// nothing here fails once entries are added: a failure before leaves the transaction to
     /// take back what it staged.
     package func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
         precondition(submissions.allSatisfy(\.staged), "an in-memory store commits only what a transaction staged")
-        let texts = try LedgerChain.texts(submissions)
-        let time = LedgerEntry.HashedTime(now)
-        var head = (sequence: entries[entries.count - 1].sequence, hash: entries[entries.count - 1].hash)
-        var applied: [Applied] = []
-        applied.reserveCapacity(submissions.count)
-        for i in submissions.indices {
-            let entry = LedgerChain.entry(after: head, at: time, submissions[i], texts[i])
-            head = (entry.sequence, entry.hash)
-            applied.append(Applied(entry: entry, events: submissions[i].decided!.events))
-        }
+        let applied = try LedgerChain.chain(submissions, after: (entries[entries.count - 1].sequence, entries[entries.count - 1].hash), at: now)
         entries += applied.map(\.entry)
         return applied
     }

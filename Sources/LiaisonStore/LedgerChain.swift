@@ -31,6 +31,21 @@ package enum LedgerChain {
         }
     }
 
+    /// The entries of a transaction's submissions, chained after `head`, with their events.
+    package static func chain(_ submissions: [Submission], after head: (sequence: Int64, hash: String), at now: Date) throws -> [Applied] {
+        let texts = try texts(submissions)
+        let time = LedgerEntry.HashedTime(now)
+        var head = head
+        var applied: [Applied] = []
+        applied.reserveCapacity(submissions.count)
+        for i in submissions.indices {
+            let entry = entry(after: head, at: time, submissions[i], texts[i])
+            head = (entry.sequence, entry.hash)
+            applied.append(Applied(entry: entry, events: submissions[i].decided!.events))
+        }
+        return applied
+    }
+
     /// The entry that follows `head` for a submission with these texts.
     package static func entry(after head: (sequence: Int64, hash: String), at time: LedgerEntry.HashedTime, _ submission: Submission,
                       _ texts: Texts) -> LedgerEntry {
