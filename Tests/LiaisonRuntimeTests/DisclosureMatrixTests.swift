@@ -43,6 +43,7 @@ struct DisclosureMatrixTests {
 
     static let markers = ["event legal.recorded", "event legal.decided", "protection-claim", "appeal-pending", "event hold.lifted", "event case.struck",
                           "SECRET-STRIKE", "SECRET-OUTCOME", "event data.released", "event notice.sent", "event notice.acknowledged",
+                          "event notice.replied", "SECRET-REPLY",
                           "event document.updated", "event handoff.refused", "SECRET-REFUSAL", "event notice.served", "SECRET-CLINICAL",
                           "unaccompanied-minor", "event custody.transferred"]
 
@@ -153,17 +154,21 @@ struct SpyWorld {
             let name = "spy-\(a.id.rawValue.lowercased())"
             let folder = url.appendingPathComponent("plugins/\(name)")
             try fm.createDirectory(at: folder.appendingPathComponent("templates"), withIntermediateDirectories: true)
-            let permissions = a.id == "US-ENF" ? "[\"notice.send\"]" : a.id == "IR-MFA" ? "[\"notice.acknowledge\"]" : "[]"
-            try "name = \"\(name)\"\nversion = \"1.0.0\"\nagency = \"\(a.id)\"\napi = 1\npermissions = \(permissions)\n"
+            let permissions = a.id == "US-ENF" ? "[\"notice.send\"]" : a.id == "IR-MFA" ? "[\"notice.acknowledge\", \"notice.reply\"]" : "[]"
+            let replies = a.id == "US-ENF" ? "[replies.secret-ministry-template]\nnoted = \"boolean\"\nremark = \"text?\"\n" : ""
+            try "name = \"\(name)\"\nversion = \"1.0.0\"\nagency = \"\(a.id)\"\napi = 1\npermissions = \(permissions)\n\(replies)"
                 .write(to: folder.appendingPathComponent("plugin.toml"), atomically: true, encoding: .utf8)
             // The sending agency tells the ministry of each strike, in a notice no one else may
-            // learn of; the ministry acknowledges what it receives.
+            // learn of; the ministry answers it (which acknowledges it too), with a remark no one
+            // else may learn of either.
             var acts = ""
             if a.id == "US-ENF" {
                 acts = "on('case.struck', function(ev, ctx) ctx:send_notice{ to = 'IR-MFA', template = 'secret-ministry-template', case = ev.case } end)\n"
                 try "{{case.ref}} is off the manifest".write(to: folder.appendingPathComponent("templates/secret-ministry-template.mustache"), atomically: true, encoding: .utf8)
             }
-            if a.id == "IR-MFA" { acts = "on('notice.received', function(ev, ctx) ctx:acknowledge(ev.notice) end)\n" }
+            if a.id == "IR-MFA" {
+                acts = "on('notice.received', function(ev, ctx) ctx:reply(ev.notice, { noted = true, remark = 'SECRET-REPLY ' .. ev.notice.ref }) end)\n"
+            }
             try (Self.spy(events: events, fields: fields) + acts).write(to: folder.appendingPathComponent("main.lua"), atomically: true, encoding: .utf8)
         }
     }
@@ -192,7 +197,11 @@ struct SpyWorld {
             local s = tostring(v)
             if s:match("^<case") then case_tokens(ctx, v)
             elseif s:match("^<notice") then
-              for _, k in ipairs{ "ref", "from", "to", "template", "body", "due", "acknowledged" } do rec(ctx, v[k]) end
+              for _, k in ipairs{ "ref", "from", "to", "template", "body", "due", "acknowledged", "replied_at" } do rec(ctx, v[k]) end
+              local answers = {}
+              for k in pairs(v.reply or {}) do answers[#answers + 1] = k end
+              table.sort(answers)  -- pairs() has no order, and the twins must compare equal
+              for _, k in ipairs(answers) do rec(ctx, k); rec(ctx, v.reply[k]) end
               for _, c in ipairs(v.cases) do case_tokens(ctx, c) end
             elseif s:match("^<handoff") then
               rec(ctx, s)
@@ -371,7 +380,9 @@ struct SpyWorld {
             never("\(writer)'s free text without its grants") { $0.contains("SECRET-REFUSAL-\(writer)-") }
         }
         if agency != "US-ENF" && agency != "IR-MFA" {
-            never("another agency's notice") { $0.contains("secret-ministry-template") || $0 == "event notice.sent" || $0 == "event notice.acknowledged" }
+            never("another agency's notice") {
+                $0.contains("secret-ministry-template") || $0.contains("SECRET-REPLY") || ["event notice.sent", "event notice.acknowledged", "event notice.replied"].contains($0)
+            }
         }
         if !g.contains(.legal) {
             // A release of data is heard of by its recipient, and otherwise only with 'legal'.
