@@ -217,6 +217,27 @@ if wanted("create a sandboxed state") {
     results.append(Measurement(name: "  of which Lua's own allocations", value: Double(bytes) / 1024, unit: "KiB"))
 }
 
+/// The full lifecycle of `cases` synthetic cases through `store`, one command at a time, then
+/// `finish` (what makes the last of them durable), timed; `everyTenth` is told (cases, commands)
+/// each tenth of the way. Returns the commands given and the seconds they took.
+func lifecycle(_ store: any Store, cases: Int, finish: () throws -> Void, everyTenth: (Int, Int) -> Void = { _, _ in }) throws -> (commands: Int, elapsed: Double) {
+    var t = Synthetic.start
+    for (command, actor) in Synthetic.opening { try store.apply(command, by: actor, at: t) }
+    var commands = 0
+    let elapsed = try seconds {
+        for i in 1...cases {
+            for (command, actor) in Synthetic.lifecycle(i) {
+                try store.apply(command, by: actor, at: t)
+                t += 1
+                commands += 1
+            }
+            if i % max(cases / 10, 1) == 0 { everyTenth(i, commands) }
+        }
+        try finish()
+    }
+    return (commands, elapsed)
+}
+
 // 8. The store: the full lifecycle of many cases, made durable in groups as an import is, then
 // each command durable before the next.
 do {
@@ -231,23 +252,11 @@ do {
         let store = try SQLiteStore.create(at: dir.appendingPathComponent("bench.sqlite").path, operation: Synthetic.operation(cases: cases))
         store.groupCommit = group
         resetPeakResident()
-        var t = Synthetic.start
-        for (command, actor) in Synthetic.opening { try store.apply(command, by: actor, at: t) }
-        var commands = 0
         var rss: [(Int, Double)] = []
-        let elapsed = try seconds {
-            for i in 1...cases {
-                for (command, actor) in Synthetic.lifecycle(i) {
-                    try store.apply(command, by: actor, at: t)
-                    t += 1
-                    commands += 1
-                }
-                if i % max(cases / 10, 1) == 0 {
-                    rss.append((i, residentMiB()))
-                    if !json { FileHandle.standardError.write(Data("    \(i) cases, \(commands) commands, \(Int(residentMiB())) MiB resident\n".utf8)) }
-                }
-            }
-            try store.checkpoint()  // the last commands and records are on disk before the clock stops
+        // The last commands and records are on disk (a checkpoint) before the clock stops.
+        let (commands, elapsed) = try lifecycle(store, cases: cases, finish: store.checkpoint) { i, commands in
+            rss.append((i, residentMiB()))
+            if !json { FileHandle.standardError.write(Data("    \(i) cases, \(commands) commands, \(Int(residentMiB())) MiB resident\n".utf8)) }
         }
         var rate = Measurement(name: "store: lifecycle of \(cases) cases, \(how)", value: Double(commands) / elapsed,
                                unit: "commands/s", target: 50_000)
@@ -278,30 +287,18 @@ if wanted("postgres"), let text = ProcessInfo.processInfo.environment["LIAISON_B
     guard let url = PostgresURL(text) else { throw LuaError.runtime(message: "LIAISON_BENCH_DATABASE=\(text) is not a postgres:// URL", traceback: "") }
     let cases = quick ? 50 : (ProcessInfo.processInfo.environment["LIAISON_BENCH_PG_CASES"].flatMap(Int.init) ?? 2_000)
     progress("the lifecycle of \(cases) cases, each command durable before the next: PostgreSQL against SQLite, 3 interleaved pairs")
-    func lifecycle(_ store: any Store) throws -> Double {
-        var t = Synthetic.start
-        for (command, actor) in Synthetic.opening { try store.apply(command, by: actor, at: t) }
-        var commands = 0
-        let elapsed = try seconds {
-            for i in 1...cases {
-                for (command, actor) in Synthetic.lifecycle(i) {
-                    try store.apply(command, by: actor, at: t)
-                    t += 1
-                    commands += 1
-                }
-            }
-            try store.flush()
-        }
+    func perCommand(_ store: any Store) throws -> Double {
+        let (commands, elapsed) = try lifecycle(store, cases: cases, finish: store.flush)
         return elapsed / Double(commands)
     }
     var pg: [Double] = [], sqlite: [Double] = []
     for _ in 0..<3 {
         let schema = "bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
-        pg.append(try lifecycle(PostgresStore.create(url.with(schema: String(schema)), operation: Synthetic.operation(cases: cases))))
+        pg.append(try perCommand(PostgresStore.create(url.with(schema: String(schema)), operation: Synthetic.operation(cases: cases))))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        sqlite.append(try lifecycle(SQLiteStore.create(at: dir.appendingPathComponent("bench.sqlite").path, operation: Synthetic.operation(cases: cases))))
+        sqlite.append(try perCommand(SQLiteStore.create(at: dir.appendingPathComponent("bench.sqlite").path, operation: Synthetic.operation(cases: cases))))
     }
     let (p, s) = (pg.min()!, sqlite.min()!)
     results.append(Measurement(name: "store on PostgreSQL: lifecycle of \(cases) cases, each command durable (vs SQLite)", value: p * 1e6, unit: "µs/command",
