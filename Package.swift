@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // The executables' malloc is jemalloc (see LiaisonAllocator), except when this is set: an
@@ -25,12 +25,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // `liaison serve`: HTTP (without swift-configuration, which the server does not read),
+        // EdDSA bearer tokens, Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System Lua 5.4, found through pkg-config; `apt-get install liblua5.4-dev` provides it.
@@ -67,6 +73,17 @@ let package = Package(
             name: "LiaisonPostgres",
             dependencies: ["LiaisonStore", "LiaisonModel", .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+        ),
+        // `liaison serve`: one operation shared over HTTP by agencies holding Ed25519 keys, its
+        // client (the remote console, `plugins push`, the load driver) and the tokens.
+        .target(
+            name: "LiaisonServer",
+            dependencies: ["LiaisonRuntime", "LiaisonModel", "LiaisonStore", "LiaisonFolder", "LiaisonPostgres",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "JWTKit", package: "jwt-kit"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         // The tests' PostgreSQL server: the one scripts/test started, or a private one.
         .target(name: "LiaisonTestSupport", dependencies: ["LiaisonPostgres"]),
@@ -113,6 +130,7 @@ let package = Package(
                 "LiaisonRuntime",
                 "LiaisonTesting",
                 "LiaisonREPL",
+                "LiaisonServer",
                 "LiaisonAllocator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -143,7 +161,7 @@ let package = Package(
         .testTarget(name: "LiaisonFolderTests", dependencies: ["LiaisonFolder", "LiaisonModel"]),
         .testTarget(name: "LiaisonFuzzingTests", dependencies: ["LiaisonFuzzing"]),
         .testTarget(name: "LiaisonTestingTests", dependencies: ["LiaisonTesting", "LiaisonRuntime", "LiaisonFolder"]),
-        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-embedding", "LiaisonTestSupport"]),
+        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-embedding", "LiaisonTestSupport", "LiaisonServer"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -92,7 +92,7 @@ public struct Timeline: Sendable {
                     continue
                 }
                 if actor == .coordinator { e.fail("actor", "missing: a command needs the agency that gives it"); continue }
-                let key = spec.subject == .model ? nil : spec.subject.rawValue.lowercased()
+                let key = spec.subjectKey
                 var subject = ""
                 if let key {
                     guard case .text(let s)? = args.removeValue(forKey: key) else { e.fail(nil, "\(name) needs '\(key)', the \(key) it acts on"); continue }

@@ -149,6 +149,9 @@ public struct CommandSpec: Sendable {
     /// The method's name in Lua.
     public var method: String
     public var subject: Subject
+    /// The argument naming the subject where a command is given as a table of named arguments
+    /// (a timeline entry, an API request): `case`, `movement`, `handoff`; nil for the model's.
+    public var subjectKey: String? { subject == .model ? nil : subject.rawValue.lowercased() }
     public var params: [Param]
     public var doc: String
     let build: @Sendable (String, CommandArgs, BuildContext) throws -> Command

@@ -143,32 +143,80 @@ public final class PostgresStore: RecordsInMemory {
 
     /// Writes a transaction's entries and the records they changed in one PostgreSQL
     /// transaction, under the operation's advisory lock, after checking that no other process
-    /// moved the ledger's head since this store read it.
+    /// moved the ledger's head since this store read it. Inside `inGroups` the writing waits
+    /// for the group's end (or its size), and then covers every transaction of the group.
     package func commit(_ submissions: [Submission], at now: Date) throws -> [Applied] {
         precondition(submissions.allSatisfy(\.staged), "a PostgreSQL store commits only what a transaction staged")
         if stale { throw StoreError.stale(location, head: last.sequence) }
         guard !submissions.isEmpty else { return [] }
         let applied = try LedgerChain.chain(submissions, after: last, at: now)
-        try link.rows("BEGIN")
+        let base = group?.base ?? last
+        var changes = group?.changes ?? ChangedRecords()
+        changes.note(submissions)
+        let entries = (group?.entries ?? []) + applied.map(\.entry)
+        last = (applied.last!.entry.sequence, applied.last!.entry.hash)
+        if let g = group, g.commands + 1 < g.size {
+            group = Group(size: g.size, base: base, entries: entries, changes: changes, commands: g.commands + 1)
+            return applied
+        }
+        try write(entries, changes, after: base)
+        if let g = group { group = Group(size: g.size, base: last) }
+        return applied
+    }
+
+    /// Commands given in `inGroups`, acknowledged and not yet written: one PostgreSQL
+    /// transaction writes them all, at the group's end or when `size` have gathered.
+    private struct Group {
+        var size: Int
+        /// The head the database had when the group began.
+        var base: (sequence: Int64, hash: String)
+        var entries: [LedgerEntry] = []
+        var changes = ChangedRecords()
+        var commands = 0
+    }
+    private var group: Group?
+
+    /// Gives the commands `body` gives with one PostgreSQL transaction (one round of locking,
+    /// checking and a WAL flush) for every `size` of them instead of one each: what a server
+    /// does with the requests that arrive together. Everything is written before this returns,
+    /// also when `body` throws; when writing fails, none of the group is in the database, and
+    /// the store refuses to write again (its memory holds what the database does not) until it
+    /// is opened again.
+    public func inGroups<T>(of size: Int, _ body: () throws -> T) throws -> T {
+        guard group == nil else { return try body() }
+        group = Group(size: max(1, size), base: last)
+        let result: Result<T, Error> = Result { try body() }
+        let pending = group!
+        group = nil
+        if !pending.entries.isEmpty { try write(pending.entries, pending.changes, after: pending.base) }
+        return try result.get()
+    }
+
+    public func flush() throws {}
+
+    /// Writes `entries` and the records `changes` names (as memory holds them now) in one
+    /// transaction, if the database's head is still `base`.
+    private func write(_ entries: [LedgerEntry], _ changes: ChangedRecords, after base: (sequence: Int64, hash: String)) throws {
         do {
+            try link.rows("BEGIN")
             try link.rows("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("liaison:" + link.url.schema)])
             let current = try link.rows("SELECT sequence, hash FROM \(schema).ledger ORDER BY sequence DESC LIMIT 1").first.map { try $0.decode((Int64, String).self) }
-            guard let current, current.0 == last.sequence, current.1 == last.hash else {
+            guard let current, current.0 == base.sequence, current.1 == base.hash else {
                 _ = try? link.rows("ROLLBACK")
                 stale = true
                 throw StoreError.stale(location, head: current?.0 ?? 0)
             }
-            try Self.insert(applied.map(\.entry), link: link, schema: schema)
-            try writeRecords(changedBy: submissions)
+            try Self.insert(entries, link: link, schema: schema)
+            try writeRecords(changes)
             try link.rows("COMMIT")
         } catch let error as StoreError {
             throw error
         } catch {
+            // Memory holds what the database refused: nothing more may be decided against it.
             _ = try? link.rows("ROLLBACK")
+            stale = true
             throw error
         }
-        last = (applied.last!.entry.sequence, applied.last!.entry.hash)
-        return applied
     }
 
     /// Inserts entries, a few hundred rows a statement.
@@ -188,14 +236,22 @@ public final class PostgresStore: RecordsInMemory {
         }
     }
 
-    /// Upserts each record the submissions changed, as the transaction leaves it.
-    private func writeRecords(changedBy submissions: [Submission]) throws {
+    /// The records some submissions changed, by kind.
+    struct ChangedRecords {
         var people = Set<PersonRef>(), cases = Set<CaseRef>(), handoffs = Set<HandoffRef>(), movements = Set<MovementRef>(), notices = Set<NoticeRef>()
-        for s in submissions {
-            let d = s.decided!
-            people.formUnion(d.people.keys); cases.formUnion(d.cases.keys); handoffs.formUnion(d.handoffs.keys)
-            movements.formUnion(d.movements.keys); notices.formUnion(d.notices.keys)
+
+        mutating func note(_ submissions: [Submission]) {
+            for s in submissions {
+                let d = s.decided!
+                people.formUnion(d.people.keys); cases.formUnion(d.cases.keys); handoffs.formUnion(d.handoffs.keys)
+                movements.formUnion(d.movements.keys); notices.formUnion(d.notices.keys)
+            }
         }
+    }
+
+    /// Upserts each record of `changes`, as memory holds it now.
+    private func writeRecords(_ changes: ChangedRecords) throws {
+        let (people, cases, handoffs, movements, notices) = (changes.people, changes.cases, changes.handoffs, changes.movements, changes.notices)
         func upsert(_ table: String, _ columns: [String], _ rows: [[PostgresBindable]]) throws {
             for chunk in stride(from: 0, to: rows.count, by: 500).map({ rows[$0..<min($0 + 500, rows.count)] }) {
                 var values: [String] = [], binds: [PostgresBindable] = []

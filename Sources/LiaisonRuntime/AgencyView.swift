@@ -51,6 +51,11 @@ enum AgencyView {
 }
 
 extension LedgerEntry {
+    /// The events of this entry `reader` may hear of, each without the fields it may not see.
+    public func visibleEvents(to reader: CaseReader, in model: ModelReader) throws -> [Event] {
+        AgencyView.visible(try decodedEvents(), causedBy: actor, to: reader, in: model)
+    }
+
     /// Whether `reader` may learn of this entry (see `Outcome.seen(by:in:)`).
     public func isVisible(to reader: CaseReader, in model: ModelReader) -> Bool {
         guard reader !== CaseReader.coordinator else { return true }

@@ -57,7 +57,7 @@ public struct OperationExport {
         var ledger = Table(name: "ledger", columns: ["sequence", "at", "actor", "command", "origin", "events", "hash"], rows: [])
         try store.forEachEntry { entry in
             guard entry.isVisible(to: reader, in: store) else { return }
-            let events = AgencyView.visible(try entry.decodedEvents(), causedBy: entry.actor, to: reader, in: store)
+            let events = try entry.visibleEvents(to: reader, in: store)
             let own = coordinator || entry.actor == me
             ledger.rows.append([String(entry.sequence), Timestamp.iso(entry.at), entry.actor.rawValue, entry.command,
                                 own ? entry.origin : "", try Self.json(events), entry.hash])

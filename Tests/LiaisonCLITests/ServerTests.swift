@@ -1,0 +1,238 @@
+import Foundation
+import LiaisonServer
+import Testing
+
+@Suite("liaison serve: the API, its tokens and its disclosure", .serialized)
+struct ServerTests {
+    /// Paths with a sample for each parameter.
+    static func concrete(_ path: String) -> String {
+        path.replacingOccurrences(of: "{ref}", with: path.hasPrefix("/v1/cases") ? "R-0001" : "N-000001")
+    }
+
+    @Test("the OpenAPI document describes exactly the routes the server answers, and docs/openapi.json is it")
+    func openAPIMatchesRoutes() throws {
+        let document = try JSONValue.decode(Data(OpenAPIDocument.text.utf8))
+        var described: Set<String> = []
+        for (path, item) in document["paths"]?.object ?? [:] {
+            for method in (item.object ?? [:]).keys { described.insert("\(method.uppercased()) \(path)") }
+        }
+        #expect(described == Set(LiaisonServer.routes.map { "\($0.method) \($0.path)" }))
+        let file = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/openapi.json"), encoding: .utf8)
+        #expect(file == OpenAPIDocument.text + "\n", "docs/openapi.json differs from OpenAPIDocument.text")
+    }
+
+    @Test("every /v1 route refuses a request without a token, an expired, forged or cross-signed one, and one for another operation, with 401")
+    func authentication() throws {
+        let server = try ServedOperation(store: ["--store", "x.sqlite"].map { $0 == "x.sqlite" ? FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path : $0 })
+        defer { server.stop() }
+        // A forged token: the agency's name, another key. A cross-signed one: US-ENF's real key
+        // vouching for IR-MFA.
+        let forger = server.dir.appendingPathComponent("forger")
+        _ = try AgencyKeys.generate(for: .init("IR-MFA"), into: forger)
+        let tokens: [(String, String?)] = [
+            ("none", nil),
+            ("expired", try server.token("IR-MFA", ttl: "1")),
+            ("forged", try server.token("IR-MFA", key: forger.appendingPathComponent("IR-MFA.key").path)),
+            ("cross-signed", try server.token("IR-MFA", key: server.keys.appendingPathComponent("US-ENF.key").path)),
+            ("other operation", try server.token("IR-MFA", operation: "another-operation")),
+            ("garbage", "not.a.token"),
+        ]
+        Thread.sleep(forTimeInterval: 1.5)  // the expired one's second is over
+        for (name, token) in tokens {
+            let client = ServerClient(base: server.base, token: token)
+            for route in LiaisonServer.routes where route.path.hasPrefix("/v1") {
+                let answer = try client.send(route.method, Self.concrete(route.path), body: route.method == "POST" ? Data("{}".utf8) : nil)
+                #expect(answer.status == 401, "\(name) token: \(route.method) \(route.path) answered \(answer.status): \(answer.detail)")
+                #expect(!answer.detail.isEmpty)
+            }
+        }
+        let expired = try ServerClient(base: server.base, token: tokens[1].1).get("/v1/me")
+        #expect(expired.detail.contains("expired"))
+        // The public routes answer anyone; a good token is let in.
+        #expect(try server.anonymous().get("/healthz").status == 200)
+        #expect(try server.anonymous().get("/openapi.json").json["openapi"]?.string == "3.1.0")
+        #expect(try server.client("IR-MFA").get("/v1/me").json["role"]?.string == "destination-ministry")
+    }
+
+    @Test("commands: accepted and in the ledger, 403 outside the agency's grants, 409 when the rules refuse, 400 for a bad request; signals are the coordinator's")
+    func commands() throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path
+        let server = try ServedOperation(store: ["--store", store])
+        defer { server.stop(); try? FileManager.default.removeItem(atPath: store) }
+        let enf = try server.client("US-ENF"), mfa = try server.client("IR-MFA"), coordinator = try server.client("COORDINATOR")
+
+        let head = try enf.get("/v1/ledger/head").json["sequence"]?.int ?? 0
+        let accepted = try enf.command("hold.raise", ["case": .string("R-0005"), "kind": .string("fit-to-fly"), "reason": .string("clinic letter")])
+        #expect(accepted.status == 200, "\(accepted.json)")
+        #expect(accepted.json["accepted"] == .bool(true))
+        let sequence = accepted.json["entries"]?.array?.first?["sequence"]?.int ?? 0
+        #expect(sequence == head + 1)
+        let ledger = try enf.get("/v1/ledger?after=\(head)").json["entries"]?.array ?? []
+        #expect(ledger.first?["command"]?.string == "hold.raise")
+
+        let notGranted = try mfa.command("case.strike", ["case": .string("R-0005"), "reason": .string("we object")])
+        #expect(notGranted.status == 403)
+        #expect(notGranted.detail.contains("may not strike"), "\(notGranted.detail)")
+
+        let ruled = try enf.command("hold.lift", ["case": .string("R-0005"), "hold": .int(999), "reason": .string("no such hold")])
+        #expect(ruled.status == 409, "\(ruled.json)")
+        #expect(ruled.json["accepted"] == .bool(false))
+
+        #expect(try enf.command("case.fly", [:]).status == 400)
+        #expect(try enf.command("hold.raise", ["kind": .string("fit-to-fly")]).status == 400)  // no case
+        #expect(try enf.command("hold.raise", ["case": .string("R-0005"), "kind": .string("nonsense"), "reason": .string("x")]).status == 400)
+        #expect(try enf.send("POST", "/v1/commands", body: Data("not json".utf8)).status == 400)
+        #expect(try enf.get("/v1/cases/R-9999").status == 404)
+
+        let signal = try enf.post("/v1/signals", .object(["signal": .string("leg.departing"), "fields": .object([:])]))
+        #expect(signal.status == 403)
+        let given = try coordinator.post("/v1/signals", .object(["signal": .string("drill.started"), "fields": .object(["note": .string("rehearsal")])]))
+        #expect(given.status == 200, "\(given.json)")
+        // Nothing refused reached the ledger.
+        #expect(try enf.get("/v1/ledger/head").json["sequence"]?.int == given.json["head"]?.int)
+        #expect(server.stop() == 0)
+        let verify = try Liaison.run(["audit", "verify", "--store", store])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
+    /// What IR-MFA can learn through every channel of the API after the sending agency records
+    /// a protection claim: the cases, the case, the ledger, its notices, the event stream, and
+    /// the refusal of a command that meets the claim's hold.
+    static func ministryProbe(_ server: ServedOperation, as agency: String, stream: EventStream) throws -> String {
+        let c = try server.client(agency)
+        var seen = ""
+        for path in ["/v1/cases", "/v1/cases/R-0002", "/v1/ledger?after=0&limit=5000", "/v1/notices", "/v1/me"] {
+            seen += String(decoding: try c.get(path).json.encoded(), as: UTF8.self)
+        }
+        // Lifting the claim's hold, and a hold of its own kind, are refused: in words it may hear.
+        for hold in 1...8 {
+            seen += String(decoding: try c.command("hold.lift", ["case": .string("R-0002"), "hold": .int(hold), "reason": .string("probe")]).json.encoded(), as: UTF8.self)
+        }
+        seen += String(decoding: try c.command("case.receive", ["case": .string("R-0002")]).json.encoded(), as: UTF8.self)
+        let head = try c.get("/v1/ledger/head").json["sequence"]?.int ?? 0
+        #expect(stream.wait { ($0.lastID ?? 0) >= Int64(head) }, "the stream did not reach the head")
+        return seen + stream.text
+    }
+
+    @Test("the destination ministry never learns of a protection claim through the API or the event stream (and the sending agency does, so the probe can see one)")
+    func disclosure() throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path
+        let server = try ServedOperation(store: ["--store", store])
+        defer { server.stop(); try? FileManager.default.removeItem(atPath: store) }
+        let enf = try server.client("US-ENF")
+        let mfaStream = try ServerClient(base: server.base, token: server.token("IR-MFA")).events(after: 0)
+        let enfStream = try ServerClient(base: server.base, token: server.token("US-ENF")).events(after: 0)
+        defer { mfaStream.stop(); enfStream.stop() }
+        let claim = try enf.command("legal.record", ["case": .string("R-0002"), "kind": .string("protection-claim")])
+        #expect(claim.status == 200, "\(claim.json)")
+        let claimSequence = claim.json["entries"]?.array?.first?["sequence"]?.int ?? -1
+
+        let ministry = try Self.ministryProbe(server, as: "IR-MFA", stream: mfaStream).lowercased()
+        #expect(mfaStream.wait { ($0.lastID ?? 0) >= Int64(claimSequence) })
+        let readOfClaim = ministry.contains("protection"), heardOfLegal = ministry.contains("legal.re")
+        #expect(!readOfClaim, "the ministry read of the claim")
+        #expect(!heardOfLegal, "the ministry heard of a legal event")
+        #expect(!mfaStream.entries.contains { $0["sequence"]?.int == claimSequence })
+
+        let sending = try Self.ministryProbe(server, as: "US-ENF", stream: enfStream).lowercased()
+        let sendingReads = sending.contains("protection-claim")
+        #expect(sendingReads, "the probe finds no claim even where it may be read")
+        #expect(enfStream.wait { $0.entries.contains { $0["sequence"]?.int == claimSequence } })
+    }
+
+    @Test("the event stream resumes after a dropped connection with Last-Event-ID: what was missed, nothing twice")
+    func eventStreamResumes() throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path
+        let server = try ServedOperation(store: ["--store", store])
+        defer { server.stop(); try? FileManager.default.removeItem(atPath: store) }
+        let enf = try server.client("US-ENF")
+        let reader = ServerClient(base: server.base, token: try server.token("US-ENF"))
+        func raise(_ c: String) throws -> Int {
+            let a = try enf.command("hold.raise", ["case": .string(c), "kind": .string("fit-to-fly"), "reason": .string("clinic")])
+            #expect(a.status == 200)
+            return a.json["entries"]?.array?.first?["sequence"]?.int ?? -1
+        }
+        let first = reader.events()
+        #expect(first.wait { $0.text.contains("events after") })
+        let one = try raise("R-0010")
+        #expect(first.wait { $0.entries.contains { $0["sequence"]?.int == one } })
+        let last = first.lastID
+        first.stop()
+        let missed = try raise("R-0011")
+        let resumed = reader.events(lastEventID: last)
+        defer { resumed.stop() }
+        #expect(resumed.wait { $0.entries.contains { $0["sequence"]?.int == missed } })
+        #expect(!resumed.entries.contains { $0["sequence"]?.int == one }, "an entry came twice")
+        #expect(resumed.status == 200)
+    }
+
+    @Test("SIGTERM under load: the requests in flight finish, every command answered 2xx is in the ledger, and it verifies")
+    func gracefulShutdown() throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path
+        let server = try ServedOperation(store: ["--store", store])
+        defer { try? FileManager.default.removeItem(atPath: store) }
+        let load = try AgencyLoad(server: server, agencies: ["US-ENF", "QA-TRANSIT", "IR-MFA", "IR-RECEPTION"])
+        load.start()
+        Thread.sleep(forTimeInterval: 1.0)
+        #expect(server.stop() == 0, "\(server.stderr)")
+        load.wait()
+        #expect(load.acknowledged.count > 0)
+        let ledger = try LedgerCommands(store: ["--store", store])
+        for sequence in load.acknowledged { #expect(ledger.sequences.contains(sequence), "answered \(sequence), not in the ledger") }
+        #expect(try Liaison.run(["audit", "verify", "--store", store]).status == 0)
+        #expect(server.stderr.contains("stopped"))
+    }
+}
+
+/// Agencies' clients giving commands in turn, each on a thread of its own, until the server stops
+/// answering or `count` each are given: what every 2xx acknowledged.
+final class AgencyLoad: @unchecked Sendable {
+    let clients: [(String, ServerClient)]
+    let count: Int
+    private let lock = NSLock()
+    private var acked: [Int] = []
+    private var errors: [String] = []
+    private let group = DispatchGroup()
+
+    init(server: ServedOperation, agencies: [String], count: Int = .max) throws {
+        clients = try agencies.map { ($0, try server.client($0)) }
+        self.count = count
+    }
+
+    var acknowledged: [Int] { lock.withLock { acked } }
+    var failures: [String] { lock.withLock { errors } }
+
+    /// Each agency raises a travel-document hold on its own run of cases.
+    func start() {
+        for (i, (agency, client)) in clients.enumerated() {
+            DispatchQueue.global().async(group: group) {
+                var n = 0
+                while n < self.count {
+                    let ref = String(format: "R-%04d", (i * 17 + n) % 100 + 1)
+                    guard let answer = try? client.command("hold.raise", ["case": .string(ref), "kind": .string("travel-document"), "reason": .string("\(agency) load \(n)")]) else { return }
+                    if answer.status == 200 {
+                        let sequences = (answer.json["entries"]?.array ?? []).compactMap { $0["sequence"]?.int }
+                        self.lock.withLock { self.acked += sequences }
+                    } else if answer.status != 409 {
+                        self.lock.withLock { self.errors.append("\(agency): \(answer.status) \(answer.detail)") }
+                        if answer.status >= 500 { return }
+                    }
+                    n += 1
+                }
+            }
+        }
+    }
+
+    func wait() { group.wait() }
+}
+
+/// The ledger's sequences and the whole audit, read through the CLI.
+struct LedgerCommands {
+    var sequences: Set<Int> = []
+    init(store: [String]) throws {
+        let r = try Liaison.run(["export"] + store + ["--format", "json"])
+        if r.status == 0, let json = try? JSONValue.decode(Data(r.stdout.utf8)) {
+            sequences = Set((json["ledger"]?.array ?? []).compactMap { $0["sequence"]?.string.flatMap(Int.init) })
+        }
+    }
+}
