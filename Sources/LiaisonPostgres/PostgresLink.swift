@@ -82,13 +82,36 @@ final class PostgresLink: @unchecked Sendable {
 
     deinit { try? connection.close().wait() }
 
+    /// How long a statement may take before the link gives up on it and closes the connection:
+    /// a server that went away without closing the socket must not hold the caller for ever.
+    static let statementTimeout: TimeAmount = .seconds(60)
+
     /// Runs `sql` with `binds` ($1, $2, … in order) and returns its rows.
     @discardableResult
     func rows(_ sql: String, _ binds: [PostgresBindable] = []) throws -> [PostgresRow] {
         var bindings = PostgresBindings(capacity: binds.count)
         for b in binds { b.bind(into: &bindings) }
         do {
-            return Array(try connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).wait())
+            // A connection the server closed (it stopped, or restarted) fails at once.
+            guard !connection.isClosed else { throw PostgresLinkClosed() }
+            let loop = connection.eventLoop
+            let answer = loop.makePromise(of: PostgresQueryResult.self)
+            // Whichever comes first, the answer or the timeout, settles it: both run on `loop`.
+            final class Once: @unchecked Sendable { var done = false }
+            let once = Once()
+            @Sendable func settle(_ result: Result<PostgresQueryResult, Error>) {
+                guard !once.done else { return }
+                once.done = true
+                answer.completeWith(result)
+            }
+            connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).whenComplete(settle)
+            let connection = self.connection
+            let timer = loop.scheduleTask(in: Self.statementTimeout) {
+                settle(.failure(PostgresLinkTimeout()))
+                connection.close().whenComplete { _ in }
+            }
+            defer { timer.cancel() }
+            return Array(try answer.futureResult.wait())
         } catch {
             throw PostgresStoreError(url: url.description, message: Self.describe(error), sqlState: (error as? PSQLError)?.serverInfo?[.sqlState])
         }
@@ -103,6 +126,14 @@ final class PostgresLink: @unchecked Sendable {
         }
         return e.underlying.map { String(describing: $0) } ?? e.code.description
     }
+}
+
+struct PostgresLinkClosed: Error, CustomStringConvertible {
+    var description: String { "the connection to PostgreSQL is closed (the server stopped or restarted)" }
+}
+
+struct PostgresLinkTimeout: Error, CustomStringConvertible {
+    var description: String { "PostgreSQL did not answer within \(PostgresLink.statementTimeout.nanoseconds / 1_000_000_000) seconds; the connection was closed" }
 }
 
 /// An error PostgreSQL gave, with its SQLSTATE (`40001`, `42P01`, …).

@@ -78,6 +78,12 @@ public final class OperationCore: @unchecked Sendable {
         }
     }
 
+    /// Drops the engine after its store failed to answer (a database that went away): the next
+    /// request opens the store again, on a new connection.
+    public func invalidate() {
+        queue.async { self.host = nil }
+    }
+
     /// The host, opened again if a failure closed it.
     private func liveHost() throws -> OperationHost {
         if let host { return host }

@@ -87,7 +87,8 @@ public final class LiaisonServer: Sendable {
             let head = try await core.read { try $0.store.head() }
             return Self.json(.object(["status": .string("ok"), "operation": .string(operation.name), "head": .int(Int(head.sequence))]))
         } catch {
-            return Self.problem(.serviceUnavailable, "\(error)")
+            core.invalidate()
+            return Self.problem(.serviceUnavailable, "the store does not answer: \(error)")
         }
     }
 
@@ -328,7 +329,10 @@ struct Authenticate: RouterMiddleware {
             var context = context
             context.agency = agency
             context.logger[metadataKey: "agency"] = .string(agency.rawValue)
-            return try await next(request, context)
+            let response = try await next(request, context)
+            context.logger.info("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path),
+                                                      "status": .stringConvertible(response.status.code)])
+            return response
         case .failure(let refusal):
             var r = LiaisonServer.problem(.unauthorized, refusal.description)
             r.headers[.wwwAuthenticate] = "Bearer error=\"invalid_token\""
@@ -360,9 +364,9 @@ struct Measure: RouterMiddleware {
         do {
             let response = try await next(request, context)
             status = response.status
-            if request.uri.path != "/healthz" && request.uri.path != "/metrics" {
-                logger.info("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(status.code),
-                                                  "agency": .string(context.agency?.rawValue ?? "-")])
+            // /v1 requests are logged with their agency, once it is known (see Authenticate).
+            if !["/healthz", "/metrics"].contains(request.uri.path) && (!request.uri.path.hasPrefix("/v1/") || status == .unauthorized) {
+                logger.info("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(status.code)])
             }
             return response
         } catch let error as HTTPError {

@@ -28,6 +28,13 @@ public enum TestDatabase {
 
     nonisolated(unsafe) static var startedCluster: (script: String, dir: String)?
 
+    /// Starts (printing its URL) or stops a private cluster of a test's own in `dir`, through
+    /// scripts/postgres: for a test that stops and restarts its database.
+    public static func cluster(_ action: String, _ dir: String) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try run(root.appendingPathComponent("scripts/postgres").path, [action, dir]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// A schema no other test uses.
     public static func fresh() -> PostgresURL {
         url.with(schema: "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))

@@ -192,6 +192,7 @@ final class AgencyLoad: @unchecked Sendable {
     private let lock = NSLock()
     private var acked: [Int] = []
     private var errors: [String] = []
+    private var answered = 0, conflicts = 0
     private let group = DispatchGroup()
 
     init(server: ServedOperation, agencies: [String], count: Int = .max) throws {
@@ -201,6 +202,9 @@ final class AgencyLoad: @unchecked Sendable {
 
     var acknowledged: [Int] { lock.withLock { acked } }
     var failures: [String] { lock.withLock { errors } }
+    /// Commands answered 200, and 409.
+    var accepted: Int { lock.withLock { answered } }
+    var refused: Int { lock.withLock { conflicts } }
 
     /// Each agency raises a travel-document hold on its own run of cases.
     func start() {
@@ -212,8 +216,10 @@ final class AgencyLoad: @unchecked Sendable {
                     guard let answer = try? client.command("hold.raise", ["case": .string(ref), "kind": .string("travel-document"), "reason": .string("\(agency) load \(n)")]) else { return }
                     if answer.status == 200 {
                         let sequences = (answer.json["entries"]?.array ?? []).compactMap { $0["sequence"]?.int }
-                        self.lock.withLock { self.acked += sequences }
-                    } else if answer.status != 409 {
+                        self.lock.withLock { self.acked += sequences; self.answered += 1 }
+                    } else if answer.status == 409 {
+                        self.lock.withLock { self.conflicts += 1 }
+                    } else {
                         self.lock.withLock { self.errors.append("\(agency): \(answer.status) \(answer.detail)") }
                         if answer.status >= 500 { return }
                     }
