@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "LiaisonAllocator", targets: ["LiaisonAllocator"]),
         .executable(name: "liaison", targets: ["liaison"]),
         .executable(name: "liaison-bench", targets: ["liaison-bench"]),
+        .executable(name: "liaison-load", targets: ["liaison-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // System Lua 5.4, found through pkg-config; `apt-get install liblua5.4-dev` provides it.
@@ -114,7 +116,7 @@ let package = Package(
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .target(name: "CConsole", dependencies: ["CEditLine"]),
         // `liaison repl`: the console onto a live operation.
-        .target(name: "LiaisonREPL", dependencies: ["CConsole", "LuaKit", "LiaisonModel", "LiaisonStore", "LiaisonFolder", "LiaisonRuntime"]),
+        .target(name: "LiaisonREPL", dependencies: ["CConsole", "LuaKit", "LiaisonModel", "LiaisonStore", "LiaisonFolder", "LiaisonRuntime", "LiaisonServer"]),
         // `liaison test` and `liaison replay`: the Lua test runner agencies use, scenario
         // fixtures, reporters; the project's own Lua-level tests run through it too.
         .target(name: "LiaisonTesting", dependencies: ["LuaKit", "LiaisonModel", "LiaisonStore", "LiaisonFolder", "LiaisonRuntime"]),
@@ -142,6 +144,12 @@ let package = Package(
         .executableTarget(
             name: "liaison-bench",
             dependencies: ["LuaKit", "CLua", "CLuaShim", "LiaisonBenchBaseline", "LiaisonModel", "LiaisonStore", "LiaisonPostgres", "LiaisonSynthetic", "LiaisonRuntime", "LiaisonAllocator"]
+        ),
+        // The load driver: agencies' clients against `liaison serve` on PostgreSQL and on SQLite,
+        // latencies in an HdrHistogram.
+        .executableTarget(
+            name: "liaison-load",
+            dependencies: ["LiaisonServer", "LiaisonModel", "LiaisonAllocator", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
         .testTarget(

@@ -58,10 +58,13 @@ public final class ConsoleSession {
         logShown = host?.engine.log.count ?? 0
     }
 
+    /// The prompt of a console onto a server (`ConsoleSession.remote`).
+    var remotePrompt: String?
+
     /// `gulf-charter as IR-MFA> `, `gulf-charter (coordinator)> `, `lua> `; `>> ` to continue.
     public var prompt: String {
         if !buffer.isEmpty { return ">> " }
-        guard let host else { return "lua> " }
+        guard let host else { return remotePrompt ?? "lua> " }
         return host.folder.operation.name + (agency.map { " as \($0)" } ?? " (coordinator)") + "> "
     }
 
@@ -237,7 +240,10 @@ public final class ConsoleSession {
             write("Lua: type a statement or an expression (= x, or x alone, prints x); unfinished input continues on the next line.")
             for c in Self.commands { write("  " + c.usage.padding(toLength: 20, withPad: " ", startingAt: 0) + c.help) }
             write("  :help NAME          a method, field or function of the Lua API, or an event, described")
-            if host == nil { write("(no operation: the commands that need one say so)") }
+            if remotePrompt != nil {
+                write("On a server: model.case(REF), model.cases{FIELD = VALUE}, case methods (c:raise_hold{...}), model.command(NAME, ARGS),")
+                write("  model.notices(\"inbox\"|\"outbox\"), model.ledger(AFTER), model.head(), model.me(), ctx:acknowledge(REF), ctx:reply(REF, ANSWERS)")
+            } else if host == nil { write("(no operation: the commands that need one say so)") }
         case ":quit", ":q":
             return false
         case ":load":
@@ -245,7 +251,11 @@ public final class ConsoleSession {
             guard let data = FileManager.default.contents(atPath: argument) else { error("cannot read \(argument)"); break }
             do { run(try lua.load(LuaString(bytes: [UInt8](data)), name: argument)) } catch { self.error(Self.describe(error)) }
         default:
-            guard let host else { error("\(parts[0]) needs an operation: start with liaison repl OPERATION_DIR"); break }
+            guard let host else {
+                error(remotePrompt != nil ? "\(parts[0]) is not available on a server: use the model functions (:help lists them)"
+                                          : "\(parts[0]) needs an operation: start with liaison repl OPERATION_DIR")
+                break
+            }
             operationCommand(parts[0], argument, host)
         }
         return true

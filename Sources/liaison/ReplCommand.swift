@@ -3,6 +3,7 @@ import Foundation
 import LiaisonModel
 import LiaisonREPL
 import LiaisonRuntime
+import LiaisonServer
 import LiaisonStore
 
 /// `liaison repl`: a Lua console onto a live operation.
@@ -35,8 +36,15 @@ struct ReplCommand: ParsableCommand {
             when any line failed (a Lua error, a refused command, a console command that could \
             not run), after the whole script has run.
 
+            With --server URL --token TOKEN (or LIAISON_TOKEN), the console is onto the operation \
+            a liaison serve holds, as the agency the token speaks for: model.case(REF), \
+            model.cases{...}, case methods (c:raise_hold{...}), model.command(NAME, ARGS), \
+            model.notices, model.ledger, ctx:acknowledge and ctx:reply go through the server's \
+            API, which decides what the agency may read and do; :help lists them.
+
             Examples:
               liaison repl Examples/gulf-charter --as IR-MFA
+              liaison repl --server http://127.0.0.1:8080 --token "$(liaison token IR-MFA --key IR-MFA.key)"
               liaison repl Examples/gulf-charter --store /tmp/gulf.sqlite
               echo 'model.case("R-0007").state' | liaison repl Examples/gulf-charter
             """
@@ -51,12 +59,33 @@ struct ReplCommand: ParsableCommand {
     @Option(name: .customLong("as"), help: ArgumentHelp("See and act as this agency's plugins do.", valueName: "agency"))
     var agency: String?
 
+    @Option(help: ArgumentHelp("A liaison serve to work on instead of a folder, such as http://127.0.0.1:8080.", valueName: "url"))
+    var server: String?
+
+    @Option(help: ArgumentHelp("The bearer token for --server (default: the LIAISON_TOKEN environment variable).", valueName: "token"))
+    var token: String?
+
+    func validate() throws {
+        if let server {
+            guard URL(string: server)?.scheme?.hasPrefix("http") == true else { throw ValidationError("--server \(server): give the server's URL, such as http://127.0.0.1:8080") }
+            if folder != nil || store != nil || agency != nil { throw ValidationError("--server works without OPERATION_DIR, --store and --as: the token says which agency you are") }
+            if (token ?? ProcessInfo.processInfo.environment["LIAISON_TOKEN"]) == nil { throw ValidationError("--server needs --token TOKEN (or LIAISON_TOKEN): make one with liaison token AGENCY --key AGENCY.key") }
+        } else if token != nil {
+            throw ValidationError("--token goes with --server URL")
+        }
+    }
+
     func run() throws {
         let terminal = isatty(STDIN_FILENO) == 1
         let session: ConsoleSession
         do {
-            session = try ConsoleSession(operation: folder.map { URL(fileURLWithPath: $0) }, store: store, as: agency.map(AgencyID.init),
-                                         colour: terminal && isatty(STDOUT_FILENO) == 1, write: { print($0) })
+            if let server {
+                let client = ServerClient(base: URL(string: server)!, token: token ?? ProcessInfo.processInfo.environment["LIAISON_TOKEN"])
+                session = try ConsoleSession.remote(client, colour: terminal && isatty(STDOUT_FILENO) == 1, write: { print($0) })
+            } else {
+                session = try ConsoleSession(operation: folder.map { URL(fileURLWithPath: $0) }, store: store, as: agency.map(AgencyID.init),
+                                             colour: terminal && isatty(STDOUT_FILENO) == 1, write: { print($0) })
+            }
         } catch {
             fail("liaison repl: \(error)")
             throw ExitCode(1)

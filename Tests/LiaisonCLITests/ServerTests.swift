@@ -166,6 +166,37 @@ struct ServerTests {
         #expect(resumed.status == 200)
     }
 
+    @Test("the remote console: the same console as the token's agency, against the server, which decides what it reads and does")
+    func remoteConsole() throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path
+        let server = try ServedOperation(store: ["--store", store])
+        defer { server.stop(); try? FileManager.default.removeItem(atPath: store) }
+        _ = try server.client("US-ENF").command("legal.record", ["case": .string("R-0002"), "kind": .string("protection-claim")])
+        let script = """
+            model.me().role
+            model.case("R-0002").state
+            model.case("R-0002").protection_claims
+            #model.cases{ state = "on-hold" } > 0
+            model.case("R-0002"):strike{ reason = "we object" }
+            model.case("R-0004"):raise_hold{ kind = "travel-document", reason = "passport check" }.accepted
+            model.notices("inbox")[1].from
+            ctx:acknowledge("N-999999")
+            """
+        let (status, output) = try pipedRepl(["--server", server.base.absoluteString, "--token", try server.token("IR-MFA")], script)
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.first == "\"destination-ministry\"", "\(output)")
+        #expect(lines.contains("\"on-hold\""))
+        #expect(lines.contains("nil"), "protection_claims is not the ministry's to read")
+        #expect(lines.contains("true"))
+        #expect(output.contains("refused (403): IR-MFA (destination-ministry) may not strike cases"))
+        #expect(lines.contains("\"US-ENF\""))
+        #expect(!output.lowercased().contains("protection"), "\(output)")
+        #expect(status == 1, "the refused lines make the script's status 1")
+        // A bad token is refused before the console starts.
+        let (refused, said) = try pipedRepl(["--server", server.base.absoluteString, "--token", "forged"], "1")
+        #expect(refused == 1 && said.contains("refused the token (401)"), "\(said)")
+    }
+
     @Test("SIGTERM under load: the requests in flight finish, every command answered 2xx is in the ledger, and it verifies")
     func gracefulShutdown() throws {
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path
