@@ -99,8 +99,26 @@ public actor TokenVerifier {
         return verifier
     }
 
+    /// Tokens already verified, until they expire: an agency's client sends the same token with
+    /// every request, and an Ed25519 verification is the dearest part of a small request.
+    private var verified: [String: (agency: AgencyID, expires: Date)] = [:]
+
     /// The agency a token speaks for, or why it speaks for none.
     public func agency(for token: String) async -> Result<AgencyID, TokenRefusal> {
+        let now = Date()
+        if let known = verified[token] {
+            if known.expires > now { return .success(known.agency) }
+            verified[token] = nil
+        }
+        let result = await check(token)
+        if case .success(let agency) = result, let expires = try? await JWTKeyCollection().unverified(token, as: AgencyClaims.self).exp.value {
+            if verified.count >= 10_000 { verified = verified.filter { $0.value.expires > now } }
+            if verified.count < 10_000 { verified[token] = (agency, expires) }
+        }
+        return result
+    }
+
+    private func check(_ token: String) async -> Result<AgencyID, TokenRefusal> {
         // The claimed subject picks the one key that may have signed the token.
         let claimed: AgencyClaims
         do { claimed = try await JWTKeyCollection().unverified(token, as: AgencyClaims.self) } catch {

@@ -50,10 +50,12 @@ public final class OperationCore: @unchecked Sendable {
     private struct Waiting {
         var order: Order
         var agency: AgencyID
+        var reader: CaseReader
         var continuation: CheckedContinuation<Decided, Error>
     }
 
-    /// An outcome as its giver may learn of it.
+    /// An outcome as its giver may learn of it (filtered in the batch, while the model is as
+    /// the command left it), and the ledger's head after the batch.
     public struct Decided: @unchecked Sendable {
         public var outcome: Outcome
         public var head: Int64
@@ -105,11 +107,11 @@ public final class OperationCore: @unchecked Sendable {
     // MARK: Commands
 
     /// Decides `order` as `agency`'s, with whatever else is waiting, and answers once it is
-    /// durable.
-    public func submit(_ order: Order, by agency: AgencyID) async throws -> Decided {
+    /// durable, with what `reader` may learn of the outcome.
+    public func submit(_ order: Order, by agency: AgencyID, seenBy reader: CaseReader) async throws -> Decided {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Decided, Error>) in
             lock.withLock {
-                waiting.append(Waiting(order: order, agency: agency, continuation: c))
+                waiting.append(Waiting(order: order, agency: agency, reader: reader, continuation: c))
                 if !draining {
                     draining = true
                     queue.async { self.drain() }
@@ -159,7 +161,7 @@ public final class OperationCore: @unchecked Sendable {
                             case let .command(command):
                                 outcome = try host.engine.submit(command, by: w.agency)
                             }
-                            results.append(.success(outcome))
+                            results.append(.success(outcome.seen(by: w.reader, in: host.store)))
                         } catch let error as CommandArgumentError {
                             results.append(.failure(ServerError.badRequest(error.message)))
                         } catch let error as ModelError {

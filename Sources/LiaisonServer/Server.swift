@@ -189,11 +189,11 @@ public final class LiaisonServer: Sendable {
         let reader = try reader(context)
         let agency = context.agency!
         let decided: OperationCore.Decided
-        do { decided = try await core.submit(order, by: agency) } catch let error as ServerError {
+        do { decided = try await core.submit(order, by: agency, seenBy: reader) } catch let error as ServerError {
             if case .badRequest(let m) = error { return Self.problem(.badRequest, m) }
             return Self.problem(.serviceUnavailable, error.description)
         }
-        let seen = try await core.read { host in decided.outcome.seen(by: reader, in: host.store) }
+        let seen = decided.outcome
         let body = APIJSON.outcome(seen, head: decided.head)
         guard let refusal = seen.refusal else { return Self.json(body) }
         let granted = operation.agency(agency).map { a in

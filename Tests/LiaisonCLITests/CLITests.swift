@@ -201,7 +201,7 @@ struct CLIReferenceTests {
         #expect(result.status == 0)
         let doc = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/CLI.md"), encoding: .utf8)
         #expect(doc.contains(result.stdout), "docs/CLI.md differs from `liaison reference cli`: regenerate it")
-        for command in ["run", "repl", "plugins", "test", "replay", "lua", "import", "audit verify", "audit head", "export", "new plugin", "stubs", "reference"] {
+        for command in ["run", "repl", "plugins", "test", "replay", "lua", "import", "audit verify", "audit head", "export", "serve", "keygen", "token", "new plugin", "stubs", "reference"] {
             #expect(doc.contains("\n## `liaison \(command)`\n"), "\(command)")
         }
         #expect(!doc.contains("liaison debug"))  // a test tool, hidden from --help

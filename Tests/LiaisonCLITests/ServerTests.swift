@@ -21,6 +21,25 @@ struct ServerTests {
         #expect(file == OpenAPIDocument.text + "\n", "docs/openapi.json differs from OpenAPIDocument.text")
     }
 
+    @Test("keygen writes a private key only its owner reads and never overwrites one; token says what is wrong with its input")
+    func keysAndTokens() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let made = try Liaison.run(["keygen", "IR-MFA", "--out", dir.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        let key = dir.appendingPathComponent("IR-MFA.key").path
+        let mode = (try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        #expect(try String(contentsOfFile: key, encoding: .utf8).hasPrefix("-----BEGIN PRIVATE KEY-----"))
+        let again = try Liaison.run(["keygen", "IR-MFA", "--out", dir.path])
+        #expect(again.status == 1 && again.stderr.contains("exists; remove it first"), "\(again.stderr)")
+        let token = try Liaison.run(["token", "IR-MFA", "--key", key, "--ttl", "30m", "--operation", "gulf-charter"])
+        #expect(token.status == 0 && token.stdout.split(separator: ".").count == 3)
+        #expect(try Liaison.run(["token", "IR-MFA", "--key", key, "--ttl", "soon"]).stderr.contains("--ttl soon: give a duration"))
+        let wrong = try Liaison.run(["token", "IR-MFA", "--key", dir.appendingPathComponent("IR-MFA.pub").path])
+        #expect(wrong.status == 1 && wrong.stderr.contains("is not an Ed25519 private key"), "\(wrong.stderr)")
+    }
+
     @Test("every /v1 route refuses a request without a token, an expired, forged or cross-signed one, and one for another operation, with 401")
     func authentication() throws {
         let server = try ServedOperation(store: ["--store", "x.sqlite"].map { $0 == "x.sqlite" ? FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path : $0 })
@@ -271,5 +290,19 @@ struct LedgerCommands {
         if r.status == 0, let json = try? JSONValue.decode(Data(r.stdout.utf8)) {
             sequences = Set((json["ledger"]?.array ?? []).compactMap { $0["sequence"]?.string.flatMap(Int.init) })
         }
+    }
+}
+
+@Suite("The API's JSON")
+struct APIJSONTests {
+    @Test("booleans, whole numbers, fractions, strings, null, lists and objects read back as what they are")
+    func kinds() throws {
+        let v = try JSONValue.decode(Data(#"{"t": true, "f": false, "one": 1, "zero": 0, "big": 9007199254740993, "half": 0.5, "s": "1", "n": null, "l": [1, "a", false], "o": {}}"#.utf8))
+        #expect(v["t"] == .bool(true) && v["f"] == .bool(false))
+        #expect(v["one"] == .int(1) && v["zero"] == .int(0) && v["big"] == .int(9_007_199_254_740_993))
+        #expect(v["half"] == .double(0.5) && v["s"] == .string("1") && v["n"] == .null)
+        #expect(v["l"] == .array([.int(1), .string("a"), .bool(false)]) && v["o"] == .object([:]))
+        #expect(try JSONValue.decode(v.encoded()) == v)
+        #expect(throws: (any Error).self) { try JSONValue.decode(Data("{".utf8)) }
     }
 }
