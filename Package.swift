@@ -83,6 +83,7 @@ let package = Package(
             dependencies: ["LiaisonRuntime", "LiaisonModel", "LiaisonStore", "LiaisonFolder", "LiaisonPostgres",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "JWTKit", package: "jwt-kit"),
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")]

@@ -1,6 +1,8 @@
+import Crypto
 import Foundation
 import JWTKit
 import LiaisonModel
+import LiaisonStore
 
 /// An agency's Ed25519 key pair and the bearer tokens it signs. The private key stays with the
 /// agency (`AGENCY.key`, PEM, readable by its owner only); the operation holds the public one
@@ -82,7 +84,11 @@ public actor TokenVerifier {
 
     public init(operation: String) { self.operation = operation }
 
+    private var publicKeys: [AgencyID: EdDSA.PublicKey] = [:]
+    public func publicKey(for agency: AgencyID) -> EdDSA.PublicKey? { publicKeys[agency] }
+
     public func add(_ key: EdDSA.PublicKey, for agency: AgencyID) async {
+        publicKeys[agency] = key
         let collection = JWTKeyCollection()
         await collection.add(eddsa: key, kid: JWKIdentifier(string: agency.rawValue))
         keys[agency] = collection
@@ -144,4 +150,51 @@ public actor TokenVerifier {
 public struct TokenRefusal: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// An agency's countersignature of a ledger head: its Ed25519 signature over the operation, the
+/// agency and the head. A server keeps it in the ledger (a `ledger.witnessed` signal given by
+/// the agency); `liaison audit verify --keys DIR` checks each one's signature against the
+/// agency's public key and the head against the chain. The agency keeps the head too (`liaison
+/// witness --keep FILE`): whoever rewrites or cuts the history before it, the server's operator
+/// included, cannot make `liaison audit verify --head` accept it again.
+public enum Witness {
+    public static let signal = "ledger.witnessed"
+
+    /// What is signed: every part on its own line, so no two heads sign alike.
+    public static func statement(operation: String, agency: AgencyID, head: LedgerHead) -> Data {
+        Data("liaison-witness\n\(operation)\n\(agency.rawValue)\n\(head.sequence)\n\(head.hash)".utf8)
+    }
+
+    /// The signature, base64url.
+    public static func sign(operation: String, agency: AgencyID, head: LedgerHead, key: EdDSA.PrivateKey) throws -> String {
+        let signer = try Curve25519.Signing.PrivateKey(rawRepresentation: key.rawRepresentation)
+        return base64url(try signer.signature(for: statement(operation: operation, agency: agency, head: head)))
+    }
+
+    public static func verify(_ signature: String, operation: String, agency: AgencyID, head: LedgerHead, key: EdDSA.PublicKey) -> Bool {
+        guard let bytes = Data(base64urlEncoded: signature), let verifier = try? Curve25519.Signing.PublicKey(rawRepresentation: key.rawRepresentation) else { return false }
+        return verifier.isValidSignature(bytes, for: statement(operation: operation, agency: agency, head: head))
+    }
+
+    static func base64url(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The witnesses a ledger holds: who witnessed which head, with what signature, in which entry.
+    public static func recorded(in store: any Store) throws -> [(entry: Int64, agency: AgencyID, head: LedgerHead, signature: String)] {
+        try store.ledger(command: "signal").compactMap { e in
+            guard case .signal(let s) = try e.decodedCommand(), s.name == signal, let seq = s.fields["sequence"].flatMap(Int64.init),
+                  let hash = s.fields["hash"], let sig = s.fields["signature"] else { return nil }
+            return (e.sequence, e.actor, LedgerHead(sequence: seq, hash: hash), sig)
+        }
+    }
+}
+
+extension Data {
+    init?(base64urlEncoded text: String) {
+        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while s.count % 4 != 0 { s += "=" }
+        self.init(base64Encoded: s)
+    }
 }

@@ -548,6 +548,69 @@ public enum OpenAPIDocument {
         ]
       }
     },
+    "/v1/ledger/witness": {
+      "post": {
+        "summary": "Countersign a ledger head with the agency's key (liaison witness does it); kept in the ledger, checked by liaison audit verify --keys",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "sequence": {
+                    "type": "integer",
+                    "minimum": 1
+                  },
+                  "hash": {
+                    "type": "string"
+                  },
+                  "signature": {
+                    "type": "string",
+                    "description": "base64url Ed25519 signature of \"liaison-witness\\nOPERATION\\nAGENCY\\nSEQUENCE\\nHASH\""
+                  }
+                },
+                "required": [
+                  "sequence",
+                  "hash",
+                  "signature"
+                ]
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Kept: the outcome of the ledger.witnessed signal",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Outcome"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "409": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "503": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
     "/v1/events": {
       "get": {
         "summary": "Live stream (server-sent events) of the ledger entries the agency may learn of",

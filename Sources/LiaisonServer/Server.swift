@@ -41,7 +41,7 @@ public final class LiaisonServer: Sendable {
         ("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/openapi.json"),
         ("GET", "/v1/me"), ("GET", "/v1/cases"), ("GET", "/v1/cases/{ref}"), ("POST", "/v1/commands"), ("GET", "/v1/notices"),
         ("POST", "/v1/notices/{ref}/acknowledge"), ("POST", "/v1/notices/{ref}/reply"), ("POST", "/v1/signals"),
-        ("GET", "/v1/ledger/head"), ("GET", "/v1/ledger"), ("GET", "/v1/events"),
+        ("GET", "/v1/ledger/head"), ("GET", "/v1/ledger"), ("POST", "/v1/ledger/witness"), ("GET", "/v1/events"),
     ]
 
     /// The routes (`routes`, each described in `OpenAPIDocument`).
@@ -67,6 +67,7 @@ public final class LiaisonServer: Sendable {
         v1.post("/signals") { request, context in try await self.signal(request, context) }
         v1.get("/ledger/head") { _, context in try await self.head(context) }
         v1.get("/ledger") { request, context in try await self.ledger(request, context) }
+        v1.post("/ledger/witness") { request, context in try await self.witness(request, context) }
         v1.get("/events") { request, context in try await self.events(request, context) }
         return router
     }
@@ -170,6 +171,7 @@ public final class LiaisonServer: Sendable {
         }
         let body = try await Self.body(request)
         guard let name = body["signal"]?.string, !name.isEmpty else { return Self.problem(.badRequest, "give the signal's name, as {\"signal\": \"leg.departing\", \"fields\": {...}}") }
+        guard name != Witness.signal else { return Self.problem(.badRequest, "\(name) is given through POST /v1/ledger/witness, which checks its signature") }
         var fields: [String: String] = [:]
         for (k, v) in body["fields"]?.object ?? [:] {
             switch v {
@@ -199,6 +201,7 @@ public final class LiaisonServer: Sendable {
         let granted = operation.agency(agency).map { a in
             Rules.role(a.role, mayGive: name) && operation.grants.grant(for: a).commands.contains(name)
         } ?? (name == "signal")
+        // (A witness is the one signal an agency gives; the rules refusing it is a conflict.)
         let status: HTTPResponse.Status = granted || name == "notice.acknowledge" || name == "notice.reply" ? .conflict : .forbidden
         return Self.json(body, status: status, problem: refusal)
     }
@@ -221,6 +224,27 @@ public final class LiaisonServer: Sendable {
         _ = try reader(context)
         let head = try await core.read { try $0.store.head() }
         return Self.json(.object(["sequence": .int(Int(head.sequence)), "hash": .string(head.hash)]))
+    }
+
+    /// `{"sequence": N, "hash": H, "signature": S}`: the agency countersigns head N with its key
+    /// (`Witness.statement`); the server checks the signature and that entry N is H, and keeps
+    /// the witness in the ledger.
+    func witness(_ request: Request, _ context: AgencyContext) async throws -> Response {
+        let agency = context.agency!
+        let body = try await Self.body(request)
+        guard let sequence = body["sequence"]?.int, sequence > 0, let hash = body["hash"]?.string, let signature = body["signature"]?.string else {
+            return Self.problem(.badRequest, "give {\"sequence\": N, \"hash\": H, \"signature\": S}, S your Ed25519 signature of the head (liaison witness makes one)")
+        }
+        let head = LedgerHead(sequence: Int64(sequence), hash: hash)
+        guard let key = await verifier.publicKey(for: agency),
+              Witness.verify(signature, operation: operation.name, agency: agency, head: head, key: key) else {
+            return Self.problem(.forbidden, "the signature is not \(agency)'s signature of \(sequence):\(hash) in operation \(operation.name)")
+        }
+        let stored = try await core.read { host in try host.store.ledger(after: Int64(sequence) - 1, limit: 1).first?.hash }
+        guard let stored else { return Self.problem(.notFound, "the ledger has no entry \(sequence)") }
+        guard stored == hash else { return Self.problem(.conflict, "the ledger's entry \(sequence) is \(stored), not \(hash)") }
+        return try await decide(.command(.signal(Signal(name: Witness.signal, fields: ["sequence": String(sequence), "hash": hash, "signature": signature]))),
+                                named: "signal", context)
     }
 
     /// `?after=N&limit=M`: the entries after N the agency may learn of.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LiaisonModel
 import LiaisonPostgres
+import LiaisonServer
 import LiaisonStore
 
 /// `liaison audit verify`: checks a store's ledger and records.
@@ -79,6 +80,7 @@ struct AuditCommand: ParsableCommand {
                 Examples:
                   liaison audit verify Examples/gulf-charter
                   liaison audit verify --store /tmp/rehearsal.sqlite --head 1340:9f2c...
+                  liaison audit verify --store /tmp/served.sqlite --keys Examples/gulf-charter/keys
                 """
         )
 
@@ -90,6 +92,9 @@ struct AuditCommand: ParsableCommand {
 
         @Option(help: ArgumentHelp("A store in PostgreSQL to verify: postgres://USER@HOST:PORT/DATABASE?schema=NAME.", valueName: "url"))
         var database: String?
+
+        @Option(help: ArgumentHelp("Check every witnessed head the ledger holds against the agencies' public keys in DIR (AGENCY.pub each).", valueName: "dir"))
+        var keys: String?
 
         @Option(name: .customLong("head"), help: ArgumentHelp("A head kept earlier (SEQ:HASH, as `liaison audit head` prints it); may be given more than once.", valueName: "seq:hash"))
         var heads: [String] = []
@@ -107,7 +112,20 @@ struct AuditCommand: ParsableCommand {
             let result = try reportingInputErrors("audit verify") { () throws -> Verification in
                 let opened = try AuditCommand.open(folder: folder, store: store, database: database)
                 path = opened.location
-                return try opened.verify(heads: heads.compactMap(LedgerHead.init)) { done, total in
+                var kept = heads.compactMap(LedgerHead.init)
+                if let keys {
+                    let witnesses = try Witness.recorded(in: opened)
+                    for w in witnesses {
+                        let file = URL(fileURLWithPath: keys).appendingPathComponent("\(w.agency.rawValue).pub").path
+                        let key = try AgencyKeys.publicKey(at: file)
+                        guard Witness.verify(w.signature, operation: opened.operation.name, agency: w.agency, head: w.head, key: key) else {
+                            return .broken(entry: w.entry, reason: "its witness of \(w.head) is not signed with \(w.agency)'s key in \(file)")
+                        }
+                        kept.append(w.head)
+                    }
+                    progress("\(witnesses.count) witnessed head\(witnesses.count == 1 ? "" : "s") signed by their agencies; checking them against the chain")
+                }
+                return try opened.verify(heads: kept) { done, total in
                     line.show("verify", done: Int(done), total: Int(total), detail: "ledger entries checked")
                 }
             }

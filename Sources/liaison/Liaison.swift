@@ -22,6 +22,6 @@ struct Liaison: ParsableCommand {
               liaison serve Examples/gulf-charter --listen 127.0.0.1:8080
             """,
         version: "liaison (memory allocator: \(Allocator.description))",
-        subcommands: [RunCommand.self, ReplCommand.self, PluginsCommand.self, TestCommand.self, ReplayCommand.self, LuaCommand.self, ImportCommand.self, AuditCommand.self, ExportCommand.self, ServeCommand.self, KeygenCommand.self, TokenCommand.self, NewCommand.self, StubsCommand.self, ReferenceCommand.self, DebugCommand.self]
+        subcommands: [RunCommand.self, ReplCommand.self, PluginsCommand.self, TestCommand.self, ReplayCommand.self, LuaCommand.self, ImportCommand.self, AuditCommand.self, ExportCommand.self, ServeCommand.self, KeygenCommand.self, TokenCommand.self, WitnessCommand.self, NewCommand.self, StubsCommand.self, ReferenceCommand.self, DebugCommand.self]
     )
 }

@@ -226,3 +226,61 @@ struct TokenCommand: ParsableCommand {
         }
     }
 }
+
+/// `liaison witness --server URL --token TOKEN --key FILE`.
+struct WitnessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "witness",
+        abstract: "Countersign a server's ledger head with the agency's key, and keep it.",
+        discussion: """
+            Reads the head of the ledger the server holds (GET /v1/ledger/head), signs it with \
+            the agency's private key, and sends the signature (POST /v1/ledger/witness): the \
+            server checks it and keeps it in the ledger, where liaison audit verify --keys DIR \
+            checks every witness against the agencies' public keys. With --keep FILE the head \
+            (SEQ:HASH) is also added to FILE, the agency's own record: liaison audit verify \
+            --head SEQ:HASH refuses a store whose history before that head was rewritten or cut, \
+            whoever did it, the server's operator included.
+
+            Examples:
+              liaison witness --server http://127.0.0.1:8080 --token "$MFA" --key IR-MFA.key --keep ir-mfa-heads.txt
+            """
+    )
+
+    @Option(help: ArgumentHelp("The server, such as http://127.0.0.1:8080.", valueName: "url"))
+    var server: String
+
+    @Option(help: ArgumentHelp("The agency's bearer token (default: LIAISON_TOKEN).", valueName: "token"))
+    var token: String?
+
+    @Option(help: ArgumentHelp("The agency's private key (AGENCY.key), which signs the head.", valueName: "file"))
+    var key: String
+
+    @Option(help: ArgumentHelp("A file to add the witnessed head to, one SEQ:HASH a line.", valueName: "file"))
+    var keep: String?
+
+    func run() throws {
+        guard let base = URL(string: server), base.scheme?.hasPrefix("http") == true else { throw ValidationError("--server \(server): give the server's URL") }
+        let client = ServerClient(base: base, token: token ?? ProcessInfo.processInfo.environment["LIAISON_TOKEN"])
+        do {
+            let me = try client.get("/v1/me")
+            guard me.status == 200, let operation = me.json["operation"]?.string, let agency = me.json["agency"]?.string else { throw ClientError("\(server) refused the token (\(me.status)): \(me.detail)") }
+            let headAnswer = try client.get("/v1/ledger/head")
+            guard let sequence = headAnswer.json["sequence"]?.int, let hash = headAnswer.json["hash"]?.string else { throw ClientError("no head: \(headAnswer.detail)") }
+            let head = LedgerHead(sequence: Int64(sequence), hash: hash)
+            let signature = try Witness.sign(operation: operation, agency: AgencyID(agency), head: head, key: try AgencyKeys.privateKey(at: key))
+            let answer = try client.post("/v1/ledger/witness", .object(["sequence": .int(sequence), "hash": .string(hash), "signature": .string(signature)]))
+            guard answer.status == 200 else { throw ClientError("the server refused the witness (\(answer.status)): \(answer.detail)") }
+            if let keep {
+                if !FileManager.default.fileExists(atPath: keep) { FileManager.default.createFile(atPath: keep, contents: nil) }
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: keep))
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data("\(head)\n".utf8))
+                try handle.close()
+            }
+            print("\(agency) witnessed \(head) of \(operation)" + (keep.map { "; kept in \($0)" } ?? ""))
+        } catch {
+            fail("liaison witness: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -216,6 +216,38 @@ struct ServerTests {
         #expect(refused == 1 && said.contains("refused the token (401)"), "\(said)")
     }
 
+    @Test("witnessed heads: an agency countersigns the head, the server checks and keeps it, audit verify checks every witness's signature and head")
+    func witnessedHeads() throws {
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path
+        let server = try ServedOperation(store: ["--store", store])
+        defer { try? FileManager.default.removeItem(atPath: store) }
+        let kept = server.dir.appendingPathComponent("ir-mfa-heads.txt").path
+        let token = try server.token("IR-MFA")
+        let witnessed = try Liaison.run(["witness", "--server", server.base.absoluteString, "--token", token,
+                                         "--key", server.keys.appendingPathComponent("IR-MFA.key").path, "--keep", kept])
+        #expect(witnessed.status == 0, "\(witnessed.stderr)")
+        let head = try String(contentsOfFile: kept, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(witnessed.stdout.contains("IR-MFA witnessed \(head) of gulf-charter"))
+        // Signed with another agency's key, for another head, or for an entry that is not there.
+        let mfa = try server.client("IR-MFA")
+        let parts = head.split(separator: ":")
+        let forged = try mfa.post("/v1/ledger/witness", .object(["sequence": .int(Int(parts[0])!), "hash": .string(String(parts[1])), "signature": .string("AAAA")]))
+        #expect(forged.status == 403, "\(forged.json)")
+        #expect(try mfa.post("/v1/ledger/witness", .object(["sequence": .int(5_000_000), "hash": .string(String(parts[1])), "signature": .string("AAAA")])).status == 403)
+        #expect(try server.client("COORDINATOR").post("/v1/signals", .object(["signal": .string("ledger.witnessed")])).status == 400)
+        #expect(server.stop() == 0)
+
+        let verified = try Liaison.run(["audit", "verify", "--store", store, "--keys", server.keys.path, "--head", head])
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stderr.contains("1 witnessed head signed by their agencies"))
+        // Keys that are not the agencies' own: the witness is caught.
+        let others = server.dir.appendingPathComponent("other-keys")
+        for agency in ServedOperation.agencies { _ = try AgencyKeys.generate(for: .init(agency), into: others) }
+        let caught = try Liaison.run(["audit", "verify", "--store", store, "--keys", others.path])
+        #expect(caught.status == 1)
+        #expect(caught.stderr.contains("its witness of \(head) is not signed with IR-MFA's key"), "\(caught.stderr)")
+    }
+
     @Test("SIGTERM under load: the requests in flight finish, every command answered 2xx is in the ledger, and it verifies")
     func gracefulShutdown() throws {
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path
