@@ -650,6 +650,77 @@ public enum OpenAPIDocument {
           }
         ]
       }
+    },
+    "/v1/plugins": {
+      "post": {
+        "summary": "Replace one of the agency's own plugins (liaison plugins push does it): loaded with the others as a server start would, installed between two batches only if the whole set loads, its name, version and digest recorded in the ledger first",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "files": {
+                    "type": "object",
+                    "description": "Every file of the plugin's folder by relative path, base64; 8 MiB at most together",
+                    "additionalProperties": {
+                      "type": "string"
+                    }
+                  }
+                },
+                "required": [
+                  "files"
+                ]
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Installed",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "plugin": {
+                      "type": "string"
+                    },
+                    "version": {
+                      "type": "string"
+                    },
+                    "digest": {
+                      "type": "string"
+                    },
+                    "outcome": {
+                      "$ref": "#/components/schemas/Outcome"
+                    }
+                  },
+                  "required": [
+                    "plugin",
+                    "version",
+                    "digest",
+                    "outcome"
+                  ]
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "503": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
     }
   },
   "components": {

@@ -232,11 +232,12 @@ public final class OperationCore: @unchecked Sendable {
 /// What the server answers with an error status.
 public enum ServerError: Error, CustomStringConvertible {
     case badRequest(String)
+    case forbidden(String)
     case unavailable(String)
 
     public var description: String {
         switch self {
-        case .badRequest(let s), .unavailable(let s): return s
+        case .badRequest(let s), .forbidden(let s), .unavailable(let s): return s
         }
     }
 }

@@ -42,6 +42,7 @@ public final class LiaisonServer: Sendable {
         ("GET", "/v1/me"), ("GET", "/v1/cases"), ("GET", "/v1/cases/{ref}"), ("POST", "/v1/commands"), ("GET", "/v1/notices"),
         ("POST", "/v1/notices/{ref}/acknowledge"), ("POST", "/v1/notices/{ref}/reply"), ("POST", "/v1/signals"),
         ("GET", "/v1/ledger/head"), ("GET", "/v1/ledger"), ("POST", "/v1/ledger/witness"), ("GET", "/v1/events"),
+        ("POST", "/v1/plugins"),
     ]
 
     /// The routes (`routes`, each described in `OpenAPIDocument`).
@@ -69,6 +70,7 @@ public final class LiaisonServer: Sendable {
         v1.get("/ledger") { request, context in try await self.ledger(request, context) }
         v1.post("/ledger/witness") { request, context in try await self.witness(request, context) }
         v1.get("/events") { request, context in try await self.events(request, context) }
+        v1.post("/plugins") { request, context in try await self.pushPlugin(request, context) }
         return router
     }
 
@@ -171,7 +173,7 @@ public final class LiaisonServer: Sendable {
         }
         let body = try await Self.body(request)
         guard let name = body["signal"]?.string, !name.isEmpty else { return Self.problem(.badRequest, "give the signal's name, as {\"signal\": \"leg.departing\", \"fields\": {...}}") }
-        guard name != Witness.signal else { return Self.problem(.badRequest, "\(name) is given through POST /v1/ledger/witness, which checks its signature") }
+        guard name != Witness.signal && name != OperationCore.pluginsUpdated else { return Self.problem(.badRequest, "\(name) is given by the server itself (POST /v1/ledger/witness, POST /v1/plugins), which checks it") }
         var fields: [String: String] = [:]
         for (k, v) in body["fields"]?.object ?? [:] {
             switch v {
@@ -245,6 +247,26 @@ public final class LiaisonServer: Sendable {
         guard stored == hash else { return Self.problem(.conflict, "the ledger's entry \(sequence) is \(stored), not \(hash)") }
         return try await decide(.command(.signal(Signal(name: Witness.signal, fields: ["sequence": String(sequence), "hash": hash, "signature": signature]))),
                                 named: "signal", context)
+    }
+
+    /// `{"files": {PATH: BASE64}}`: replaces one of the agency's plugins (see
+    /// `OperationCore.replacePlugin`).
+    func pushPlugin(_ request: Request, _ context: AgencyContext) async throws -> Response {
+        let reader = try reader(context)
+        var request = request
+        let buffer = try await request.collectBody(upTo: PluginBundle.maximumBytes * 2)
+        do {
+            let bundle = try PluginBundle(json: try JSONValue.decode(Data(buffer: buffer)))
+            let replaced = try await core.replacePlugin(bundle, by: context.agency!, seenBy: reader)
+            return Self.json(.object(["plugin": .string(replaced.name), "version": .string(replaced.version), "digest": .string(replaced.digest),
+                                      "outcome": APIJSON.outcome(replaced.outcome, head: Int64(replaced.outcome.applied.last.map { Int($0.entry.sequence) } ?? 0))]))
+        } catch let error as ServerError {
+            switch error {
+            case .badRequest(let m): return Self.problem(.badRequest, m)
+            case .forbidden(let m): return Self.problem(.forbidden, m)
+            case .unavailable(let m): return Self.problem(.serviceUnavailable, m)
+            }
+        }
     }
 
     /// `?after=N&limit=M`: the entries after N the agency may learn of.

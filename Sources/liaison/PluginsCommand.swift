@@ -3,13 +3,29 @@ import Foundation
 import LiaisonFolder
 import LiaisonModel
 import LiaisonRuntime
+import LiaisonServer
 import LiaisonStore
 
-/// `liaison plugins OPERATION_DIR`: lists and validates an operation's plugins.
+/// `liaison plugins`: an operation's plugins, listed and validated, or one pushed to a server.
 struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
-        abstract: "List and validate an operation's plugins.",
+        abstract: "List and validate an operation's plugins, or push one to a running server.",
+        discussion: """
+            Examples:
+              liaison plugins Examples/gulf-charter
+              liaison plugins push Examples/gulf-charter/plugins/ir-mfa --server http://127.0.0.1:8080 --token "$MFA"
+            """,
+        subcommands: [PluginsListCommand.self, PluginsPushCommand.self],
+        defaultSubcommand: PluginsListCommand.self
+    )
+}
+
+/// `liaison plugins [list] OPERATION_DIR`: lists and validates an operation's plugins.
+struct PluginsListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List and validate an operation's plugins (the default).",
         discussion: """
             Loads every plugins/*/plugin.toml and entry file of OPERATION_DIR exactly as `liaison \
             run` does, in their sandboxes, and lists each plugin in the order it handles events \
@@ -37,6 +53,56 @@ struct PluginsCommand: ParsableCommand {
             print("  \(m.name) \(m.version) for \(m.agency), priority \(m.priority)" + (m.dependencies.isEmpty ? "" : ", after " + m.dependencies.map { "\($0.name) \($0.range)" }.joined(separator: ", ")))
             print("    permissions: " + (m.permissions.isEmpty ? "none" : m.permissions.sorted().joined(separator: ", ")))
             for h in p.handlers { print("    on \(h.event)\(h.failClosed ? " (fail-closed)" : "") at \(h.location)") }
+        }
+    }
+}
+
+/// `liaison plugins push DIR --server URL --token TOKEN`.
+struct PluginsPushCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Replace one of your agency's plugins on a running server.",
+        discussion: """
+            Sends the plugin folder DIR (plugin.toml, its Lua, its templates) to the server, \
+            which loads it with every other plugin of the operation exactly as it would when \
+            starting, and installs it only if the whole set loads: between two batches of \
+            commands, so no command sees half of it. The plugin's name, version and digest \
+            (SHA-256 of its files) go into the ledger first (a plugins.updated signal given by \
+            your agency), so a replay knows which code decided what; the server's folder follows, \
+            keeping the replaced one as plugins/.replaced-NAME-TIME. An agency may push only its \
+            own plugins (plugin.toml's agency is the token's, and a plugin of that name is not \
+            another agency's); every problem is listed with its file and line, and nothing changes.
+
+            Each server loads its own folder: with several servers on one PostgreSQL database, \
+            push to each.
+
+            Example:
+              liaison plugins push my-op/plugins/ir-mfa --server http://127.0.0.1:8080 --token "$MFA"
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The plugin's folder.", valueName: "dir"))
+    var folder: String
+
+    @Option(help: ArgumentHelp("The server, such as http://127.0.0.1:8080.", valueName: "url"))
+    var server: String
+
+    @Option(help: ArgumentHelp("Your agency's bearer token (default: LIAISON_TOKEN).", valueName: "token"))
+    var token: String?
+
+    func run() throws {
+        guard let base = URL(string: server), base.scheme?.hasPrefix("http") == true else { throw ValidationError("--server \(server): give the server's URL") }
+        let client = ServerClient(base: base, token: token ?? ProcessInfo.processInfo.environment["LIAISON_TOKEN"])
+        do {
+            let bundle = try PluginBundle.read(folder: URL(fileURLWithPath: folder))
+            let answer = try client.post("/v1/plugins", bundle.json)
+            guard answer.status == 200 else { throw ClientError("the server refused the plugin (\(answer.status)): \(answer.detail)") }
+            let entry = answer.json["outcome"]?["entries"]?.array?.first?["sequence"]?.int
+            print("\(answer.json["plugin"]?.string ?? "?") \(answer.json["version"]?.string ?? "?") installed, digest \(answer.json["digest"]?.string ?? "?")"
+                  + (entry.map { "; ledger entry \($0)" } ?? ""))
+        } catch {
+            fail("liaison plugins push: \(error)")
+            throw ExitCode(1)
         }
     }
 }

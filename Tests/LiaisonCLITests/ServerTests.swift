@@ -248,6 +248,47 @@ struct ServerTests {
         #expect(caught.stderr.contains("its witness of \(head) is not signed with IR-MFA's key"), "\(caught.stderr)")
     }
 
+    @Test("plugins push: an agency replaces its own plugin between batches, the ledger records its version and digest; another agency's, or a broken one, is refused and nothing changes")
+    func pluginsPush() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("push-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("Examples/gulf-charter"), to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try? FileManager.default.removeItem(at: copy.appendingPathComponent("liaison.sqlite"))
+        let server = try ServedOperation(store: ["--store", copy.appendingPathComponent("served.sqlite").path], folder: copy.path)
+        defer { server.stop() }
+        let token = try server.token("IR-MFA")
+        // A new version of the ministry's plugin, in a folder of the agency's own.
+        let mine = server.dir.appendingPathComponent("ir-mfa")
+        try FileManager.default.copyItem(at: copy.appendingPathComponent("plugins/ir-mfa"), to: mine)
+        let toml = mine.appendingPathComponent("plugin.toml")
+        let text = try String(contentsOf: toml, encoding: .utf8)
+        try text.replacingOccurrences(of: #"version = "[0-9.]+""#, with: #"version = "1.9.9""#, options: .regularExpression).write(to: toml, atomically: true, encoding: .utf8)
+        let pushed = try Liaison.run(["plugins", "push", mine.path, "--server", server.base.absoluteString, "--token", token])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(pushed.stdout.hasPrefix("ir-mfa 1.9.9 installed, digest "), "\(pushed.stdout)")
+        let live = try String(contentsOf: copy.appendingPathComponent("plugins/ir-mfa/plugin.toml"), encoding: .utf8)
+        #expect(live.contains(#"version = "1.9.9""#))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: copy.appendingPathComponent("plugins").path).contains { $0.hasPrefix(".replaced-ir-mfa-") })
+        let digest = String(pushed.stdout.split(separator: " ")[4].prefix(64))
+        let entries = try server.client("COORDINATOR").get("/v1/ledger?after=0&limit=5000").json["entries"]?.array ?? []
+        let recorded = entries.last { $0["command"]?.string == "signal" }?["events"]?.array?.first
+        #expect(recorded?["event"]?.string == "plugins.updated")
+        #expect(recorded?["fields"]?["digest"]?.string == digest && recorded?["fields"]?["version"]?.string == "1.9.9")
+
+        // The sending agency's plugin, pushed by the ministry: refused.
+        let theirs = try Liaison.run(["plugins", "push", copy.appendingPathComponent("plugins/us-enf").path, "--server", server.base.absoluteString, "--token", token])
+        #expect(theirs.status == 1 && theirs.stderr.contains("(403)") && theirs.stderr.contains("may push only its own plugins"), "\(theirs.stderr)")
+        // A broken one: refused with its file and line, and the running version stays.
+        let main = mine.appendingPathComponent("main.lua")
+        try (try String(contentsOf: main, encoding: .utf8) + "\nthis is not lua\n").write(to: main, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: #"version = "[0-9.]+""#, with: #"version = "1.10.0""#, options: .regularExpression).write(to: toml, atomically: true, encoding: .utf8)
+        let broken = try Liaison.run(["plugins", "push", mine.path, "--server", server.base.absoluteString, "--token", token])
+        #expect(broken.status == 1 && broken.stderr.contains("(400)") && broken.stderr.contains("main.lua"), "\(broken.stderr)")
+        #expect(try String(contentsOf: copy.appendingPathComponent("plugins/ir-mfa/plugin.toml"), encoding: .utf8).contains(#"version = "1.9.9""#))
+        // The operation still runs commands, with the pushed version.
+        #expect(try server.client("US-ENF").command("hold.raise", ["case": .string("R-0009"), "kind": .string("fit-to-fly"), "reason": .string("after the push")]).status == 200)
+    }
+
     @Test("SIGTERM under load: the requests in flight finish, every command answered 2xx is in the ledger, and it verifies")
     func gracefulShutdown() throws {
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path
