@@ -150,7 +150,9 @@ let package = Package(
         // latencies in an HdrHistogram.
         .executableTarget(
             name: "liaison-load",
-            dependencies: ["LiaisonServer", "LiaisonModel", "LiaisonAllocator", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: ["LiaisonServer", "LiaisonModel", "LiaisonAllocator", .product(name: "Histogram", package: "hdrhistogram-swift"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
         .testTarget(
@@ -170,7 +172,7 @@ let package = Package(
         .testTarget(name: "LiaisonFolderTests", dependencies: ["LiaisonFolder", "LiaisonModel"]),
         .testTarget(name: "LiaisonFuzzingTests", dependencies: ["LiaisonFuzzing"]),
         .testTarget(name: "LiaisonTestingTests", dependencies: ["LiaisonTesting", "LiaisonRuntime", "LiaisonFolder"]),
-        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-embedding", "LiaisonTestSupport", "LiaisonServer"]),
+        .testTarget(name: "LiaisonCLITests", dependencies: ["liaison", "liaison-bench", "liaison-load", "liaison-embedding", "LiaisonTestSupport", "LiaisonServer"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -14,6 +14,7 @@ public final class ServerClient: Sendable {
     public struct Answer: Sendable {
         public var status: Int
         public var json: JSONValue
+        public init(status: Int, json: JSONValue) { (self.status, self.json) = (status, json) }
         /// A problem's detail, or the body as text when it is not JSON.
         public var detail: String {
             json["detail"]?.string ?? json.string ?? String(decoding: json.encoded(), as: UTF8.self)

@@ -1,7 +1,8 @@
 // liaison-load: agencies' clients against `liaison serve`, on PostgreSQL and on the embedded
 // SQLite store in the same run, rounds interleaved. Each client is one agency with its own
 // token, on its own thread and connection, giving a command as soon as the last one was
-// answered; every answer's latency goes into an HdrHistogram.
+// answered (one keep-alive HTTP/1.1 connection each, on SwiftNIO); every answer's latency goes
+// into an HdrHistogram.
 //
 //   liaison-load                                   SQLite only
 //   liaison-load --database postgres://...         SQLite and PostgreSQL, interleaved
@@ -100,8 +101,10 @@ struct Result: Encodable {
     var refused: Int
 }
 
+func command(_ name: String, _ args: [String: JSONValue]) -> JSONValue { .object(["command": .string(name), "args": .object(args)]) }
+
 /// One client's loop: raise a hold and lift it (or give a signal), until `end`.
-func drive(_ client: ServerClient, identity: String, index: Int, until end: Date, into histogram: inout Histogram<UInt64>) -> (commands: Int, errors: Int, refused: Int) {
+func drive(_ client: HTTPConnection, identity: String, index: Int, until end: Date, into histogram: inout Histogram<UInt64>) -> (commands: Int, errors: Int, refused: Int) {
     var commands = 0, errors = 0, refused = 0
     var n = 0
     func timed(_ body: () throws -> ServerClient.Answer) -> ServerClient.Answer? {
@@ -119,13 +122,13 @@ func drive(_ client: ServerClient, identity: String, index: Int, until end: Date
     while Date() < end {
         n += 1
         if identity == "COORDINATOR" {
-            _ = timed { try client.post("/v1/signals", .object(["signal": .string("load.tick"), "fields": .object(["n": .int(n)])])) }
+            _ = timed { try client.send(.POST, "/v1/signals", .object(["signal": .string("load.tick"), "fields": .object(["n": .int(n)])])) }
             continue
         }
         let ref = String(format: "R-%04d", (index * 13 + n) % 100 + 1)
-        let raised = timed { try client.command("hold.raise", ["case": .string(ref), "kind": .string("travel-document"), "reason": .string("load \(n)")]) }
+        let raised = timed { try client.send(.POST, "/v1/commands", command("hold.raise", ["case": .string(ref), "kind": .string("travel-document"), "reason": .string("load \(n)")])) }
         guard let hold = raised?.json["events"]?.array?.first(where: { $0["event"]?.string == "hold.raised" })?["hold"]?.int else { continue }
-        _ = timed { try client.command("hold.lift", ["case": .string(ref), "hold": .int(hold), "reason": .string("load \(n) done")]) }
+        _ = timed { try client.send(.POST, "/v1/commands", command("hold.lift", ["case": .string(ref), "hold": .int(hold), "reason": .string("load \(n) done")])) }
     }
     return (commands, errors, refused)
 }
@@ -138,7 +141,7 @@ func load(_ backend: String, round: Int, store: [String], keys: URL) async throw
         let key = try AgencyKeys.privateKey(at: keys.appendingPathComponent("\(identity).key").path)
         tokens.append(try await AgencyKeys.token(for: AgencyID(identity), operation: nil, key: key, ttl: 3_600))
     }
-    let clients = tokens.map { ServerClient(base: server.base, token: $0) }
+    let clients = try tokens.map { try HTTPConnection(url: server.base, token: $0) }
     // Warm up: connections, the server's first requests.
     for (i, c) in clients.enumerated() {
         var h = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)

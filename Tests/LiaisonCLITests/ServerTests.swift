@@ -379,3 +379,16 @@ struct APIJSONTests {
         #expect(throws: (any Error).self) { try JSONValue.decode(Data("{".utf8)) }
     }
 }
+
+@Suite("The server's load driver")
+struct LoadDriverTests {
+    @Test("liaison-load drives a served operation for a second and reports commands with no errors (a smoke run: it measures nothing)")
+    func smoke() throws {
+        let r = try Liaison.run(["--seconds", "1", "--rounds", "1", "--json"], in: repositoryRoot, program: "liaison-load")
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try JSONValue.decode(Data(r.stdout.split(separator: "\n").first.map(String.init)?.utf8 ?? "".utf8))
+        #expect(result["backend"]?.string == "SQLite")
+        #expect((result["commands"]?.int ?? 0) > 0)
+        #expect(result["errors"]?.int == 0, "\(r.stdout)")
+    }
+}
