@@ -190,24 +190,10 @@ public enum OpenAPIDocument {
             "$ref": "#/components/responses/Problem"
           },
           "403": {
-            "description": "The agency's grants do not cover the command: the refusal's reason, as the agency may be told it.",
-            "content": {
-              "application/problem+json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Outcome"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotGranted"
           },
           "409": {
-            "description": "The rules or another agency's plugin refused the command: nothing of it was kept.",
-            "content": {
-              "application/problem+json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Outcome"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Refused"
           },
           "503": {
             "$ref": "#/components/responses/Problem"
@@ -296,24 +282,10 @@ public enum OpenAPIDocument {
             "$ref": "#/components/responses/Problem"
           },
           "403": {
-            "description": "The agency's grants do not cover the command: the refusal's reason, as the agency may be told it.",
-            "content": {
-              "application/problem+json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Outcome"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotGranted"
           },
           "409": {
-            "description": "The rules or another agency's plugin refused the command: nothing of it was kept.",
-            "content": {
-              "application/problem+json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Outcome"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Refused"
           },
           "503": {
             "$ref": "#/components/responses/Problem"
@@ -353,24 +325,10 @@ public enum OpenAPIDocument {
             "$ref": "#/components/responses/Problem"
           },
           "403": {
-            "description": "The agency's grants do not cover the command: the refusal's reason, as the agency may be told it.",
-            "content": {
-              "application/problem+json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Outcome"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotGranted"
           },
           "409": {
-            "description": "The rules or another agency's plugin refused the command: nothing of it was kept.",
-            "content": {
-              "application/problem+json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Outcome"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Refused"
           },
           "503": {
             "$ref": "#/components/responses/Problem"
@@ -748,6 +706,26 @@ public enum OpenAPIDocument {
           "application/problem+json": {
             "schema": {
               "$ref": "#/components/schemas/Problem"
+            }
+          }
+        }
+      },
+      "NotGranted": {
+        "description": "The agency's grants do not cover the command: the refusal's reason, as the agency may be told it.",
+        "content": {
+          "application/problem+json": {
+            "schema": {
+              "$ref": "#/components/schemas/Outcome"
+            }
+          }
+        }
+      },
+      "Refused": {
+        "description": "The rules or another agency's plugin refused the command: nothing of it was kept.",
+        "content": {
+          "application/problem+json": {
+            "schema": {
+              "$ref": "#/components/schemas/Outcome"
             }
           }
         }

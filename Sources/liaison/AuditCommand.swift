@@ -22,9 +22,7 @@ struct AuditCommand: ParsableCommand {
         if [folder != nil, store != nil, database != nil].filter({ $0 }).count != 1 {
             throw ValidationError("give an operation folder, --store PATH or --database URL (one of them), for example: liaison audit \(command) Examples/gulf-charter")
         }
-        if let database, PostgresURL(database) == nil {
-            throw ValidationError("--database \(database): give a URL such as postgres://USER@HOST:5432/DATABASE?schema=NAME (schema: lower-case letters, digits, _)")
-        }
+        try validateDatabaseURL(database)
     }
 
     /// The store the options name, opened.

@@ -91,8 +91,7 @@ struct PluginsPushCommand: ParsableCommand {
     var token: String?
 
     func run() throws {
-        guard let base = URL(string: server), base.scheme?.hasPrefix("http") == true else { throw ValidationError("--server \(server): give the server's URL") }
-        let client = ServerClient(base: base, token: token ?? ProcessInfo.processInfo.environment["LIAISON_TOKEN"])
+        let client = try serverClient(server, token: token)
         do {
             let bundle = try PluginBundle.read(folder: URL(fileURLWithPath: folder))
             let answer = try client.post("/v1/plugins", bundle.json)

@@ -67,7 +67,7 @@ struct ReplCommand: ParsableCommand {
 
     func validate() throws {
         if let server {
-            guard URL(string: server)?.scheme?.hasPrefix("http") == true else { throw ValidationError("--server \(server): give the server's URL, such as http://127.0.0.1:8080") }
+            _ = try serverClient(server, token: token)
             if folder != nil || store != nil || agency != nil { throw ValidationError("--server works without OPERATION_DIR, --store and --as: the token says which agency you are") }
             if (token ?? ProcessInfo.processInfo.environment["LIAISON_TOKEN"]) == nil { throw ValidationError("--server needs --token TOKEN (or LIAISON_TOKEN): make one with liaison token AGENCY --key AGENCY.key") }
         } else if token != nil {
@@ -80,7 +80,7 @@ struct ReplCommand: ParsableCommand {
         let session: ConsoleSession
         do {
             if let server {
-                let client = ServerClient(base: URL(string: server)!, token: token ?? ProcessInfo.processInfo.environment["LIAISON_TOKEN"])
+                let client = try serverClient(server, token: token)
                 session = try ConsoleSession.remote(client, colour: terminal && isatty(STDOUT_FILENO) == 1, write: { print($0) })
             } else {
                 session = try ConsoleSession(operation: folder.map { URL(fileURLWithPath: $0) }, store: store, as: agency.map(AgencyID.init),

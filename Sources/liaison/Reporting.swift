@@ -3,6 +3,7 @@ import Foundation
 import LiaisonFolder
 import LiaisonPostgres
 import LiaisonRuntime
+import LiaisonServer
 import LiaisonStore
 
 func fail(_ message: String) {
@@ -139,4 +140,25 @@ final class ProgressLine {
         if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
         return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 100
     }
+}
+
+/// Checks the options that choose a store: `--store PATH` or `--database URL`, not both, and a
+/// URL that is one.
+func validateStoreOptions(store: String?, database: String?) throws {
+    if store != nil && database != nil { throw ValidationError("give --store PATH or --database URL, not both") }
+    try validateDatabaseURL(database)
+}
+
+func validateDatabaseURL(_ database: String?) throws {
+    if let database, PostgresURL(database) == nil {
+        throw ValidationError("--database \(database): give a URL such as postgres://USER@HOST:5432/DATABASE?schema=NAME (schema: lower-case letters, digits, _)")
+    }
+}
+
+/// A client of the server `--server URL` names, with `--token` or LIAISON_TOKEN.
+func serverClient(_ server: String, token: String?) throws -> ServerClient {
+    guard let base = URL(string: server), base.scheme?.hasPrefix("http") == true else {
+        throw ValidationError("--server \(server): give the server's URL, such as http://127.0.0.1:8080")
+    }
+    return ServerClient(base: base, token: token ?? ProcessInfo.processInfo.environment["LIAISON_TOKEN"])
 }

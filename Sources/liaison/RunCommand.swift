@@ -54,10 +54,7 @@ struct RunCommand: ParsableCommand {
     var database: String?
 
     func validate() throws {
-        if store != nil && database != nil { throw ValidationError("give --store PATH or --database URL, not both") }
-        if let database, PostgresURL(database) == nil {
-            throw ValidationError("--database \(database): give a URL such as postgres://USER@HOST:5432/DATABASE?schema=NAME (schema: lower-case letters, digits, _)")
-        }
+        try validateStoreOptions(store: store, database: database)
     }
 
     @Option(help: ArgumentHelp("Write a report: Markdown, or HTML with a timeline picture when the name ends in .html.", valueName: "path"))

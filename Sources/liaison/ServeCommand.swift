@@ -63,10 +63,7 @@ struct ServeCommand: ParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        if store != nil && database != nil { throw ValidationError("give --store PATH or --database URL, not both") }
-        if let database, PostgresURL(database) == nil {
-            throw ValidationError("--database \(database): give a URL such as postgres://USER@HOST:5432/DATABASE?schema=NAME (schema: lower-case letters, digits, _)")
-        }
+        try validateStoreOptions(store: store, database: database)
         guard Self.address(listen) != nil else { throw ValidationError("--listen \(listen): give HOST:PORT, such as 127.0.0.1:8080 or 0.0.0.0:0") }
         guard clock == "wall" || clock == "store" else { throw ValidationError("--clock \(clock): give wall or store") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel): give trace, debug, info, notice, warning, error or critical") }
@@ -259,8 +256,7 @@ struct WitnessCommand: ParsableCommand {
     var keep: String?
 
     func run() throws {
-        guard let base = URL(string: server), base.scheme?.hasPrefix("http") == true else { throw ValidationError("--server \(server): give the server's URL") }
-        let client = ServerClient(base: base, token: token ?? ProcessInfo.processInfo.environment["LIAISON_TOKEN"])
+        let client = try serverClient(server, token: token)
         do {
             let me = try client.get("/v1/me")
             guard me.status == 200, let operation = me.json["operation"]?.string, let agency = me.json["agency"]?.string else { throw ClientError("\(server) refused the token (\(me.status)): \(me.detail)") }
