@@ -32,9 +32,6 @@ public enum OpenAPIDocument {
                     },
                     "operation": {
                       "type": "string"
-                    },
-                    "head": {
-                      "type": "integer"
                     }
                   }
                 }

@@ -87,8 +87,11 @@ public final class LiaisonServer: Sendable {
 
     func health() async throws -> Response {
         do {
-            let head = try await core.read { try $0.store.head() }
-            return Self.json(.object(["status": .string("ok"), "operation": .string(operation.name), "head": .int(Int(head.sequence))]))
+            // The store is asked (a database that went away fails here), but its answer is not
+            // given: /healthz needs no token, and the head's sequence would tell anyone who can
+            // reach the server how much the operation does.
+            _ = try await core.read { try $0.store.head() }
+            return Self.json(.object(["status": .string("ok"), "operation": .string(operation.name)]))
         } catch {
             core.invalidate()
             return Self.problem(.serviceUnavailable, "the store does not answer: \(error)")

@@ -68,7 +68,9 @@ struct ServerTests {
         let expired = try ServerClient(base: server.base, token: tokens[1].1).get("/v1/me")
         #expect(expired.detail.contains("expired"))
         // The public routes answer anyone; a good token is let in.
-        #expect(try server.anonymous().get("/healthz").status == 200)
+        let health = try server.anonymous().get("/healthz")
+        #expect(health.status == 200)
+        #expect(health.json["head"] == nil && health.json.object?.keys.sorted() == ["operation", "status"], "an unauthenticated answer tells nothing of the ledger: \(health.json)")
         #expect(try server.anonymous().get("/openapi.json").json["openapi"]?.string == "3.1.0")
         #expect(try server.client("IR-MFA").get("/v1/me").json["role"]?.string == "destination-ministry")
     }
