@@ -144,9 +144,11 @@ public struct PostgresStoreError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(url): \(message)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "") }
 }
 
-/// A value a statement binds: text, a whole number, a float, a flag, or NULL.
+/// A value a statement binds: text, a whole number, a float, a flag, NULL, or an array of one
+/// of them (a whole column of rows in one parameter, for `unnest`).
 enum PostgresBindable {
     case text(String), integer(Int64), float(Double), flag(Bool), null
+    case texts([String]), integers([Int64]), floats([Double]), flags([Bool])
 
     func bind(into b: inout PostgresBindings) {
         switch self {
@@ -155,6 +157,10 @@ enum PostgresBindable {
         case .float(let d): b.append(d)
         case .flag(let f): b.append(f)
         case .null: b.appendNull()
+        case .texts(let a): b.append(a)
+        case .integers(let a): b.append(a)
+        case .floats(let a): b.append(a)
+        case .flags(let a): b.append(a)
         }
     }
 }

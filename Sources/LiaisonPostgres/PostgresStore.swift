@@ -20,6 +20,12 @@ import PostgresNIO
 /// give the same sequence number or fork the chain. A store whose head another process has
 /// moved since it read it refuses to write (`StoreError.stale`) rather than decide against
 /// records it has not seen; open it again to read them.
+///
+/// A write is one statement, one round trip: the schema's `ledger_append` function takes the
+/// lock, checks the head, and inserts the entries and upserts the records from arrays (one
+/// parameter a column), all in the statement's own transaction. Written as six statements in
+/// an explicit transaction it cost six round trips, and the round trips, not PostgreSQL's work
+/// or the WAL flush, were most of a served command's time (2.3 ms a batch, against ~0.4 ms).
 public final class PostgresStore: RecordsInMemory {
     public let operation: ReturnOperation
     public var location: String { link.url.description }
@@ -79,9 +85,27 @@ public final class PostgresStore: RecordsInMemory {
         }
         let head = try link.rows("SELECT sequence, hash FROM \(s).ledger ORDER BY sequence DESC LIMIT 1").first.map { try $0.decode((Int64, String).self) }
         guard let head else { throw StoreError.notAStore(url.description, reason: "its ledger is empty") }
+        try addAppendFunction(link)
         let store = PostgresStore(link: link, operation: operation, last: head)
         try store.load()
         return store
+    }
+
+    /// Gives a store made before writes went through `ledger_append` that function (once: under
+    /// the operation's lock, so two servers opening it together do not both add it).
+    static func addAppendFunction(_ link: PostgresLink) throws {
+        let s = "\"\(link.url.schema)\""
+        let lookup = "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = 'ledger_append'"
+        guard try link.rows(lookup, [.text(link.url.schema)]).isEmpty else { return }
+        try link.rows("BEGIN")
+        do {
+            try link.rows("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("liaison:" + link.url.schema)])
+            if try link.rows(lookup, [.text(link.url.schema)]).isEmpty { try link.rows(appendFunction(s)) }
+            try link.rows("COMMIT")
+        } catch {
+            _ = try? link.rows("ROLLBACK")
+            throw error
+        }
     }
 
     /// Whether `url`'s schema holds a store.
@@ -116,7 +140,47 @@ public final class PostgresStore: RecordsInMemory {
             CREATE TABLE \(s).notices (ref text PRIMARY KEY, recipient text NOT NULL, due_seconds double precision,
               acknowledged boolean NOT NULL, json text NOT NULL)
             """,
+            appendFunction(s),
         ]
+    }
+
+    /// The function a write calls (see the type's notes): under the lock, if the ledger's head is
+    /// still `base_sequence`/`base_hash`, appends the entries and upserts the records; answers the
+    /// head it found, so the caller knows whether it wrote (the head was its base) or is stale.
+    /// A notice's missing deadline travels as NaN (an array parameter holds no NULLs here).
+    static func appendFunction(_ s: String) -> String {
+        """
+        CREATE FUNCTION \(s).ledger_append(lock_key text, base_sequence bigint, base_hash text,
+          e_sequence bigint[], e_at_seconds double precision[], e_at_text text[], e_actor text[], e_command text[],
+          e_payload text[], e_events text[], e_previous_hash text[], e_hash text[], e_origin text[],
+          p_ref text[], p_json text[], c_ref text[], c_person text[], c_progress text[], c_json text[],
+          h_ref text[], h_json text[], m_ref text[], m_json text[],
+          n_ref text[], n_recipient text[], n_due_seconds double precision[], n_acknowledged boolean[], n_json text[])
+        RETURNS TABLE (found_sequence bigint, found_hash text) LANGUAGE plpgsql AS $$
+        BEGIN
+          PERFORM pg_advisory_xact_lock(hashtext(lock_key));
+          SELECT l.sequence, l.hash INTO found_sequence, found_hash FROM \(s).ledger l ORDER BY l.sequence DESC LIMIT 1;
+          IF found_sequence IS DISTINCT FROM base_sequence OR found_hash IS DISTINCT FROM base_hash THEN
+            RETURN NEXT;
+            RETURN;
+          END IF;
+          INSERT INTO \(s).ledger (sequence, at_seconds, at_text, actor, command, payload, events, previous_hash, hash, origin)
+            SELECT * FROM unnest(e_sequence, e_at_seconds, e_at_text, e_actor, e_command, e_payload, e_events, e_previous_hash, e_hash, e_origin);
+          INSERT INTO \(s).people (ref, json) SELECT * FROM unnest(p_ref, p_json)
+            ON CONFLICT (ref) DO UPDATE SET json = excluded.json;
+          INSERT INTO \(s).cases (ref, person, progress, json) SELECT * FROM unnest(c_ref, c_person, c_progress, c_json)
+            ON CONFLICT (ref) DO UPDATE SET person = excluded.person, progress = excluded.progress, json = excluded.json;
+          INSERT INTO \(s).handoffs (ref, json) SELECT * FROM unnest(h_ref, h_json)
+            ON CONFLICT (ref) DO UPDATE SET json = excluded.json;
+          INSERT INTO \(s).movements (ref, json) SELECT * FROM unnest(m_ref, m_json)
+            ON CONFLICT (ref) DO UPDATE SET json = excluded.json;
+          INSERT INTO \(s).notices (ref, recipient, due_seconds, acknowledged, json)
+            SELECT r, rc, NULLIF(d, 'NaN'), a, j FROM unnest(n_ref, n_recipient, n_due_seconds, n_acknowledged, n_json) AS t(r, rc, d, a, j)
+            ON CONFLICT (ref) DO UPDATE SET recipient = excluded.recipient, due_seconds = excluded.due_seconds,
+              acknowledged = excluded.acknowledged, json = excluded.json;
+          RETURN NEXT;
+        END $$
+        """
     }
 
     /// Reads every record into memory.
@@ -195,31 +259,50 @@ public final class PostgresStore: RecordsInMemory {
     public func flush() throws {}
 
     /// Writes `entries` and the records `changes` names (as memory holds them now) in one
-    /// transaction, if the database's head is still `base`.
+    /// statement (`ledger_append`, its own transaction), if the database's head is still `base`.
     private func write(_ entries: [LedgerEntry], _ changes: ChangedRecords, after base: (sequence: Int64, hash: String)) throws {
+        let found: (Int64, String)?
         do {
-            try link.rows("BEGIN")
-            try link.rows("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("liaison:" + link.url.schema)])
-            let current = try link.rows("SELECT sequence, hash FROM \(schema).ledger ORDER BY sequence DESC LIMIT 1").first.map { try $0.decode((Int64, String).self) }
-            guard let current, current.0 == base.sequence, current.1 == base.hash else {
-                _ = try? link.rows("ROLLBACK")
-                stale = true
-                throw StoreError.stale(location, head: current?.0 ?? 0)
-            }
-            try Self.insert(entries, link: link, schema: schema)
-            try writeRecords(changes)
-            try link.rows("COMMIT")
-        } catch let error as StoreError {
-            throw error
+            found = try link.rows(Self.appendCall(schema), appendArguments(entries, changes, after: base)).first.map { try $0.decode((Int64?, String?).self) }
+                .flatMap { s, h in s.flatMap { s in h.map { (s, $0) } } }
         } catch {
             // Memory holds what the database refused: nothing more may be decided against it.
-            _ = try? link.rows("ROLLBACK")
             stale = true
             throw error
         }
+        guard let found, found.0 == base.sequence, found.1 == base.hash else {
+            stale = true
+            throw StoreError.stale(location, head: found?.0 ?? 0)
+        }
     }
 
-    /// Inserts entries, a few hundred rows a statement.
+    static func appendCall(_ schema: String) -> String {
+        "SELECT found_sequence, found_hash FROM \(schema).ledger_append(" + (1...28).map { "$\($0)" }.joined(separator: ", ") + ")"
+    }
+
+    /// `ledger_append`'s arguments: the lock, the base, then the entries and each kind of changed
+    /// record as columns.
+    private func appendArguments(_ entries: [LedgerEntry], _ changes: ChangedRecords, after base: (sequence: Int64, hash: String)) throws -> [PostgresBindable] {
+        var binds: [PostgresBindable] = [.text("liaison:" + link.url.schema), .integer(base.sequence), .text(base.hash)]
+        binds += [.integers(entries.map(\.sequence)), .floats(entries.map { $0.at.timeIntervalSince1970 }), .texts(entries.map { Timestamp.iso($0.at) }),
+                  .texts(entries.map(\.actor.rawValue)), .texts(entries.map(\.command)), .texts(entries.map(\.payload)), .texts(entries.map(\.events)),
+                  .texts(entries.map(\.previousHash)), .texts(entries.map(\.hash)), .texts(entries.map(\.origin))]
+        let people = try changes.people.sorted().compactMap { r in try records.people[r].map { (r.rawValue, try Canonical.record($0)) } }
+        binds += [.texts(people.map(\.0)), .texts(people.map(\.1))]
+        let cases = try changes.cases.sorted().compactMap { r in try records.cases[r].map { (r.rawValue, $0.person.rawValue, $0.progress.rawValue, try Canonical.record($0)) } }
+        binds += [.texts(cases.map(\.0)), .texts(cases.map(\.1)), .texts(cases.map(\.2)), .texts(cases.map(\.3))]
+        let handoffs = try changes.handoffs.sorted { $0.rawValue < $1.rawValue }.compactMap { r in try records.handoffs[r].map { (r.rawValue, try Canonical.record($0)) } }
+        binds += [.texts(handoffs.map(\.0)), .texts(handoffs.map(\.1))]
+        let movements = try changes.movements.sorted { $0.rawValue < $1.rawValue }.compactMap { r in try records.movements[r].map { (r.rawValue, try Canonical.record($0)) } }
+        binds += [.texts(movements.map(\.0)), .texts(movements.map(\.1))]
+        let notices = try changes.notices.sorted().compactMap { r in
+            try records.notices[r].map { n in (r.rawValue, n.recipient.rawValue, n.due?.timeIntervalSince1970 ?? .nan, n.acknowledgedAt != nil, try Canonical.record(n)) }
+        }
+        binds += [.texts(notices.map(\.0)), .texts(notices.map(\.1)), .floats(notices.map(\.2)), .flags(notices.map(\.3)), .texts(notices.map(\.4))]
+        return binds
+    }
+
+    /// Inserts entries, a few hundred rows a statement (the genesis entry, when the store is made).
     static func insert(_ entries: [LedgerEntry], link: PostgresLink, schema: String) throws {
         let columns = 10
         for chunk in stride(from: 0, to: entries.count, by: 500).map({ entries[$0..<min($0 + 500, entries.count)] }) {
@@ -247,38 +330,6 @@ public final class PostgresStore: RecordsInMemory {
                 movements.formUnion(d.movements.keys); notices.formUnion(d.notices.keys)
             }
         }
-    }
-
-    /// Upserts each record of `changes`, as memory holds it now.
-    private func writeRecords(_ changes: ChangedRecords) throws {
-        let (people, cases, handoffs, movements, notices) = (changes.people, changes.cases, changes.handoffs, changes.movements, changes.notices)
-        func upsert(_ table: String, _ columns: [String], _ rows: [[PostgresBindable]]) throws {
-            for chunk in stride(from: 0, to: rows.count, by: 500).map({ rows[$0..<min($0 + 500, rows.count)] }) {
-                var values: [String] = [], binds: [PostgresBindable] = []
-                for (i, row) in chunk.enumerated() {
-                    values.append("(" + (1...columns.count).map { "$\(i * columns.count + $0)" }.joined(separator: ", ") + ")")
-                    binds += row
-                }
-                let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-                try link.rows("INSERT INTO \(schema).\(table) (\(columns.joined(separator: ", "))) VALUES \(values.joined(separator: ", ")) ON CONFLICT (ref) DO UPDATE SET \(updates)", binds)
-            }
-        }
-        try upsert("people", ["ref", "json"], try people.sorted().compactMap { r in try records.people[r].map { [.text(r.rawValue), .text(try Canonical.record($0))] } })
-        try upsert("cases", ["ref", "person", "progress", "json"], try cases.sorted().compactMap { r in
-            try records.cases[r].map { [.text(r.rawValue), .text($0.person.rawValue), .text($0.progress.rawValue), .text(try Canonical.record($0))] }
-        })
-        try upsert("handoffs", ["ref", "json"], try handoffs.sorted { $0.rawValue < $1.rawValue }.compactMap { r in
-            try records.handoffs[r].map { [.text(r.rawValue), .text(try Canonical.record($0))] }
-        })
-        try upsert("movements", ["ref", "json"], try movements.sorted { $0.rawValue < $1.rawValue }.compactMap { r in
-            try records.movements[r].map { [.text(r.rawValue), .text(try Canonical.record($0))] }
-        })
-        try upsert("notices", ["ref", "recipient", "due_seconds", "acknowledged", "json"], try notices.sorted().compactMap { r in
-            try records.notices[r].map { n in
-                [.text(r.rawValue), .text(n.recipient.rawValue), n.due.map { .float($0.timeIntervalSince1970) } ?? .null,
-                 .flag(n.acknowledgedAt != nil), .text(try Canonical.record(n))]
-            }
-        })
     }
 
     // MARK: The ledger

@@ -79,6 +79,26 @@ struct PostgresStoreTests {
         #expect(try PostgresStore.open(url).verify() == .intact(entries: 1))
     }
 
+    @Test("a store made before writes went through ledger_append is given the function when opened, and writes every kind of record through it")
+    func olderStoreGainsAppendFunction() throws {
+        let url = TestDatabase.fresh()
+        let made = try PostgresStore.create(url, operation: Synthetic.operation(cases: 2))
+        let link = try PostgresLink(url)
+        try link.rows("DROP FUNCTION \"\(url.schema)\".ledger_append")
+        // Writing without the function fails, writes nothing, and leaves the store refusing.
+        #expect(throws: PostgresStoreError.self) { try made.apply(.signal(Signal(name: "test.lost")), by: .coordinator, at: Synthetic.start) }
+        #expect(throws: StoreError.self) { try made.apply(.signal(Signal(name: "test.lost")), by: .coordinator, at: Synthetic.start) }
+        let store = try PostgresStore.open(url)
+        try store.apply(.signal(Signal(name: "test.kept")), by: .coordinator, at: Synthetic.start)
+        // A case's whole life: a person, the case, a handoff, the movement, through the function.
+        _ = try store.applyAll(Synthetic.opening + Synthetic.lifecycle(1), at: Synthetic.start + 1)
+        let audit = try PostgresStore.open(url)
+        #expect(try audit.verify() == .intact(entries: Int64(2 + 1 + 12)), "the audit compares every stored record with the ledger's")
+        #expect(try audit.caseRefs() == ["S-0000001"])
+        #expect(try audit.returnCase("S-0000001")?.progress == .received)
+        #expect(try audit.handoffs().map(\.ref) == ["SH-1"])
+    }
+
     @Test("a store is created once per schema, and opening an empty schema says there is none")
     func createAndOpen() throws {
         let url = TestDatabase.fresh()
