@@ -150,7 +150,8 @@ let package = Package(
         // latencies in an HdrHistogram.
         .executableTarget(
             name: "liaison-load",
-            dependencies: ["LiaisonServer", "LiaisonModel", "LiaisonAllocator", .product(name: "Histogram", package: "hdrhistogram-swift"),
+            dependencies: ["LiaisonServer", "LiaisonModel", "LiaisonPostgres", "LiaisonAllocator", .product(name: "Histogram", package: "hdrhistogram-swift"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOHTTP1", package: "swift-nio")]
         ),

@@ -47,7 +47,7 @@ public enum OpenAPIDocument {
     },
     "/metrics": {
       "get": {
-        "summary": "Prometheus metrics: requests by route, method and status, and their durations",
+        "summary": "Prometheus metrics, for the coordinator's token only: requests by route, method and status, their durations, command batches (how many, their sizes and durations) and store reopenings",
         "responses": {
           "200": {
             "description": "Prometheus text exposition",
@@ -58,9 +58,14 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
           }
-        },
-        "security": []
+        }
       }
     },
     "/openapi.json": {

@@ -37,9 +37,11 @@ public final class OperationCore: @unchecked Sendable {
     private var knownHead: Int64 = 0
     private var refusedForGood: String?
 
-    /// Counters for /metrics, read under `lock`.
-    public private(set) var batches = 0
-    public private(set) var reopenings = 0
+    /// Told of every batch once it is answered: how many commands it held and how long deciding
+    /// and writing them took (what /metrics shows). Set before the first command.
+    public var batchObserver: (@Sendable (_ commands: Int, _ took: Duration) -> Void)?
+    /// Told each time the store is opened again (after another process wrote, or a failure).
+    public var reopenObserver: (@Sendable () -> Void)?
 
     public enum Order: Sendable {
         /// A command of the catalogue by name, with its subject and named arguments.
@@ -92,7 +94,7 @@ public final class OperationCore: @unchecked Sendable {
         do {
             let host = try opener()
             self.host = host
-            lock.withLock { reopenings += 1 }
+            reopenObserver?()
             return host
         } catch {
             throw ServerError.unavailable("the operation's store cannot be opened: \(error)")
@@ -129,7 +131,9 @@ public final class OperationCore: @unchecked Sendable {
                 return b
             }
             if batch.isEmpty { return }
+            let started = ContinuousClock.now
             let results = decide(batch)
+            let took = ContinuousClock.now - started
             let head = (try? host?.store.head().sequence) ?? nil
             for (w, r) in zip(batch, results) {
                 switch r {
@@ -138,13 +142,13 @@ public final class OperationCore: @unchecked Sendable {
                 }
             }
             if let head { announce(head) }
+            batchObserver?(batch.count, took)
         }
     }
 
     /// Decides a batch: each command on its own, all of them durable together. Opens the store
     /// again and decides the batch anew when another process wrote first.
     private func decide(_ batch: [Waiting]) -> [Result<Outcome, Error>] {
-        lock.withLock { batches += 1 }
         for _ in 0..<8 {
             let host: OperationHost
             do { host = try liveHost() } catch { return batch.map { _ in .failure(error) } }

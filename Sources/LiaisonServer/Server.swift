@@ -33,6 +33,22 @@ public final class LiaisonServer: Sendable {
         self.verifier = verifier
         self.operation = operation
         self.logger = logger
+        let batches = registry.makeCounter(descriptor: .init(namespace: "liaison", metricName: "command_batches", unitName: "total",
+                                                             helpText: "Batches of commands decided and made durable together"))
+        let sizes = registry.makeValueHistogram(descriptor: .init(namespace: "liaison", metricName: "command_batch_size",
+                                                                  helpText: "Commands in a batch"), buckets: [1, 2, 4, 8, 16, 32, 64, 128])
+        let durations = registry.makeDurationHistogram(descriptor: .init(namespace: "liaison", metricName: "command_batch_duration", unitName: "seconds",
+                                                                         helpText: "Time to decide a batch and make it durable"),
+                                                       buckets: [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                                                                 .milliseconds(25), .milliseconds(50), .milliseconds(100), .seconds(1)])
+        let reopenings = registry.makeCounter(descriptor: .init(namespace: "liaison", metricName: "store_reopenings", unitName: "total",
+                                                                helpText: "Times the store was opened again: another process wrote first, or a write failed"))
+        core.batchObserver = { commands, took in
+            batches.increment()
+            sizes.record(Double(commands))
+            durations.record(took)
+        }
+        core.reopenObserver = { reopenings.increment() }
     }
 
     /// Every path and method the server answers, as `router()` registers them: what a test
@@ -50,9 +66,7 @@ public final class LiaisonServer: Sendable {
         let router = Router(context: AgencyContext.self)
         router.add(middleware: Measure(registry: registry, logger: logger))
         router.get("/healthz") { _, _ in try await self.health() }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: self.registry.emitToBuffer())))
-        }
+        router.group("/metrics").add(middleware: Authenticate(verifier: verifier)).get { _, context in self.metrics(context) }
         router.get("/openapi.json") { _, _ in Self.json(OpenAPIDocument.text) }
 
         let v1 = router.group("/v1").add(middleware: Authenticate(verifier: verifier))
@@ -167,6 +181,16 @@ public final class LiaisonServer: Sendable {
             }
         }
         return try await decide(.command(.replyNotice(ref, answers: given.sorted { $0.name < $1.name })), named: "notice.reply", context)
+    }
+
+    /// Prometheus text, for the operation's coordinator only: the counts say how much every
+    /// agency does, which an agency may learn of (the ledger's sequence numbers tell it) but
+    /// someone with no token may not.
+    func metrics(_ context: AgencyContext) -> Response {
+        guard context.agency == .coordinator else {
+            return Self.problem(.forbidden, "\(context.agency!) may not read the metrics: only the operation's coordinator (keys/COORDINATOR.pub) may; give the scraper a COORDINATOR token")
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
 
     /// `{"signal": "leg.departing", "fields": {"leg": "L-1"}}`: the coordinator's only.
@@ -414,7 +438,7 @@ struct Measure: RouterMiddleware {
             let response = try await next(request, context)
             status = response.status
             // /v1 requests are logged with their agency, once it is known (see Authenticate).
-            if !["/healthz", "/metrics"].contains(request.uri.path) && (!request.uri.path.hasPrefix("/v1/") || status == .unauthorized) {
+            if request.uri.path != "/healthz" && (!request.uri.path.hasPrefix("/v1/") && request.uri.path != "/metrics" || status == .unauthorized) {
                 logger.info("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(status.code)])
             }
             return response

@@ -133,3 +133,20 @@ public struct ClientError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension ServerClient {
+    /// Where a `liaison serve` just started listens: read from the first line it writes to
+    /// standard output (`liaison serve: ... listening on http://127.0.0.1:PORT ...`), for whoever
+    /// started it with `--listen 127.0.0.1:0`. Nil when the output ends first (it did not start).
+    public static func servedAddress(from output: FileHandle) -> (URL?, firstLine: String) {
+        var line = Data()
+        while true {
+            let byte = output.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data("\n".utf8) { break }
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression)
+        return (range.flatMap { URL(string: String(text[$0])) }, text)
+    }
+}

@@ -35,19 +35,13 @@ final class ServedOperation {
         process.standardError = try FileHandle(forWritingTo: errPath)
         try process.run()
         // The first line says where it listens.
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line.append(byte)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) else {
+        let (address, line) = ServerClient.servedAddress(from: output.fileHandleForReading)
+        guard let address else {
             process.terminate()
             let log = (try? String(contentsOf: errPath, encoding: .utf8)) ?? ""
-            throw ClientError("liaison serve did not start: \(text) \(log)")
+            throw ClientError("liaison serve did not start: \(line) \(log)")
         }
-        base = URL(string: String(text[range]))!
+        base = address
     }
 
     var stderr: String { (try? String(contentsOf: errPath, encoding: .utf8)) ?? "" }

@@ -40,7 +40,7 @@ struct ServerTests {
         #expect(wrong.status == 1 && wrong.stderr.contains("is not an Ed25519 private key"), "\(wrong.stderr)")
     }
 
-    @Test("every /v1 route refuses a request without a token, an expired, forged or cross-signed one, and one for another operation, with 401")
+    @Test("every /v1 route and /metrics refuse a request without a token, an expired, forged or cross-signed one, and one for another operation, with 401")
     func authentication() throws {
         let server = try ServedOperation(store: ["--store", "x.sqlite"].map { $0 == "x.sqlite" ? FileManager.default.temporaryDirectory.appendingPathComponent("srv-\(UUID().uuidString).sqlite").path : $0 })
         defer { server.stop() }
@@ -59,7 +59,7 @@ struct ServerTests {
         Thread.sleep(forTimeInterval: 1.5)  // the expired one's second is over
         for (name, token) in tokens {
             let client = ServerClient(base: server.base, token: token)
-            for route in LiaisonServer.routes where route.path.hasPrefix("/v1") {
+            for route in LiaisonServer.routes where route.path.hasPrefix("/v1") || route.path == "/metrics" {
                 let answer = try client.send(route.method, Self.concrete(route.path), body: route.method == "POST" ? Data("{}".utf8) : nil)
                 #expect(answer.status == 401, "\(name) token: \(route.method) \(route.path) answered \(answer.status): \(answer.detail)")
                 #expect(!answer.detail.isEmpty)
@@ -111,6 +111,16 @@ struct ServerTests {
         #expect(given.status == 200, "\(given.json)")
         // Nothing refused reached the ledger.
         #expect(try enf.get("/v1/ledger/head").json["sequence"]?.int == given.json["head"]?.int)
+        // The metrics are the coordinator's: they count every agency's requests and batches, and
+        // name no agency, case or command.
+        #expect(try mfa.get("/metrics").status == 403)
+        let metrics = try coordinator.get("/metrics")
+        #expect(metrics.status == 200, "\(metrics.detail)")
+        for line in ["liaison_command_batches_total ", "liaison_command_batch_size_bucket", "liaison_command_batch_duration_seconds_bucket",
+                     "liaison_http_requests_total{route=\"/v1/commands\",method=\"POST\",status=\"409\"} 1"] {
+            #expect(metrics.detail.contains(line), "no \(line) in /metrics:\n\(metrics.detail)")
+        }
+        for secret in ["US-ENF", "IR-MFA", "R-0005", "hold.raise", "clinic"] { #expect(!metrics.detail.contains(secret), "/metrics names \(secret)") }
         #expect(server.stop() == 0)
         let verify = try Liaison.run(["audit", "verify", "--store", store])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
@@ -122,7 +132,7 @@ struct ServerTests {
     static func ministryProbe(_ server: ServedOperation, as agency: String, stream: EventStream) throws -> String {
         let c = try server.client(agency)
         var seen = ""
-        for path in ["/v1/cases", "/v1/cases/R-0002", "/v1/ledger?after=0&limit=5000", "/v1/notices", "/v1/me"] {
+        for path in ["/v1/cases", "/v1/cases/R-0002", "/v1/ledger?after=0&limit=5000", "/v1/notices", "/v1/me", "/metrics"] {
             seen += String(decoding: try c.get(path).json.encoded(), as: UTF8.self)
         }
         // Lifting the claim's hold, and a hold of its own kind, are refused: in words it may hear.
@@ -392,5 +402,17 @@ struct LoadDriverTests {
         #expect(result["backend"]?.string == "SQLite")
         #expect((result["commands"]?.int ?? 0) > 0)
         #expect(result["errors"]?.int == 0, "\(r.stdout)")
+    }
+
+    @Test("liaison-load refuses a value it cannot read, and a folder that holds no operation, saying what to give")
+    func badOptions() throws {
+        let seconds = try Liaison.run(["--seconds", "soon"], in: repositoryRoot, program: "liaison-load")
+        #expect(seconds.status == 64 && seconds.stderr.contains("--seconds"), "\(seconds.stderr)")
+        let rounds = try Liaison.run(["--rounds", "0"], in: repositoryRoot, program: "liaison-load")
+        #expect(rounds.status == 64 && rounds.stderr.contains("--rounds must be at least 1"), "\(rounds.stderr)")
+        let database = try Liaison.run(["--database", "localhost:5432"], in: repositoryRoot, program: "liaison-load")
+        #expect(database.status == 64 && database.stderr.contains("give a URL such as postgres://"), "\(database.stderr)")
+        let folder = try Liaison.run(["--folder", "/nonexistent"], in: repositoryRoot, program: "liaison-load")
+        #expect(folder.status == 64 && folder.stderr.contains("holds no operation.toml"), "\(folder.stderr)")
     }
 }

@@ -10,56 +10,65 @@
 //
 // The commands: four agencies raise a hold on a case and lift it again (two commands, each
 // with its plugins' handlers), the coordinator gives a signal; one agency has two clients.
+import ArgumentParser
 import Foundation
 import Histogram
 import LiaisonAllocator
 import LiaisonModel
+import LiaisonPostgres
 import LiaisonServer
 
-struct Options {
+@main
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "liaison-load",
+        abstract: "Load `liaison serve` with six agencies' clients, on SQLite and (with --database) PostgreSQL.",
+        discussion: """
+            Starts `liaison serve` (the binary beside this one) on a free loopback port for each \
+            backend and round, with a fresh store each time, and drives it with six clients: US-ENF \
+            twice, QA-TRANSIT, IR-MFA and IR-RECEPTION raise a hold and lift it, the coordinator \
+            gives signals. Prints commands per second and latency percentiles for each round, and \
+            PostgreSQL's rate against SQLite's.
+
+            Build in release mode for real numbers (scripts/postgres starts a PostgreSQL):
+              swift build -c release --product liaison
+              swift build -c release --product liaison-load
+              URL=$(scripts/postgres start /tmp/pg)
+              .build/release/liaison-load --rounds 3 --database "$URL"
+            """)
+
+    @Option(help: "How long each backend is loaded in each round, in seconds.")
     var seconds = 10.0
+    @Option(help: "Rounds, each loading every backend in turn.")
     var rounds = 2
+    @Option(help: "Also serve from this PostgreSQL database (a fresh schema each round); scripts/postgres starts one.")
     var database: String?
+    @Option(help: "The operation folder (its agencies must include the clients').")
     var folder = "Examples/gulf-charter"
+    @Flag(help: "One JSON object per backend and round, on standard output.")
     var json = false
-}
 
-func usage() -> Never {
-    print("""
-        usage: liaison-load [--seconds S] [--rounds N] [--database postgres://...] [--folder OPERATION_DIR] [--json]
-          --seconds S     how long each backend is loaded in each round (default 10)
-          --rounds N      rounds, each loading every backend in turn (default 2)
-          --database URL  also serve from PostgreSQL (a fresh schema each round); scripts/postgres starts one
-          --folder DIR    the operation (default Examples/gulf-charter; its agencies must match)
-          --json          one JSON object per backend and round
-        Build in release mode for real numbers: swift build -c release --product liaison-load --product liaison
-        """)
-    exit(0)
-}
-
-var parsed = Options()
-var args = Array(CommandLine.arguments.dropFirst())
-while !args.isEmpty {
-    let a = args.removeFirst()
-    func value() -> String {
-        guard !args.isEmpty else { FileHandle.standardError.write(Data("liaison-load: \(a) needs a value\n".utf8)); exit(64) }
-        return args.removeFirst()
+    func validate() throws {
+        guard seconds > 0 else { throw ValidationError("--seconds must be more than 0 (it was \(seconds))") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1 (it was \(rounds))") }
+        if let database, PostgresURL(database) == nil {
+            throw ValidationError("--database \(database): give a URL such as postgres://USER@HOST:5432/DATABASE (scripts/postgres start DIR prints one)")
+        }
+        guard FileManager.default.fileExists(atPath: folder + "/operation.toml") else {
+            throw ValidationError("--folder \(folder) holds no operation.toml: give an operation folder (run from the repository, or pass --folder)")
+        }
     }
-    switch a {
-    case "--seconds": parsed.seconds = Double(value()) ?? parsed.seconds
-    case "--rounds": parsed.rounds = Int(value()) ?? parsed.rounds
-    case "--database": parsed.database = value()
-    case "--folder": parsed.folder = value()
-    case "--json": parsed.json = true
-    case "-h", "--help": usage()
-    default:
-        FileHandle.standardError.write(Data("liaison-load: unknown option \(a) (see --help)\n".utf8))
-        exit(64)
+
+    func run() async throws {
+        options = self
+        try await measure()
     }
 }
 
-let options = parsed
+/// The command line, as parsed: read by the functions below.
+nonisolated(unsafe) var options: LoadCommand!
 
+/// Progress, on standard error (none with --json).
 func note(_ s: String) { if !options.json { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
 
 /// Who the clients speak for: four agencies raising and lifting holds, the coordinator giving
@@ -77,15 +86,9 @@ final class Server {
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        var line = Data()
-        while true {
-            let b = out.fileHandleForReading.readData(ofLength: 1)
-            if b.isEmpty || b == Data("\n".utf8) { break }
-            line.append(b)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let r = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) else { throw ClientError("liaison serve did not start: \(text)") }
-        base = URL(string: String(text[r]))!
+        let (address, line) = ServerClient.servedAddress(from: out.fileHandleForReading)
+        guard let address else { throw ClientError("liaison serve did not start: \(line)") }
+        base = address
     }
     func stop() { process.terminate(); process.waitUntilExit() }
 }
@@ -176,39 +179,46 @@ func load(_ backend: String, round: Int, store: [String], keys: URL) async throw
                   p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: Double(total.maxRecorded) / 1e6, errors: counts.errors, refused: counts.refused)
 }
 
-let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-load-\(UUID().uuidString)")
-let keys = scratch.appendingPathComponent("keys")
-for identity in Set(identities) { _ = try AgencyKeys.generate(for: AgencyID(identity), into: keys) }
-defer { try? FileManager.default.removeItem(at: scratch) }
+func measure() async throws {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-load-\(UUID().uuidString)")
+    let keys = scratch.appendingPathComponent("keys")
+    for identity in Set(identities) { _ = try AgencyKeys.generate(for: AgencyID(identity), into: keys) }
+    defer { try? FileManager.default.removeItem(at: scratch) }
 
-note("liaison-load: \(identities.count) clients (\(identities.joined(separator: ", "))) on loopback, \(Int(options.seconds)) s per backend, \(options.rounds) round\(options.rounds == 1 ? "" : "s")")
-var results: [Result] = []
-for round in 1...options.rounds {
-    let sqlite = scratch.appendingPathComponent("round\(round).sqlite").path
-    note("  round \(round): SQLite ...")
-    results.append(try await load("SQLite", round: round, store: ["--store", sqlite], keys: keys))
-    if let database = options.database {
-        let schema = "load_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
-        let url = database + (database.contains("?") ? "&" : "?") + "schema=\(schema)"
-        note("  round \(round): PostgreSQL (schema \(schema)) ...")
-        results.append(try await load("PostgreSQL", round: round, store: ["--database", url], keys: keys))
+    note("liaison-load: \(identities.count) clients (\(identities.joined(separator: ", "))) on loopback, \(Int(options.seconds)) s per backend, \(options.rounds) round\(options.rounds == 1 ? "" : "s")")
+    var results: [Result] = []
+    for round in 1...options.rounds {
+        let sqlite = scratch.appendingPathComponent("round\(round).sqlite").path
+        note("  round \(round): SQLite ...")
+        results.append(try await load("SQLite", round: round, store: ["--store", sqlite], keys: keys))
+        if let database = options.database {
+            let schema = "load_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+            let url = database + (database.contains("?") ? "&" : "?") + "schema=\(schema)"
+            note("  round \(round): PostgreSQL (schema \(schema)) ...")
+            results.append(try await load("PostgreSQL", round: round, store: ["--database", url], keys: keys))
+        }
     }
-}
 
-if options.json {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    for r in results { print(String(decoding: try encoder.encode(r), as: UTF8.self)) }
-} else {
-    func f(_ d: Double, _ w: Int = 8) -> String { String(format: "%\(w).1f", d) }
-    print("backend      round  commands/s   p50 ms   p90 ms   p99 ms  p99.9 ms   max ms  refused  errors")
-    for r in results {
-        print("\(r.backend.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%5d", r.round))  \(f(r.perSecond, 10)) \(f(r.p50)) \(f(r.p90)) \(f(r.p99)) \(f(r.p999, 9)) \(f(r.max))  \(String(format: "%7d", r.refused)) \(String(format: "%7d", r.errors))")
-    }
-    if options.database != nil {
-        let pg = results.filter { $0.backend == "PostgreSQL" }, lite = results.filter { $0.backend == "SQLite" }
-        let rate = pg.map(\.perSecond).sorted()[pg.count / 2], p99 = pg.map(\.p99).sorted()[pg.count / 2]
-        print(String(format: "PostgreSQL against SQLite, commands/s (median of rounds): %.2f", rate / lite.map(\.perSecond).sorted()[lite.count / 2]))
-        print("target on PostgreSQL, >= 1000 commands/s with p99 <= 50 ms: " + (rate >= 1_000 && p99 <= 50 ? "met" : "not met") + String(format: " (%.0f commands/s, p99 %.1f ms)", rate, p99))
+    if options.json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for r in results { print(String(decoding: try encoder.encode(r), as: UTF8.self)) }
+    } else {
+        func f(_ d: Double, _ w: Int = 8) -> String { String(format: "%\(w).1f", d) }
+        print("backend      round  commands/s   p50 ms   p90 ms   p99 ms  p99.9 ms   max ms  refused  errors")
+        for r in results {
+            print("\(r.backend.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%5d", r.round))  \(f(r.perSecond, 10)) \(f(r.p50)) \(f(r.p90)) \(f(r.p99)) \(f(r.p999, 9)) \(f(r.max))  \(String(format: "%7d", r.refused)) \(String(format: "%7d", r.errors))")
+        }
+        if options.database != nil {
+            let pg = results.filter { $0.backend == "PostgreSQL" }, lite = results.filter { $0.backend == "SQLite" }
+            /// The middle value (the mean of the middle two, for an even count).
+            func median(_ values: [Double]) -> Double {
+                let v = values.sorted()
+                return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+            }
+            let rate = median(pg.map(\.perSecond)), p99 = median(pg.map(\.p99))
+            print(String(format: "PostgreSQL against SQLite, commands/s (median of rounds): %.2f", rate / median(lite.map(\.perSecond))))
+            print("target on PostgreSQL, >= 1000 commands/s with p99 <= 50 ms: " + (rate >= 1_000 && p99 <= 50 ? "met" : "not met") + String(format: " (%.0f commands/s, p99 %.1f ms)", rate, p99))
+        }
     }
 }
