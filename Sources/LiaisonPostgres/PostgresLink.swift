@@ -76,7 +76,7 @@ final class PostgresLink: @unchecked Sendable {
             connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.next(), configuration: url.configuration,
                                                         id: 1, logger: logger).wait()
         } catch {
-            throw StoreError.notAStore(url.description, reason: "cannot connect to PostgreSQL: \(Self.describe(error))")
+            throw StoreError.unreachable(url.description, reason: Self.describe(error))
         }
     }
 

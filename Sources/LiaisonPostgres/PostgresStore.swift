@@ -85,27 +85,35 @@ public final class PostgresStore: RecordsInMemory {
         }
         let head = try link.rows("SELECT sequence, hash FROM \(s).ledger ORDER BY sequence DESC LIMIT 1").first.map { try $0.decode((Int64, String).self) }
         guard let head else { throw StoreError.notAStore(url.description, reason: "its ledger is empty") }
-        try addAppendFunction(link)
         let store = PostgresStore(link: link, operation: operation, last: head)
+        store.lacksAppendFunction = try !hasAppendFunction(link)
         try store.load()
         return store
     }
 
-    /// Gives a store made before writes went through `ledger_append` that function (once: under
-    /// the operation's lock, so two servers opening it together do not both add it).
-    static func addAppendFunction(_ link: PostgresLink) throws {
-        let s = "\"\(link.url.schema)\""
-        let lookup = "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = 'ledger_append'"
-        guard try link.rows(lookup, [.text(link.url.schema)]).isEmpty else { return }
+    /// Whether the schema has `ledger_append`: a store made before writes went through it has not.
+    static func hasAppendFunction(_ link: PostgresLink) throws -> Bool {
+        try !link.rows("SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = 'ledger_append'",
+                       [.text(link.url.schema)]).isEmpty
+    }
+
+    /// Set when the schema lacks `ledger_append`: the first write adds it. Not when the store is
+    /// opened, so that whoever only reads (an audit with a read-only role) changes nothing.
+    private var lacksAppendFunction = false
+
+    /// Adds `ledger_append` to a store made before it (once: under the operation's lock, so two
+    /// servers writing together do not both add it).
+    private func addAppendFunction() throws {
         try link.rows("BEGIN")
         do {
             try link.rows("SELECT pg_advisory_xact_lock(hashtext($1))", [.text("liaison:" + link.url.schema)])
-            if try link.rows(lookup, [.text(link.url.schema)]).isEmpty { try link.rows(appendFunction(s)) }
+            if try !Self.hasAppendFunction(link) { try link.rows(Self.appendFunction(schema)) }
             try link.rows("COMMIT")
         } catch {
             _ = try? link.rows("ROLLBACK")
             throw error
         }
+        lacksAppendFunction = false
     }
 
     /// Whether `url`'s schema holds a store.
@@ -263,6 +271,7 @@ public final class PostgresStore: RecordsInMemory {
     private func write(_ entries: [LedgerEntry], _ changes: ChangedRecords, after base: (sequence: Int64, hash: String)) throws {
         let found: (Int64, String)?
         do {
+            if lacksAppendFunction { try addAppendFunction() }
             found = try link.rows(Self.appendCall(schema), appendArguments(entries, changes, after: base)).first.map { try $0.decode((Int64?, String?).self) }
                 .flatMap { s, h in s.flatMap { s in h.map { (s, $0) } } }
         } catch {

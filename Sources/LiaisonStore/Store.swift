@@ -266,6 +266,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// A store shared by several processes (PostgreSQL) found its ledger moved on by another
     /// since it read it: it did not write, and writes no more until opened again.
     case stale(String, head: Int64)
+    /// The server that holds the store (PostgreSQL) could not be reached, or refused the user.
+    case unreachable(String, reason: String)
 
     public var description: String {
         switch self {
@@ -278,6 +280,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return "the store \(p) could not write a group of commands (\(reason)); open it again to recover every command that was durable"
         case .inUse(let p): return "the store \(p) is open in another process: a store has one writer at a time"
         case let .stale(p, head): return "the ledger of \(p) has moved on to entry \(head) in another process since this one read it: the command was not written"
+        case let .unreachable(p, reason): return "cannot reach \(p): \(reason)"
         }
     }
 }

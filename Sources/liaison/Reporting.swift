@@ -39,8 +39,12 @@ extension StoreError {
     var advice: String {
         switch self {
         case .exists: return "continue the run it holds with liaison run --resume, give another --store, or remove it to start the operation again"
+        case .missing(let p) where p.hasPrefix("postgres"):
+            return "start the operation there first: liaison run OPERATION_DIR --database URL, or liaison serve OPERATION_DIR --database URL (both import it)"
         case .missing: return "import the operation first (liaison import OPERATION_DIR)"
+        case .notAStore(let p, _) where p.hasPrefix("postgres"): return "give the URL (and ?schema=) of a store that liaison run or liaison serve made"
         case .notAStore: return "give the path of a store that liaison import or liaison run --store made"
+        case .unreachable: return "check the URL (user, host, port, database, ?host= for a Unix socket) and that PostgreSQL runs and lets that user in; scripts/postgres start DIR starts a private one"
         case .unrecoverable(let p, _, _): return "run 'liaison audit verify --store \(p)' to find the first entry that does not hold"
         case .unusable: return "check the disk (space, permissions), then open the store again"
         case .inUse: return "is a liaison run or repl using it? Wait until that ends, or work on a copy"

@@ -203,4 +203,16 @@ struct PostgresCommandTests {
         let bad = try Liaison.run(["audit", "verify", "--database", "postgres://nobody@localhost/x?schema=Bad-Name"])
         #expect(bad.status == 64 && bad.stderr.contains("--database postgres://nobody@localhost/x?schema=Bad-Name: give a URL such as"))
     }
+
+    @Test("a database it cannot reach, and a schema with no store, are told apart, each with what to do")
+    func unreachableAndMissing() throws {
+        var stranger = TestDatabase.fresh()
+        stranger.user = "no_such_role_\(UUID().uuidString.prefix(6).lowercased())"
+        let unreachable = try Liaison.run(["audit", "verify", "--database", stranger.description])
+        #expect(unreachable.status == 1 && unreachable.stderr.contains("cannot reach \(stranger.description): role \"\(stranger.user)\" does not exist"), "\(unreachable.stderr)")
+        #expect(unreachable.stderr.contains("check the URL"), "\(unreachable.stderr)")
+        let empty = TestDatabase.fresh().description
+        let missing = try Liaison.run(["audit", "verify", "--database", empty])
+        #expect(missing.status == 1 && missing.stderr.contains("no store at \(empty): start the operation there first: liaison run OPERATION_DIR --database URL"), "\(missing.stderr)")
+    }
 }

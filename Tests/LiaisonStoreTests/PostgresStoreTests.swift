@@ -79,7 +79,7 @@ struct PostgresStoreTests {
         #expect(try PostgresStore.open(url).verify() == .intact(entries: 1))
     }
 
-    @Test("a store made before writes went through ledger_append is given the function when opened, and writes every kind of record through it")
+    @Test("a store made before writes went through ledger_append is given the function by its first write (not by opening or auditing it), and writes every kind of record through it")
     func olderStoreGainsAppendFunction() throws {
         let url = TestDatabase.fresh()
         let made = try PostgresStore.create(url, operation: Synthetic.operation(cases: 2))
@@ -89,7 +89,10 @@ struct PostgresStoreTests {
         #expect(throws: PostgresStoreError.self) { try made.apply(.signal(Signal(name: "test.lost")), by: .coordinator, at: Synthetic.start) }
         #expect(throws: StoreError.self) { try made.apply(.signal(Signal(name: "test.lost")), by: .coordinator, at: Synthetic.start) }
         let store = try PostgresStore.open(url)
+        #expect(try store.verify() == .intact(entries: 1))
+        #expect(try !PostgresStore.hasAppendFunction(link), "opening and auditing write nothing, so a read-only role can audit")
         try store.apply(.signal(Signal(name: "test.kept")), by: .coordinator, at: Synthetic.start)
+        #expect(try PostgresStore.hasAppendFunction(link))
         // A case's whole life: a person, the case, a handoff, the movement, through the function.
         _ = try store.applyAll(Synthetic.opening + Synthetic.lifecycle(1), at: Synthetic.start + 1)
         let audit = try PostgresStore.open(url)
