@@ -60,6 +60,8 @@ public final class ConsoleSession {
 
     /// The prompt of a console onto a server (`ConsoleSession.remote`).
     var remotePrompt: String?
+    /// The server of a console onto one (`ConsoleSession.remote`).
+    var remote: RemoteConsole.Link?
 
     /// `gulf-charter as IR-MFA> `, `gulf-charter (coordinator)> `, `lua> `; `>> ` to continue.
     public var prompt: String {
@@ -243,6 +245,7 @@ public final class ConsoleSession {
             if remotePrompt != nil {
                 write("On a server: model.case(REF), model.cases{FIELD = VALUE}, case methods (c:raise_hold{...}), model.command(NAME, ARGS),")
                 write("  model.notices(\"inbox\"|\"outbox\"), model.ledger(AFTER), model.head(), model.me(), ctx:acknowledge(REF), ctx:reply(REF, ANSWERS)")
+                write("  :ledger, :notices and :events go through the server too; :as, :advance and :reload are not available on one")
             } else if host == nil { write("(no operation: the commands that need one say so)") }
         case ":quit", ":q":
             return false
@@ -251,9 +254,12 @@ public final class ConsoleSession {
             guard let data = FileManager.default.contents(atPath: argument) else { error("cannot read \(argument)"); break }
             do { run(try lua.load(LuaString(bytes: [UInt8](data)), name: argument)) } catch { self.error(Self.describe(error)) }
         default:
+            if let remote {
+                remoteCommand(parts[0], argument, remote)
+                break
+            }
             guard let host else {
-                error(remotePrompt != nil ? "\(parts[0]) is not available on a server: use the model functions (:help lists them)"
-                                          : "\(parts[0]) needs an operation: start with liaison repl OPERATION_DIR")
+                error("\(parts[0]) needs an operation: start with liaison repl OPERATION_DIR")
                 break
             }
             operationCommand(parts[0], argument, host)

@@ -13,6 +13,7 @@ import LuaKit
 ///     model.command("handoff.propose", { cases = {"R-0007"}, to = "QA-TRANSIT", place = "DOH" })
 ///     model.notices("inbox"), model.ledger(after), model.head(), model.me()
 ///     ctx:acknowledge("N-000012"), ctx:reply("N-000012", { accepted = true })
+///     :ledger [N], :notices, :events     as on a local console, through the API
 ///
 /// Case methods are the plugin API's (`liaison reference api`), from the same command catalogue.
 enum RemoteConsole {
@@ -71,8 +72,9 @@ enum RemoteConsole {
     end
     """#
 
-    /// Installs `model` and `ctx` in `lua`, speaking to the server through `client`.
-    static func install(_ client: ServerClient, in state: LuaState) throws {
+    /// Installs `model` and `ctx` in `lua`, speaking to the server through `client`; `answered`
+    /// hears the answer to every command, signal, acknowledgement and reply (for `:events`).
+    static func install(_ client: ServerClient, in state: LuaState, answered: @escaping (JSONValue) -> Void) throws {
         func answer(_ a: ServerClient.Answer) -> LuaValue {
             .table([.string("status"): .integer(Int64(a.status)), .string("body"): lua(a.json)])
         }
@@ -108,7 +110,9 @@ enum RemoteConsole {
         }
         let get: (LuaArguments) throws -> LuaValue = { args in answer(try client.get(try args.string(1))) }
         let post: (LuaArguments) throws -> LuaValue = { args in
-            answer(try client.post(try args.string(1), try json(try args.value(2))))
+            let a = try client.post(try args.string(1), try json(try args.value(2)))
+            answered(a.status == 200 ? a.json : .object(["refusal": .string("refused (\(a.status)): \(a.detail)")]))
+            return answer(a)
         }
         try state.register("__remote_get", get)
         try state.register("__remote_post", post)
@@ -130,7 +134,82 @@ extension ConsoleSession {
         guard me.status == 200 else { throw ConsoleError("\(client.base.absoluteString) refused the token (\(me.status)): \(me.detail)") }
         let session = try ConsoleSession(operation: nil, store: nil, as: nil, colour: colour, write: write)
         session.remotePrompt = "\(me.json["operation"]?.string ?? "operation") as \(me.json["agency"]?.string ?? "?") @ \(client.base.host ?? "server")> "
-        try RemoteConsole.install(client, in: session.lua)
+        session.remote = RemoteConsole.Link(client: client, agency: me.json["agency"]?.string ?? "?")
+        try RemoteConsole.install(client, in: session.lua) { [weak session] in session?.remote?.lastAnswer = $0 }
         return session
+    }
+
+    /// The console commands on a server: what the API answers, as the token's agency.
+    func remoteCommand(_ name: String, _ argument: String, _ link: RemoteConsole.Link) {
+        do {
+            switch name {
+            case ":ledger":
+                // The last N entries of the ledger: those the agency may learn of, and how many
+                // of them it may not, as on a local console.
+                let n = max(1, Int(argument) ?? 10)
+                let head = try link.client.get("/v1/ledger/head").json["sequence"]?.int ?? 0
+                let after = max(0, head - n)
+                let entries = try answer(link.client.get("/v1/ledger?after=\(after)&limit=\(n)"))["entries"]?.array ?? []
+                for e in entries {
+                    let origin = e["origin"]?.string.map { "  (\($0))" } ?? ""
+                    write("\(e["sequence"]?.int ?? 0)  \(e["at"]?.string ?? "")  \(e["actor"]?.string ?? "")  \(e["command"]?.string ?? "")" + origin)
+                }
+                let withheld = head - after - entries.count
+                if withheld > 0 { write("(\(withheld) of the last \(head - after) entries withheld from \(link.agency))") }
+            case ":notices":
+                let notices = try answer(link.client.get("/v1/notices"))["notices"]?.array ?? []
+                if notices.isEmpty { write("no notices") }
+                for n in notices {
+                    let state: String
+                    if let reply = n["reply"]?.object, let at = reply["at"]?.string {
+                        let answers = (reply["answers"]?.object ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.string ?? "")" }
+                        state = "replied \(at): " + answers.joined(separator: ", ")
+                    } else if let at = n["acknowledged_at"]?.string {
+                        state = "acknowledged \(at)"
+                    } else if let due = n["due"]?.string {
+                        state = "open, due \(due)"
+                    } else {
+                        state = "open"
+                    }
+                    let cases = (n["cases"]?.array ?? []).compactMap(\.string).joined(separator: " ")
+                    write("\(n["ref"]?.string ?? "")  \(n["from"]?.string ?? "") -> \(n["to"]?.string ?? "")  \(n["template"]?.string ?? "")  \(cases)  \(state)")
+                }
+            case ":events":
+                guard let last = link.lastAnswer else { write("no command yet"); return }
+                if let refusal = last["refusal"]?.string, last["command"] == nil { write(refusal); return }
+                let entries = last["entries"]?.array?.count ?? 0
+                write("\(last["command"]?.string ?? "the command"): " + (last["refusal"]?.string.map { "refused: \($0)" } ?? "\(entries) ledger entries"))
+                let events = (last["events"]?.array ?? []).compactMap { $0["event"]?.string }
+                write("  events: " + (events.isEmpty ? "none" : Self.counted(events)))
+                for f in last["failures"]?.array ?? [] { write("  failure: \(f.string ?? "")") }
+                for n in last["notices"]?.array ?? [] { write("  notice \(n.string ?? "")") }
+            case ":as":
+                error(":as is not available on a server: a console speaks for its token's agency (start one with another agency's token)")
+            case ":advance":
+                error(":advance is not available on a server: the operation's clock is the server's")
+            case ":reload":
+                error(":reload is not available on a server: replace a plugin with liaison plugins push DIR --server URL --token TOKEN")
+            default:
+                error("unknown command \(name): type :help")
+            }
+        } catch {
+            self.error(String(describing: error))
+        }
+    }
+
+    /// The body of a 200, or an error with the server's reason.
+    private func answer(_ a: ServerClient.Answer) throws -> JSONValue {
+        guard a.status == 200 else { throw ConsoleError("the server answered \(a.status): \(a.detail)") }
+        return a.json
+    }
+}
+
+extension RemoteConsole {
+    /// A remote console's server, its agency, and the last command's answer.
+    final class Link {
+        let client: ServerClient
+        let agency: String
+        var lastAnswer: JSONValue?
+        init(client: ServerClient, agency: String) { (self.client, self.agency) = (client, agency) }
     }
 }

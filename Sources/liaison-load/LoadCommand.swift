@@ -8,8 +8,10 @@
 //   liaison-load --database postgres://...         SQLite and PostgreSQL, interleaved
 //   liaison-load --seconds 20 --rounds 3 --json
 //
-// The commands: four agencies raise a hold on a case and lift it again (two commands, each
-// with its plugins' handlers), the coordinator gives a signal; one agency has two clients.
+// The commands: US-ENF's two clients raise a hold on a case and lift it again (two commands,
+// each with its plugins' handlers); QA-TRANSIT, IR-MFA and IR-RECEPTION raise holds only (their
+// grants do not let them hear of holds, so no answer names one for them to lift); the
+// coordinator gives signals.
 import ArgumentParser
 import Foundation
 import Histogram
@@ -26,8 +28,9 @@ struct LoadCommand: AsyncParsableCommand {
         discussion: """
             Starts `liaison serve` (the binary beside this one) on a free loopback port for each \
             backend and round, with a fresh store each time, and drives it with six clients: US-ENF \
-            twice, QA-TRANSIT, IR-MFA and IR-RECEPTION raise a hold and lift it, the coordinator \
-            gives signals. Prints commands per second and latency percentiles for each round, and \
+            twice (raising a hold and lifting it), QA-TRANSIT, IR-MFA and IR-RECEPTION (raising \
+            holds: they may not hear of holds, so cannot name one to lift), the coordinator \
+            (giving signals). Prints commands per second and latency percentiles for each round, and \
             PostgreSQL's rate against SQLite's.
 
             Build in release mode for real numbers (scripts/postgres starts a PostgreSQL):
@@ -71,8 +74,8 @@ nonisolated(unsafe) var options: LoadCommand!
 /// Progress, on standard error (none with --json).
 func note(_ s: String) { if !options.json { FileHandle.standardError.write(Data((s + "\n").utf8)) } }
 
-/// Who the clients speak for: four agencies raising and lifting holds, the coordinator giving
-/// signals, and a second client of the sending agency.
+/// Who the clients speak for: four agencies raising holds (US-ENF, which hears of them, lifting
+/// them too), the coordinator giving signals, and a second client of the sending agency.
 let identities = ["US-ENF", "QA-TRANSIT", "IR-MFA", "IR-RECEPTION", "COORDINATOR", "US-ENF"]
 
 /// A `liaison serve` beside this executable, on a free loopback port.
@@ -106,7 +109,8 @@ struct Result: Encodable {
 
 func command(_ name: String, _ args: [String: JSONValue]) -> JSONValue { .object(["command": .string(name), "args": .object(args)]) }
 
-/// One client's loop: raise a hold and lift it (or give a signal), until `end`.
+/// One client's loop, until `end`: raise a hold and lift it when the answer names it (or give a
+/// signal).
 func drive(_ client: HTTPConnection, identity: String, index: Int, until end: Date, into histogram: inout Histogram<UInt64>) -> (commands: Int, errors: Int, refused: Int) {
     var commands = 0, errors = 0, refused = 0
     var n = 0
