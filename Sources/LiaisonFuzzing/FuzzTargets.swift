@@ -39,12 +39,23 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     }
 }
 
-/// A scratch folder of this process's own.
+/// A scratch folder of this process's own, removed when the process exits (a fuzzer ending its
+/// run, a test process): one per target, used again by every input.
 func scratch(_ name: String) -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("liaison-fuzz-\(getpid())-\(name)")
+    scratchLock.withLock {
+        if scratchFolders.isEmpty {
+            atexit { scratchLock.withLock { for path in scratchFolders { try? FileManager.default.removeItem(atPath: path) } } }
+        }
+        scratchFolders.insert(url.path)
+    }
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// The scratch folders this process made, for its exit to remove.
+nonisolated(unsafe) private var scratchFolders: Set<String> = []
+private let scratchLock = NSLock()
 
 /// A small operation: two agencies, a charter, three cases, a timeline and a plugin.
 enum BaseOperation {
