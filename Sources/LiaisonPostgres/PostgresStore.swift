@@ -269,24 +269,22 @@ public final class PostgresStore: RecordsInMemory {
     /// Writes `entries` and the records `changes` names (as memory holds them now) in one
     /// statement (`ledger_append`, its own transaction), if the database's head is still `base`.
     private func write(_ entries: [LedgerEntry], _ changes: ChangedRecords, after base: (sequence: Int64, hash: String)) throws {
-        let found: (Int64, String)?
+        // The head the function found: nil in both when the ledger is empty.
+        let found: (sequence: Int64?, hash: String?)?
         do {
             if lacksAppendFunction { try addAppendFunction() }
-            found = try link.rows(Self.appendCall(schema), appendArguments(entries, changes, after: base)).first.map { try $0.decode((Int64?, String?).self) }
-                .flatMap { s, h in s.flatMap { s in h.map { (s, $0) } } }
+            let arguments = try appendArguments(entries, changes, after: base)
+            let call = "SELECT found_sequence, found_hash FROM \(schema).ledger_append(" + arguments.indices.map { "$\($0 + 1)" }.joined(separator: ", ") + ")"
+            found = try link.rows(call, arguments).first.map { try $0.decode((Int64?, String?).self) }
         } catch {
             // Memory holds what the database refused: nothing more may be decided against it.
             stale = true
             throw error
         }
-        guard let found, found.0 == base.sequence, found.1 == base.hash else {
+        guard let found, found.sequence == base.sequence, found.hash == base.hash else {
             stale = true
-            throw StoreError.stale(location, head: found?.0 ?? 0)
+            throw StoreError.stale(location, head: found?.sequence ?? 0)
         }
-    }
-
-    static func appendCall(_ schema: String) -> String {
-        "SELECT found_sequence, found_hash FROM \(schema).ledger_append(" + (1...28).map { "$\($0)" }.joined(separator: ", ") + ")"
     }
 
     /// `ledger_append`'s arguments: the lock, the base, then the entries and each kind of changed
