@@ -437,8 +437,10 @@ struct Measure: RouterMiddleware {
         do {
             let response = try await next(request, context)
             status = response.status
-            // /v1 requests are logged with their agency, once it is known (see Authenticate).
-            if request.uri.path != "/healthz" && (!request.uri.path.hasPrefix("/v1/") && request.uri.path != "/metrics" || status == .unauthorized) {
+            // What needs a token is logged with its agency, once it is known (see Authenticate);
+            // here only what it refused, and the public routes but /healthz (probed constantly).
+            let path = request.uri.path, authenticated = path.hasPrefix("/v1/") || path == "/metrics"
+            if path != "/healthz" && (!authenticated || status == .unauthorized) {
                 logger.info("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path), "status": .stringConvertible(status.code)])
             }
             return response
